@@ -1,0 +1,1381 @@
+// Package fichier provides an interface to the 1fichier.com file host.
+//
+// It is a drop-in replacement for rclone's own fichier backend (same name,
+// same options) built around 1fichier's strict rate limits: every API call
+// of one key in the process shares one budget and one flood gate, each
+// folder is listed once and then kept up to date from our own changes,
+// and download tokens are reused while they are valid.
+package fichier
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // 1fichier dates are in Paris time, whatever the host has installed
+
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/rclone/rclone/fs/config/configstruct"
+	"github.com/rclone/rclone/fs/config/obscure"
+	"github.com/rclone/rclone/fs/fserrors"
+	"github.com/rclone/rclone/fs/fshttp"
+	"github.com/rclone/rclone/fs/hash"
+	"github.com/rclone/rclone/lib/dircache"
+	"github.com/rclone/rclone/lib/encoder"
+	"github.com/rclone/rclone/lib/pacer"
+	"github.com/rclone/rclone/lib/rest"
+)
+
+const (
+	rootID            = "0"
+	defaultAPIURL     = "https://api.1fichier.com/v1"
+	defaultWebsiteURL = "https://1fichier.com"
+	minSleep          = 10 * time.Millisecond // the call budget in limits.go does the spacing
+	maxSleep          = 5 * time.Second       // back-off on server errors
+	decayConstant     = 2
+	// maxFileSize is 1fichier's limit for one file.
+	maxFileSize = 300e9
+	// tokenLifetime is how long we reuse a download URL: 1fichier's five
+	// minutes less a margin for the clock and the request in flight.
+	tokenLifetime = 4*time.Minute + 30*time.Second
+	// userInfoCacheTime: user/info.cgi may be called once per 5 minutes per user.
+	userInfoCacheTime = 5 * time.Minute
+	// removeBatch is how many files one file/rm.cgi or file/mv.cgi call carries.
+	removeBatch = 100
+	// listLimit is the most files 1fichier returns in one listing.
+	listLimit = 5000
+)
+
+// retryErrorCodes are HTTP statuses worth retrying. 403 is not among them:
+// 1fichier's 403 is either a flood lock, which the flood gate handles, or a
+// refusal that will not change.
+var retryErrorCodes = []int{429, 500, 502, 503, 504, 509}
+
+// parisTime is the zone of every date the API sends.
+var parisTime = mustLoadLocation("Europe/Paris")
+
+func mustLoadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+func init() {
+	fs.Register(&fs.RegInfo{
+		Name:        "fichier",
+		Description: "1Fichier",
+		NewFs:       NewFs,
+		Options: []fs.Option{{
+			Help: `Your API Key, get it from https://1fichier.com/console/params.pl.
+
+The API is only open to Premium and Access accounts. Treat the key
+like a password: you can leave it out of the config file and set
+RCLONE_FICHIER_API_KEY in the environment instead.`,
+			Name:      "api_key",
+			Sensitive: true,
+		}, {
+			Help: `If you want to download a shared folder, add this parameter.
+
+The ID of the folder (the part after /dir/ in its link) or its whole
+link. The remote then lists that folder through 1fichier's public page;
+it is read only and has no checksums.`,
+			Name:     "shared_folder",
+			Advanced: true,
+		}, {
+			Help:       "If you want to download a shared file that is password protected, add this parameter.",
+			Name:       "file_password",
+			Advanced:   true,
+			IsPassword: true,
+		}, {
+			Help:       "If you want to list the files in a shared folder that is password protected, add this parameter.",
+			Name:       "folder_password",
+			Advanced:   true,
+			IsPassword: true,
+		}, {
+			Help: `Set if you wish to use CDN download links.
+
+CDN downloads use the account's CDN credits. 1fichier requires them for
+premium downloads from datacenter and VPN addresses.`,
+			Name:     "cdn",
+			Default:  false,
+			Advanced: true,
+		}, {
+			Help: `The 1fichier API endpoint.
+
+Only change this to point rclone at a test server such as the
+rclone-fichier emulator. The API key is sent to this host, so anything
+but https or a loopback address gets a warning.`,
+			Name:     "api_url",
+			Default:  defaultAPIURL,
+			Advanced: true,
+		}, {
+			Help: `Most API calls per second, for every remote using this key.
+
+1fichier documents 3 calls per second and has been seen locking
+accounts at less; the budget is shared by every remote and command in
+this rclone process that uses the same key.`,
+			Name:     "api_rate",
+			Default:  2.0,
+			Advanced: true,
+		}, {
+			Help: `Shortest time between two listings of the same folder.
+
+1fichier allows one listing of a folder per 30 seconds and locks the
+account for a while if a client lists faster.`,
+			Name:     "list_interval",
+			Default:  fs.Duration(30 * time.Second),
+			Advanced: true,
+		}, {
+			Help: `How long a folder listing is used before it is fetched again.
+
+Listings are updated by this rclone's own uploads, moves and deletes,
+so a copy or sync lists each folder once. Lower this if files are
+changed elsewhere while a mount is running; raise it for long syncs
+of folders nobody else touches.`,
+			Name:     "list_cache_time",
+			Default:  fs.Duration(10 * time.Minute),
+			Advanced: true,
+		}, {
+			Help: `How long to pause every API call after 1fichier reports a flood.
+
+1fichier does not say how long its "Flood detected" locks last. Each
+further lock soon after the last one doubles the pause, up to an hour.`,
+			Name:     "flood_wait",
+			Default:  fs.Duration(5 * time.Minute),
+			Advanced: true,
+		}, {
+			Name:     config.ConfigEncoding,
+			Help:     config.ConfigEncodingHelp,
+			Advanced: true,
+			// 1fichier refuses or mangles \ < > " ' $ ` and names with
+			// spaces at either end.
+			Default: (encoder.Display |
+				encoder.EncodeBackSlash |
+				encoder.EncodeSingleQuote |
+				encoder.EncodeBackQuote |
+				encoder.EncodeDoubleQuote |
+				encoder.EncodeLtGt |
+				encoder.EncodeDollar |
+				encoder.EncodeLeftSpace |
+				encoder.EncodeRightSpace |
+				encoder.EncodeInvalidUtf8),
+		}},
+	})
+}
+
+// Options defines the configuration for this backend
+type Options struct {
+	APIKey         string               `config:"api_key"`
+	SharedFolder   string               `config:"shared_folder"`
+	FilePassword   string               `config:"file_password"`
+	FolderPassword string               `config:"folder_password"`
+	CDN            bool                 `config:"cdn"`
+	APIURL         string               `config:"api_url"`
+	APIRate        float64              `config:"api_rate"`
+	ListInterval   fs.Duration          `config:"list_interval"`
+	ListCacheTime  fs.Duration          `config:"list_cache_time"`
+	FloodWait      fs.Duration          `config:"flood_wait"`
+	Enc            encoder.MultiEncoder `config:"encoding"`
+}
+
+// Fs represents a remote 1fichier account, or a shared folder
+type Fs struct {
+	name       string
+	root       string
+	opt        Options
+	features   *fs.Features
+	srv        *rest.Client // the API, with the key
+	plain      *rest.Client // download hosts and the website, never with the key
+	pacer      *fs.Pacer
+	dirCache   *dircache.DirCache
+	acc        *account
+	shared     *listCache // the shared folder's listing, in shared_folder mode
+	apiURL     *url.URL
+	websiteURL string
+}
+
+// Object describes a 1fichier file
+type Object struct {
+	fs          *Fs
+	remote      string
+	url         string
+	folderID    int
+	size        int64
+	modTime     time.Time
+	whirlpool   string
+	contentType string
+}
+
+// ------------------------------------------------------------
+
+// Name of the remote (as passed into NewFs)
+func (f *Fs) Name() string {
+	return f.name
+}
+
+// Root of the remote (as passed into NewFs)
+func (f *Fs) Root() string {
+	return f.root
+}
+
+// String converts this Fs to a string
+func (f *Fs) String() string {
+	if f.opt.SharedFolder != "" {
+		return fmt.Sprintf("1fichier shared folder %q", f.opt.SharedFolder)
+	}
+	return fmt.Sprintf("1fichier root '%s'", f.root)
+}
+
+// Precision of the ModTimes in this Fs
+func (f *Fs) Precision() time.Duration {
+	return fs.ModTimeNotSupported
+}
+
+// Hashes returns the supported hash types of the filesystem
+func (f *Fs) Hashes() hash.Set {
+	return hash.Set(hash.Whirlpool)
+}
+
+// Features returns the optional features of this Fs
+func (f *Fs) Features() *fs.Features {
+	return f.features
+}
+
+// errorHandler turns an HTTP error answer into an *api.Error.
+func errorHandler(resp *http.Response) error {
+	body, err := rest.ReadBody(resp)
+	apiErr := &api.Error{HTTPStatus: resp.StatusCode}
+	if err != nil || json.Unmarshal(body, apiErr) != nil || apiErr.Message == "" {
+		apiErr.Message = strings.TrimSpace(string(body))
+		if len(apiErr.Message) > 200 || strings.HasPrefix(apiErr.Message, "<") {
+			apiErr.Message = resp.Status
+		}
+	}
+	return apiErr
+}
+
+// shouldRetry returns a boolean as to whether this resp and err deserve
+// to be retried. It returns the err as a convenience.
+//
+// A flood answer closes the account's flood gate, so the retry (and every
+// other caller) waits for the lock to end.
+func (f *Fs) shouldRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if fserrors.ContextError(ctx, &err) {
+		return false, err
+	}
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		switch kind := apiErr.Kind(); {
+		case kind == api.KindFlood || kind == api.KindLocation:
+			f.acc.limits.flood(apiErr.Message)
+			return true, err
+		case kind.Fatal():
+			return false, annotate(apiErr)
+		}
+	}
+	return fserrors.ShouldRetry(err) || fserrors.ShouldRetryHTTP(resp, retryErrorCodes), err
+}
+
+// adviceError is an API error with what the user can do about it.
+type adviceError struct {
+	err    *api.Error
+	advice string
+}
+
+func (e *adviceError) Error() string { return e.err.Error() + ": " + e.advice }
+func (e *adviceError) Unwrap() error { return e.err }
+
+// annotate marks a fatal API error so rclone does not retry it, adding
+// advice where we have some. A bad key or a free account stops the whole
+// run: nothing else can succeed.
+func annotate(apiErr *api.Error) error {
+	kind := apiErr.Kind()
+	var err error = apiErr
+	if advice := kind.Advice(); advice != "" {
+		err = &adviceError{err: apiErr, advice: advice}
+	}
+	switch kind {
+	case api.KindBadKey, api.KindNotCustomer:
+		return fserrors.FatalError(err)
+	case api.KindNotFound, api.KindNotEmpty, api.KindNothingDone:
+		return err // call sites map these to rclone's own errors
+	}
+	return fserrors.NoRetryError(err)
+}
+
+// apiKind returns the kind of the API error in err, or KindOther.
+func apiKind(err error) api.Kind {
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		return apiErr.Kind()
+	}
+	return api.KindOther
+}
+
+// statusError is satisfied by every answer with the status envelope.
+type statusError interface {
+	Err() error
+}
+
+// call makes one API call: it waits for the account's budget (and, if
+// before is set, for before), retries as shouldRetry says, and turns a KO
+// answer into an error. Every API call goes through here.
+func (f *Fs) call(ctx context.Context, opts *rest.Opts, request, response any, before func() error) error {
+	return f.pacer.Call(func() (bool, error) {
+		if before != nil {
+			if err := before(); err != nil {
+				return false, err
+			}
+		}
+		if err := f.acc.limits.wait(ctx); err != nil {
+			return false, err
+		}
+		resp, err := f.srv.CallJSON(ctx, opts, request, response)
+		if err == nil {
+			if s, ok := response.(statusError); ok {
+				if err = s.Err(); err != nil && resp != nil {
+					err.(*api.Error).HTTPStatus = resp.StatusCode
+				}
+			}
+		}
+		return f.shouldRetry(ctx, resp, err)
+	})
+}
+
+// apiPost POSTs request as JSON to an API endpoint and decodes the answer.
+func (f *Fs) apiPost(ctx context.Context, endpoint string, request, response any) error {
+	opts := rest.Opts{Method: "POST", Path: "/" + endpoint}
+	return f.call(ctx, &opts, request, response, nil)
+}
+
+// parseSharedFolder accepts a shared folder's ID or its whole link.
+func parseSharedFolder(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.Index(s, "/dir/"); i >= 0 {
+		s = s[i+len("/dir/"):]
+	}
+	if i := strings.IndexAny(s, "?#/"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// isLoopback reports whether host (without port) is this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// websiteFor returns the website root matching the API URL: the real site
+// for the real API, else the same host (a test server serves both).
+func websiteFor(apiURL *url.URL) string {
+	if strings.HasSuffix(apiURL.Hostname(), "1fichier.com") {
+		return defaultWebsiteURL
+	}
+	return apiURL.Scheme + "://" + apiURL.Host
+}
+
+// checkOptions validates opt and makes its values usable.
+func checkOptions(opt *Options) (*url.URL, error) {
+	if opt.APIKey == "" && opt.SharedFolder == "" {
+		return nil, errors.New("fichier: api_key is not set: create a key at https://1fichier.com/console/params.pl and set it in the config or in RCLONE_FICHIER_API_KEY")
+	}
+	opt.APIURL = strings.TrimRight(opt.APIURL, "/")
+	apiURL, err := url.Parse(opt.APIURL)
+	if err != nil || apiURL.Host == "" || (apiURL.Scheme != "https" && apiURL.Scheme != "http") {
+		return nil, fmt.Errorf("fichier: api_url %q is not an http(s) URL", opt.APIURL)
+	}
+	if apiURL.Scheme != "https" && !isLoopback(apiURL.Hostname()) {
+		fs.Logf(nil, "fichier: api_url %q is not https: the API key will cross the network in clear text", opt.APIURL)
+	}
+	if opt.APIRate <= 0 {
+		return nil, fmt.Errorf("fichier: api_rate must be more than 0 calls per second, not %v", opt.APIRate)
+	}
+	for _, pw := range []*string{&opt.FilePassword, &opt.FolderPassword} {
+		if *pw == "" {
+			continue
+		}
+		if *pw, err = obscure.Reveal(*pw); err != nil {
+			return nil, fmt.Errorf("fichier: file_password and folder_password must be obscured (use rclone obscure or rclone config): %w", err)
+		}
+	}
+	opt.SharedFolder = parseSharedFolder(opt.SharedFolder)
+	return apiURL, nil
+}
+
+// NewFs constructs an Fs from the path, container:path
+func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, error) {
+	opt := new(Options)
+	if err := configstruct.Set(m, opt); err != nil {
+		return nil, err
+	}
+	apiURL, err := checkOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	if opt.SharedFolder != "" {
+		root = ""
+	}
+	root = strings.Trim(root, "/")
+	client := fshttp.NewClient(ctx)
+	f := &Fs{
+		name:       name,
+		root:       root,
+		opt:        *opt,
+		srv:        rest.NewClient(client).SetRoot(opt.APIURL).SetErrorHandler(errorHandler),
+		plain:      rest.NewClient(client).SetErrorHandler(errorHandler),
+		pacer:      fs.NewPacer(ctx, pacer.NewDefault(pacer.MinSleep(minSleep), pacer.MaxSleep(maxSleep), pacer.DecayConstant(decayConstant))),
+		acc:        accountFor(opt),
+		apiURL:     apiURL,
+		websiteURL: websiteFor(apiURL),
+	}
+	if opt.APIKey != "" {
+		f.srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
+	}
+	f.features = (&fs.Features{
+		DuplicateFiles:          true,
+		CanHaveEmptyDirectories: true,
+		ReadMimeType:            true,
+	}).Fill(ctx, f)
+	if opt.SharedFolder != "" {
+		f.shared = newListCache()
+		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutStream").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
+		return f, nil
+	}
+	f.dirCache = dircache.New(root, rootID, f)
+	err = f.dirCache.FindRoot(ctx, false)
+	if err == nil {
+		return f, nil
+	}
+	if errors.Is(err, fs.ErrorDirNotFound) {
+		return f.rootIsFile(ctx)
+	}
+	return nil, err
+}
+
+// rootIsFile checks whether the root the user gave is a file. If so it
+// returns an Fs for its parent and fs.ErrorIsFile, otherwise f.
+func (f *Fs) rootIsFile(ctx context.Context) (fs.Fs, error) {
+	newRoot, remote := dircache.SplitPath(f.root)
+	tempF := *f
+	tempF.dirCache = dircache.New(newRoot, rootID, &tempF)
+	tempF.root = newRoot
+	if err := tempF.dirCache.FindRoot(ctx, false); err != nil {
+		return f, nil
+	}
+	if _, err := tempF.NewObject(ctx, remote); err != nil {
+		if errors.Is(err, fs.ErrorObjectNotFound) {
+			return f, nil
+		}
+		return nil, err
+	}
+	f.features.Fill(ctx, &tempF)
+	// Keep f (its features point at it) but give it the parent's root.
+	f.dirCache = tempF.dirCache
+	f.root = tempF.root
+	return f, fs.ErrorIsFile
+}
+
+// folderID converts a dircache ID to the API's integer.
+func folderID(id string) (int, error) {
+	n, err := strconv.Atoi(id)
+	if err != nil {
+		return 0, fmt.Errorf("fichier: bad folder ID %q", id)
+	}
+	return n, nil
+}
+
+// listing returns the listing of a folder, from the cache if it is younger than maxAge.
+func (f *Fs) listing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
+	return f.acc.listings.get(ctx, id, maxAge, f.fetchListing)
+}
+
+// fetchListing lists one folder with a single folder/ls.cgi call that also
+// returns the files. Should a server ignore files:1 (no "items" in the
+// answer) it falls back to file/ls.cgi. Both count as a listing of the
+// folder, so each waits for the folder's listing interval.
+func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
+	wait := func() error { return f.acc.limits.waitList(ctx, id) }
+	var folders api.FolderListResponse
+	err := f.call(ctx, &rest.Opts{Method: "POST", Path: "/folder/ls.cgi"}, &api.FolderListRequest{FolderID: id, Files: 1}, &folders, wait)
+	if err != nil {
+		if apiKind(err) == api.KindNotFound {
+			return nil, fs.ErrorDirNotFound
+		}
+		return nil, fmt.Errorf("couldn't list folder %d: %w", id, err)
+	}
+	l := &folderListing{fetched: time.Now(), folders: folders.SubFolders}
+	if folders.Items != nil {
+		l.files = *folders.Items
+	} else {
+		var files api.FileListResponse
+		err = f.call(ctx, &rest.Opts{Method: "POST", Path: "/file/ls.cgi"}, &api.FileListRequest{FolderID: id}, &files, wait)
+		if err != nil {
+			return nil, fmt.Errorf("couldn't list files of folder %d: %w", id, err)
+		}
+		l.files = files.Items
+	}
+	if len(l.files) >= listLimit {
+		fs.Logf(f, "folder %d has %d files or more: 1fichier lists only %d, so some are not visible", id, listLimit, listLimit)
+	}
+	return l, nil
+}
+
+// FindLeaf finds a directory of name leaf in the folder with ID pathID
+func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (pathIDOut string, found bool, err error) {
+	id, err := folderID(pathID)
+	if err != nil {
+		return "", false, err
+	}
+	l, err := f.listing(ctx, id, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		return "", false, err
+	}
+	name := f.opt.Enc.FromStandardName(leaf)
+	for _, folder := range l.folders {
+		if folder.Name == name {
+			return strconv.Itoa(folder.ID), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// CreateDir makes a directory with pathID as parent and name leaf
+func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, err error) {
+	parent, err := folderID(pathID)
+	if err != nil {
+		return "", err
+	}
+	var resp api.MakeFolderResponse
+	req := api.MakeFolderRequest{Name: f.opt.Enc.FromStandardName(leaf), FolderID: parent}
+	if err = f.apiPost(ctx, "folder/mkdir.cgi", &req, &resp); err != nil {
+		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
+	}
+	f.acc.listings.setEmpty(resp.FolderID)
+	f.acc.listings.addFolder(parent, api.SubFolder{ID: resp.FolderID, Name: req.Name, CreateDate: api.Time(time.Now().In(parisTime).Format(api.TimeFormat))})
+	return strconv.Itoa(resp.FolderID), nil
+}
+
+// List the objects and directories in dir into entries. The entries can
+// be returned in any order but should be for a complete directory.
+//
+// dir should be "" to list the root, and should not have trailing slashes.
+//
+// This should return ErrDirNotFound if the directory isn't found.
+func (f *Fs) List(ctx context.Context, dir string) (entries fs.DirEntries, err error) {
+	if f.opt.SharedFolder != "" {
+		return f.listShared(ctx, dir)
+	}
+	dirID, err := f.dirCache.FindDir(ctx, dir, false)
+	if err != nil {
+		return nil, err
+	}
+	id, err := folderID(dirID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := f.listing(ctx, id, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		return nil, err
+	}
+	for _, folder := range l.folders {
+		remote := path.Join(dir, f.opt.Enc.ToStandardName(folder.Name))
+		folderID := strconv.Itoa(folder.ID)
+		f.dirCache.Put(remote, folderID)
+		entries = append(entries, fs.NewDir(remote, folder.CreateDate.Parse(parisTime)).SetID(folderID))
+	}
+	for i := range l.files {
+		entries = append(entries, f.newObject(path.Join(dir, f.opt.Enc.ToStandardName(l.files[i].Filename)), id, &l.files[i]))
+	}
+	return entries, nil
+}
+
+// newObject makes an Object from a file of a listing.
+func (f *Fs) newObject(remote string, folderID int, file *api.File) *Object {
+	return &Object{
+		fs:          f,
+		remote:      remote,
+		url:         file.URL,
+		folderID:    folderID,
+		size:        int64(file.Size),
+		modTime:     file.Date.Parse(parisTime),
+		whirlpool:   strings.ToLower(file.Checksum),
+		contentType: file.MimeType(),
+	}
+}
+
+// pickFile returns the file called name in l. 1fichier allows several
+// files of one name in a folder; we then take the newest, so a listing,
+// NewObject and Put all agree on which one "the" file is.
+func pickFile(l *folderListing, name string) (*api.File, bool) {
+	var found *api.File
+	for i := range l.files {
+		file := &l.files[i]
+		if file.Filename == name && (found == nil || file.Date >= found.Date) {
+			found = file
+		}
+	}
+	return found, found != nil
+}
+
+// findObject finds remote using a listing no older than maxAge.
+func (f *Fs) findObject(ctx context.Context, remote string, maxAge time.Duration) (*Object, error) {
+	if f.opt.SharedFolder != "" {
+		return f.findShared(ctx, remote)
+	}
+	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, false)
+	if err != nil {
+		if errors.Is(err, fs.ErrorDirNotFound) {
+			return nil, fs.ErrorObjectNotFound
+		}
+		return nil, err
+	}
+	id, err := folderID(dirID)
+	if err != nil {
+		return nil, err
+	}
+	l, err := f.listing(ctx, id, maxAge)
+	if err != nil {
+		if errors.Is(err, fs.ErrorDirNotFound) {
+			return nil, fs.ErrorObjectNotFound
+		}
+		return nil, err
+	}
+	file, ok := pickFile(l, f.opt.Enc.FromStandardName(leaf))
+	if !ok {
+		return nil, fs.ErrorObjectNotFound
+	}
+	return f.newObject(remote, id, file), nil
+}
+
+// NewObject finds the Object at remote. If it can't be found it returns
+// the error ErrorObjectNotFound.
+func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
+	return f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+}
+
+// Put the object into the container, replacing a file of the same name.
+//
+// The existence check uses the folder's cached listing whatever its age:
+// the cache follows our own changes, so uploading many files into one
+// folder lists it at most once.
+func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	existing, err := f.findObject(ctx, src.Remote(), -1)
+	switch {
+	case err == nil:
+		return existing, existing.Update(ctx, in, src, options...)
+	case errors.Is(err, fs.ErrorObjectNotFound):
+		return f.PutUnchecked(ctx, in, src, options...)
+	default:
+		return nil, err
+	}
+}
+
+// PutStream uploads to the remote path with the modTime given of indeterminate size
+func (f *Fs) PutStream(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	return f.Put(ctx, in, src, options...)
+}
+
+// PutUnchecked uploads the object without checking for an existing file
+// of the same name, so it may make a duplicate.
+func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
+	if err != nil {
+		return nil, err
+	}
+	id, err := folderID(dirID)
+	if err != nil {
+		return nil, err
+	}
+	file, err := f.upload(ctx, in, f.opt.Enc.FromStandardName(leaf), id, src.Size(), options...)
+	if err != nil {
+		return nil, err
+	}
+	f.acc.listings.addFile(id, *file)
+	return f.newObject(src.Remote(), id, file), nil
+}
+
+// Mkdir creates the container if it doesn't exist
+func (f *Fs) Mkdir(ctx context.Context, dir string) error {
+	_, err := f.dirCache.FindDir(ctx, dir, true)
+	return err
+}
+
+// dirAndParent returns the IDs of dir and of its parent folder.
+func (f *Fs) dirAndParent(ctx context.Context, dir string) (id, parent int, err error) {
+	dirID, err := f.dirCache.FindDir(ctx, dir, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	if dirID == rootID {
+		return 0, 0, errors.New("can't remove the root of the 1fichier account")
+	}
+	var parentID string
+	if dir == "" {
+		parentID, err = f.dirCache.RootParentID(ctx, false)
+	} else {
+		_, parentID, err = f.dirCache.FindPath(ctx, dir, false)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if id, err = folderID(dirID); err != nil {
+		return 0, 0, err
+	}
+	parent, err = folderID(parentID)
+	return id, parent, err
+}
+
+// removeFolder deletes one empty folder and forgets it.
+func (f *Fs) removeFolder(ctx context.Context, dir string, id, parent int) error {
+	var resp api.Status
+	err := f.apiPost(ctx, "folder/rm.cgi", &api.RemoveFolderRequest{FolderID: id}, &resp)
+	switch apiKind(err) {
+	case api.KindNotEmpty:
+		return fs.ErrorDirectoryNotEmpty
+	case api.KindNotFound:
+		return fs.ErrorDirNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("couldn't remove folder %q: %w", dir, err)
+	}
+	f.acc.listings.removeFolder(parent, id, true)
+	f.dirCache.FlushDir(dir)
+	return nil
+}
+
+// Rmdir deletes the directory dir if it is empty.
+//
+// It checks the folder's listing first rather than trusting folder/rm.cgi
+// to refuse a folder with files in it: we never want to learn otherwise.
+func (f *Fs) Rmdir(ctx context.Context, dir string) error {
+	id, parent, err := f.dirAndParent(ctx, dir)
+	if err != nil {
+		return err
+	}
+	l, err := f.listing(ctx, id, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		return err
+	}
+	if len(l.files) > 0 || len(l.folders) > 0 {
+		return fs.ErrorDirectoryNotEmpty
+	}
+	return f.removeFolder(ctx, dir, id, parent)
+}
+
+// removeFiles deletes files by URL, in batches.
+func (f *Fs) removeFiles(ctx context.Context, urls []string) error {
+	for start := 0; start < len(urls); start += removeBatch {
+		batch := urls[start:min(start+removeBatch, len(urls))]
+		req := api.RemoveFileRequest{Files: make([]api.RemoveFile, len(batch))}
+		for i, u := range batch {
+			req.Files[i].URL = u
+		}
+		var resp api.RemoveFileResponse
+		if err := f.apiPost(ctx, "file/rm.cgi", &req, &resp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeFolder deletes everything in folder id (named dir), then the folder.
+func (f *Fs) purgeFolder(ctx context.Context, dir string, id, parent int) error {
+	l, err := f.listing(ctx, id, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		return err
+	}
+	for _, sub := range l.folders {
+		if err := f.purgeFolder(ctx, path.Join(dir, f.opt.Enc.ToStandardName(sub.Name)), sub.ID, id); err != nil {
+			return err
+		}
+	}
+	urls := make([]string, len(l.files))
+	for i := range l.files {
+		urls[i] = l.files[i].URL
+	}
+	if err := f.removeFiles(ctx, urls); err != nil {
+		return fmt.Errorf("couldn't remove the files of %q: %w", dir, err)
+	}
+	f.acc.listings.update(id, func(l *folderListing) { l.files = nil })
+	return f.removeFolder(ctx, dir, id, parent)
+}
+
+// Purge deletes all the files and directories in dir, with one file/rm.cgi
+// call per 100 files and one folder/rm.cgi per folder.
+func (f *Fs) Purge(ctx context.Context, dir string) error {
+	id, parent, err := f.dirAndParent(ctx, dir)
+	if err != nil {
+		return err
+	}
+	return f.purgeFolder(ctx, dir, id, parent)
+}
+
+// sameAccount returns src as an *Object if it belongs to the same 1fichier
+// account as f, so server-side copies and moves can work.
+func (f *Fs) sameAccount(src fs.Object) (*Object, bool) {
+	srcObj, ok := src.(*Object)
+	if !ok || srcObj.fs.acc != f.acc || srcObj.fs.opt.SharedFolder != "" {
+		return nil, false
+	}
+	return srcObj, true
+}
+
+// replaced removes the files called leaf in folder id other than keepURL:
+// a server-side copy or move onto an existing name replaces it, as rclone
+// expects, instead of leaving a duplicate.
+func (f *Fs) replaced(ctx context.Context, id int, leaf, keepURL string, before *folderListing) error {
+	var stale []string
+	for _, file := range before.files {
+		if file.Filename == leaf && file.URL != keepURL {
+			stale = append(stale, file.URL)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	if err := f.removeFiles(ctx, stale); err != nil {
+		return fmt.Errorf("couldn't remove the file replaced by %q: %w", leaf, err)
+	}
+	for _, u := range stale {
+		f.acc.listings.removeFile(id, u)
+	}
+	return nil
+}
+
+// destination finds (creating folders as needed) where remote goes and
+// returns its folder, its API name and the folder's current listing.
+func (f *Fs) destination(ctx context.Context, remote string) (id int, name string, l *folderListing, err error) {
+	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, true)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	if id, err = folderID(dirID); err != nil {
+		return 0, "", nil, err
+	}
+	l, err = f.listing(ctx, id, -1)
+	return id, f.opt.Enc.FromStandardName(leaf), l, err
+}
+
+// Copy src to this remote using server-side copy operations.
+//
+// If it isn't possible then return fs.ErrorCantCopy
+func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
+	srcObj, ok := f.sameAccount(src)
+	if !ok {
+		return nil, fs.ErrorCantCopy
+	}
+	id, name, before, err := f.destination(ctx, remote)
+	if err != nil {
+		return nil, err
+	}
+	req := api.CopyFileRequest{URLs: []string{srcObj.url}, FolderID: id}
+	if name != srcObj.apiName() {
+		req.Rename = name
+	}
+	var resp api.CopyFileResponse
+	if err := f.apiPost(ctx, "file/cp.cgi", &req, &resp); err != nil {
+		return nil, fmt.Errorf("couldn't copy %q: %w", src.Remote(), err)
+	}
+	if len(resp.URLs) == 0 || resp.URLs[0].ToURL == "" {
+		return nil, fmt.Errorf("couldn't copy %q: 1fichier did not say where the copy is", src.Remote())
+	}
+	file := srcObj.apiFile(name)
+	file.URL = resp.URLs[0].ToURL
+	file.Date = api.Time(time.Now().In(parisTime).Format(api.TimeFormat))
+	f.acc.listings.addFile(id, file)
+	if err := f.replaced(ctx, id, name, file.URL, before); err != nil {
+		return nil, err
+	}
+	return f.newObject(remote, id, &file), nil
+}
+
+// moveFile moves or renames one file server side. A rename is only sent
+// when the name changes: 1fichier refuses a rename to the current name.
+func (f *Fs) moveFile(ctx context.Context, o *Object, id int, name string) (string, error) {
+	if id == o.folderID {
+		req := api.RenameFileRequest{URLs: []api.RenameFile{{URL: o.url, Filename: name}}}
+		var resp api.RenameFileResponse
+		return o.url, f.apiPost(ctx, "file/rename.cgi", &req, &resp)
+	}
+	req := api.MoveFileRequest{URLs: []string{o.url}, DestinationFolderID: id}
+	if name != o.apiName() {
+		req.Rename = name
+	}
+	var resp api.MoveFileResponse
+	if err := f.apiPost(ctx, "file/mv.cgi", &req, &resp); err != nil {
+		return "", err
+	}
+	// Whether a move changes the URL is not known: believe the answer.
+	if len(resp.URLs) > 0 && resp.URLs[0] != "" {
+		return resp.URLs[0], nil
+	}
+	return o.url, nil
+}
+
+// Move src to this remote using server-side move operations.
+//
+// If it isn't possible then return fs.ErrorCantMove
+func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
+	srcObj, ok := f.sameAccount(src)
+	if !ok {
+		return nil, fs.ErrorCantMove
+	}
+	id, name, before, err := f.destination(ctx, remote)
+	if err != nil {
+		return nil, err
+	}
+	if id == srcObj.folderID && name == srcObj.apiName() {
+		return srcObj, nil
+	}
+	newURL, err := f.moveFile(ctx, srcObj, id, name)
+	if err != nil {
+		return nil, fmt.Errorf("couldn't move %q: %w", src.Remote(), err)
+	}
+	file := srcObj.apiFile(name)
+	file.URL = newURL
+	f.acc.listings.removeFile(srcObj.folderID, srcObj.url)
+	f.acc.listings.addFile(id, file)
+	if err := f.replaced(ctx, id, name, newURL, before); err != nil {
+		return nil, err
+	}
+	return f.newObject(remote, id, &file), nil
+}
+
+// moveFolder moves folder id into dest, or renames it; never both at once.
+func (f *Fs) moveFolder(ctx context.Context, id int, dest *int, rename string) error {
+	req := api.MoveFolderRequest{FolderID: id, DestinationFolderID: dest, Rename: rename}
+	var resp api.Status
+	return f.apiPost(ctx, "folder/mv.cgi", &req, &resp)
+}
+
+// DirMove moves src, srcRemote to this remote at dstRemote using server-side
+// move operations: a move to the new parent and a rename, as separate calls.
+//
+// If it isn't possible then return fs.ErrorCantDirMove
+//
+// If destination exists then return fs.ErrorDirExists
+func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string) error {
+	srcFs, ok := src.(*Fs)
+	if !ok || srcFs.acc != f.acc || srcFs.opt.SharedFolder != "" {
+		return fs.ErrorCantDirMove
+	}
+	srcID, srcParentID, srcLeaf, dstParentID, dstLeaf, err := f.dirCache.DirMove(ctx, srcFs.dirCache, srcFs.root, srcRemote, f.root, dstRemote)
+	if err != nil {
+		return err
+	}
+	id, err := folderID(srcID)
+	if err != nil {
+		return err
+	}
+	srcParent, err := folderID(srcParentID)
+	if err != nil {
+		return err
+	}
+	dstParent, err := folderID(dstParentID)
+	if err != nil {
+		return err
+	}
+	newName := f.opt.Enc.FromStandardName(dstLeaf)
+	if srcParent != dstParent {
+		if err := f.moveFolder(ctx, id, &dstParent, ""); err != nil {
+			return fmt.Errorf("couldn't move folder %q: %w", srcRemote, err)
+		}
+	}
+	if srcLeaf != dstLeaf {
+		if err := f.moveFolder(ctx, id, nil, newName); err != nil {
+			return fmt.Errorf("couldn't rename folder %q: %w", srcRemote, err)
+		}
+	}
+	f.acc.listings.removeFolder(srcParent, id, false)
+	f.acc.listings.addFolder(dstParent, api.SubFolder{ID: id, Name: newName})
+	srcFs.dirCache.FlushDir(srcRemote)
+	return nil
+}
+
+// MergeDirs merges the contents of all the directories passed in into
+// the first one and rmdirs the other directories.
+func (f *Fs) MergeDirs(ctx context.Context, dirs []fs.Directory) error {
+	if len(dirs) < 2 {
+		return nil
+	}
+	dst, err := folderID(dirs[0].ID())
+	if err != nil {
+		return err
+	}
+	for _, dir := range dirs[1:] {
+		if err := f.mergeDir(ctx, dir, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeDir moves everything in dir into folder dst, then removes dir.
+func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
+	id, err := folderID(dir.ID())
+	if err != nil {
+		return err
+	}
+	l, err := f.listing(ctx, id, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(l.files); start += removeBatch {
+		batch := l.files[start:min(start+removeBatch, len(l.files))]
+		req := api.MoveFileRequest{DestinationFolderID: dst}
+		for _, file := range batch {
+			req.URLs = append(req.URLs, file.URL)
+		}
+		var resp api.MoveFileResponse
+		if err := f.apiPost(ctx, "file/mv.cgi", &req, &resp); err != nil {
+			return fmt.Errorf("MergeDirs: couldn't move files out of %q: %w", dir.Remote(), err)
+		}
+	}
+	for _, sub := range l.folders {
+		if err := f.moveFolder(ctx, sub.ID, &dst, ""); err != nil {
+			return fmt.Errorf("MergeDirs: couldn't move folder %q out of %q: %w", sub.Name, dir.Remote(), err)
+		}
+	}
+	// The merged folder's contents are now known only to the server.
+	f.acc.listings.forget(dst)
+	f.acc.listings.setEmpty(id)
+	_, parentID, err := f.dirCache.FindPath(ctx, dir.Remote(), false)
+	if err != nil {
+		return err
+	}
+	parent, err := folderID(parentID)
+	if err != nil {
+		return err
+	}
+	return f.removeFolder(ctx, dir.Remote(), id, parent)
+}
+
+// DirCacheFlush resets the directory cache and the account's listings,
+// so changes made elsewhere are seen.
+func (f *Fs) DirCacheFlush() {
+	if f.dirCache != nil {
+		f.dirCache.ResetRoot()
+	}
+	f.acc.listings.flush()
+}
+
+// accountInfo returns user/info.cgi's answer, cached: the endpoint may be
+// called once a minute per IP and once per five minutes per user.
+func (f *Fs) accountInfo(ctx context.Context) (*api.UserInfo, error) {
+	if info, ok := f.acc.cachedUserInfo(userInfoCacheTime); ok {
+		return info, nil
+	}
+	var info api.UserInfo
+	opts := rest.Opts{Method: "POST", Path: "/user/info.cgi"}
+	if err := f.call(ctx, &opts, struct{}{}, &info, nil); err != nil {
+		return nil, fmt.Errorf("couldn't read account info: %w", err)
+	}
+	f.acc.setUserInfo(&info)
+	return &info, nil
+}
+
+// About gets quota information: cold storage used and allowed, and hot
+// storage in Other.
+func (f *Fs) About(ctx context.Context) (*fs.Usage, error) {
+	info, err := f.accountInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if info.Overquota != 0 {
+		fs.Logf(f, "1fichier account is over its cold storage quota: 1fichier may delete files")
+	}
+	if info.UploadForbidden != 0 {
+		fs.Logf(f, "1fichier account may not upload at the moment (upload_forbidden)")
+	}
+	used, hot := int64(info.ColdStorage), int64(info.HotStorage)
+	usage := &fs.Usage{Used: &used, Other: &hot}
+	if total := int64(info.AvailableColdStorage); total > 0 {
+		free := max(total-used, 0)
+		usage.Total, usage.Free = &total, &free
+	}
+	return usage, nil
+}
+
+// UserInfo returns info about the connected user
+func (f *Fs) UserInfo(ctx context.Context) (map[string]string, error) {
+	info, err := f.accountInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"Email":           info.Email,
+		"Offer":           api.OfferName(info.Offer),
+		"SubscriptionEnd": string(info.SubscriptionEnd),
+		"CDNCredits":      strconv.FormatInt(int64(info.CDN), 10),
+		"ColdStorage":     strconv.FormatInt(int64(info.ColdStorage), 10),
+		"HotStorage":      strconv.FormatInt(int64(info.HotStorage), 10),
+		"Overquota":       strconv.FormatInt(int64(info.Overquota), 10),
+		"UploadForbidden": strconv.FormatInt(int64(info.UploadForbidden), 10),
+	}, nil
+}
+
+// PublicLink returns a link for a file (its permanent URL) or a folder
+// (a public share made with folder/share.cgi; unlink stops sharing it).
+func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, unlink bool) (string, error) {
+	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	if err == nil {
+		if unlink {
+			return "", errors.New("a 1fichier file link lasts as long as the file: delete the file, or set a password with the password command")
+		}
+		return o.url, nil
+	}
+	if !errors.Is(err, fs.ErrorObjectNotFound) {
+		return "", err
+	}
+	dirID, err := f.dirCache.FindDir(ctx, remote, false)
+	if err != nil {
+		return "", fs.ErrorObjectNotFound
+	}
+	id, err := folderID(dirID)
+	if err != nil {
+		return "", err
+	}
+	req := api.ShareFolderRequest{FolderID: id, Share: 1}
+	if unlink {
+		req.Share = 0
+	}
+	var resp api.ShareFolderResponse
+	if err := f.apiPost(ctx, "folder/share.cgi", &req, &resp); err != nil {
+		return "", fmt.Errorf("couldn't share folder %q: %w", remote, err)
+	}
+	return resp.URL, nil
+}
+
+// ------------------------------------------------------------
+
+// Fs returns the parent Fs
+func (o *Object) Fs() fs.Info {
+	return o.fs
+}
+
+// String returns a description of the Object
+func (o *Object) String() string {
+	if o == nil {
+		return "<nil>"
+	}
+	return o.remote
+}
+
+// Remote returns the remote path
+func (o *Object) Remote() string {
+	return o.remote
+}
+
+// Hash returns the Whirlpool checksum of the object
+func (o *Object) Hash(ctx context.Context, t hash.Type) (string, error) {
+	if t != hash.Whirlpool {
+		return "", hash.ErrUnsupported
+	}
+	return o.whirlpool, nil
+}
+
+// Size returns the size of an object in bytes
+func (o *Object) Size() int64 {
+	return o.size
+}
+
+// ModTime returns the upload date: 1fichier keeps no modification time.
+func (o *Object) ModTime(ctx context.Context) time.Time {
+	return o.modTime
+}
+
+// SetModTime is not supported: 1fichier keeps no modification time.
+func (o *Object) SetModTime(ctx context.Context, modTime time.Time) error {
+	return fs.ErrorCantSetModTime
+}
+
+// Storable returns a boolean showing whether this object storable
+func (o *Object) Storable() bool {
+	return true
+}
+
+// apiName is the object's file name as 1fichier stores it.
+func (o *Object) apiName() string {
+	return o.fs.opt.Enc.FromStandardName(path.Base(o.remote))
+}
+
+// apiFile describes the object as a listing entry called name.
+func (o *Object) apiFile(name string) api.File {
+	return api.File{
+		URL:         o.url,
+		Filename:    name,
+		Size:        api.Int(o.size),
+		Date:        api.Time(o.modTime.In(parisTime).Format(api.TimeFormat)),
+		Checksum:    o.whirlpool,
+		ContentType: o.contentType,
+	}
+}
+
+// downloadLink returns a download URL for the object: the one we have if
+// it is still valid, or a new one from get_token.cgi when fresh is set or
+// we have none. Tokens are asked for with single=0 so one serves many
+// range requests.
+func (o *Object) downloadLink(ctx context.Context, fresh bool) (string, error) {
+	if link, ok := o.fs.acc.token(o.url); ok && !fresh {
+		return link, nil
+	}
+	req := api.GetTokenRequest{URL: o.url, Pass: o.fs.opt.FilePassword}
+	if o.fs.opt.CDN {
+		req.CDN = 1
+	}
+	var resp api.GetTokenResponse
+	if err := o.fs.apiPost(ctx, "download/get_token.cgi", &req, &resp); err != nil {
+		if apiKind(err) == api.KindNotFound {
+			return "", fs.ErrorObjectNotFound
+		}
+		return "", fmt.Errorf("couldn't get a download link for %q: %w", o.remote, err)
+	}
+	if resp.URL == "" {
+		return "", fmt.Errorf("couldn't get a download link for %q: 1fichier sent none", o.remote)
+	}
+	o.fs.acc.setToken(o.url, resp.URL, time.Now().Add(tokenLifetime))
+	return resp.URL, nil
+}
+
+// tokenRefused reports whether the download host refused the URL itself
+// (expired, used up or unknown), so a new token may help.
+func tokenRefused(resp *http.Response) bool {
+	return resp != nil && (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone)
+}
+
+// Open an object for read. A download URL is reused for every read of the
+// object while it is valid; a refused URL, and every retry, gets a new one.
+func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadCloser, error) {
+	fs.FixRangeOption(options, o.size)
+	var resp *http.Response
+	fresh := false
+	err := o.fs.pacer.Call(func() (bool, error) {
+		link, err := o.downloadLink(ctx, fresh)
+		if err != nil {
+			return false, err
+		}
+		fresh = true
+		resp, err = o.fs.plain.Call(ctx, &rest.Opts{Method: "GET", RootURL: link, Options: options})
+		if err != nil {
+			o.fs.acc.dropToken(o.url, link)
+		}
+		if tokenRefused(resp) {
+			return true, err
+		}
+		return o.fs.shouldRetry(ctx, resp, err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("couldn't download %q: %w", o.remote, err)
+	}
+	return resp.Body, nil
+}
+
+// Update the object with the contents of the io.Reader.
+//
+// The new content is uploaded first and the old file deleted after, so a
+// failed upload loses nothing. Should the delete fail, the error names the
+// old file left behind.
+func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) error {
+	if o.fs.opt.SharedFolder != "" {
+		return errors.New("a shared folder is read only")
+	}
+	file, err := o.fs.upload(ctx, in, o.apiName(), o.folderID, src.Size(), options...)
+	if err != nil {
+		return err
+	}
+	o.fs.acc.listings.addFile(o.folderID, *file)
+	old := o.url
+	*o = *o.fs.newObject(o.remote, o.folderID, file)
+	if err := o.fs.removeFiles(ctx, []string{old}); err != nil && apiKind(err) != api.KindNotFound {
+		return fmt.Errorf("uploaded the new version of %q but couldn't delete the old one (%s), which is left as a duplicate: %w", o.remote, old, err)
+	}
+	o.fs.acc.listings.removeFile(o.folderID, old)
+	return nil
+}
+
+// Remove an object
+func (o *Object) Remove(ctx context.Context) error {
+	if o.fs.opt.SharedFolder != "" {
+		return errors.New("a shared folder is read only")
+	}
+	err := o.fs.removeFiles(ctx, []string{o.url})
+	if apiKind(err) == api.KindNotFound {
+		err = fs.ErrorObjectNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("couldn't delete %q: %w", o.remote, err)
+	}
+	o.fs.acc.listings.removeFile(o.folderID, o.url)
+	return nil
+}
+
+// MimeType of an Object if known, "" otherwise
+func (o *Object) MimeType(ctx context.Context) string {
+	return o.contentType
+}
+
+// ID returns the file's 1fichier URL, which identifies it.
+func (o *Object) ID() string {
+	return o.url
+}
+
+// spool copies in (of unknown size) to a temporary file, so it can be
+// uploaded with the Content-Length 1fichier requires. The caller must call
+// cleanup.
+func spool(in io.Reader) (file *os.File, size int64, cleanup func(), err error) {
+	file, err = os.CreateTemp("", "rclone-fichier-*")
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("couldn't make a temporary file for a streamed upload: %w", err)
+	}
+	cleanup = func() {
+		_ = file.Close()
+		_ = os.Remove(file.Name())
+	}
+	size, err = io.Copy(file, in)
+	if err == nil {
+		_, err = file.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		cleanup()
+		return nil, 0, nil, fmt.Errorf("couldn't spool a streamed upload: %w", err)
+	}
+	return file, size, cleanup, nil
+}
+
+// Check the interfaces are satisfied
+var (
+	_ fs.Fs              = (*Fs)(nil)
+	_ fs.Purger          = (*Fs)(nil)
+	_ fs.PutStreamer     = (*Fs)(nil)
+	_ fs.PutUncheckeder  = (*Fs)(nil)
+	_ fs.Copier          = (*Fs)(nil)
+	_ fs.Mover           = (*Fs)(nil)
+	_ fs.DirMover        = (*Fs)(nil)
+	_ fs.MergeDirser     = (*Fs)(nil)
+	_ fs.DirCacheFlusher = (*Fs)(nil)
+	_ fs.Abouter         = (*Fs)(nil)
+	_ fs.UserInfoer      = (*Fs)(nil)
+	_ fs.PublicLinker    = (*Fs)(nil)
+	_ dircache.DirCacher = (*Fs)(nil)
+	_ fs.Object          = (*Object)(nil)
+	_ fs.MimeTyper       = (*Object)(nil)
+	_ fs.IDer            = (*Object)(nil)
+)

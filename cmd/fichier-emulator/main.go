@@ -1,0 +1,360 @@
+// Command fichier-emulator runs the 1fichier API emulator
+// (package fstest/emulator) as a standalone server, for demos, scripts and
+// clients that cannot be linked with the Go package.
+//
+// Usage:
+//
+//	fichier-emulator --listen 127.0.0.1:PORT --key KEY [--key KEY2 ...]
+//	    [--offer premium|access|free] [--email E] [--time-scale F]
+//	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
+//	    [--listing-delay D] [--no-rate-limits] [-v]
+//
+// One listener serves every role of the service (API under /v1/, upload
+// node, download host, website, /debug/stats). With --proxy, a second
+// listener is an HTTP proxy that answers for 1fichier.com and
+// *.1fichier.com over TLS, so that unmodified clients work with
+// HTTPS_PROXY=http://ADDR and the CA written to --ca-out.
+//
+// Once both listeners are bound, the command prints key=value lines on
+// standard output, ending with ready=1, for scripts to read:
+//
+//	url=http://127.0.0.1:PORT
+//	api_url=http://127.0.0.1:PORT/v1
+//	stats_url=http://127.0.0.1:PORT/debug/stats
+//	key=KEY                      (one line per --key)
+//	proxy=127.0.0.1:PPORT        (with --proxy)
+//	proxy_url=http://127.0.0.1:PPORT
+//	ca=/abs/path/ca.pem          (with --ca-out)
+//	ready=1
+//
+// Port 0 in --listen or --proxy picks a free port; the printed lines show
+// the real one. -v logs one line per request to standard error, keys
+// masked. SIGINT or SIGTERM stops the server: connections are drained,
+// persisted state (--data) is flushed, and the exit status is 0.
+//
+// Exit status: 0 after a clean stop (or --help), 1 on a run-time error
+// (a port already in use, a failed flush), 2 on a bad command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
+)
+
+// shutdownTimeout bounds how long a stop waits for requests in flight.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// config is the parsed command line.
+type config struct {
+	listen       string
+	keys         []string
+	offer        emulator.Offer
+	email        string
+	timeScale    float64
+	dataDir      string
+	proxy        string
+	caOut        string
+	faults       string
+	seed         int64
+	listingDelay time.Duration
+	noRateLimits bool
+	verbose      bool
+}
+
+// usageError is a bad command line: the message names the flag, and the
+// exit status is 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// parseOffer maps an --offer value to the emulator's Offer.
+func parseOffer(s string) (emulator.Offer, error) {
+	switch strings.ToLower(s) {
+	case "premium":
+		return emulator.OfferPremium, nil
+	case "access":
+		return emulator.OfferAccess, nil
+	case "free":
+		return emulator.OfferFree, nil
+	}
+	return 0, errors.New("want premium, access or free")
+}
+
+// parseFlags reads the command line. Flag syntax errors are reported by the
+// flag package (which names the flag) on stderr, with the usage text;
+// checks across flags come back as a *usageError. flag.ErrHelp means help
+// was asked for and printed.
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	cfg := &config{offer: emulator.OfferPremium, timeScale: 1}
+	fs := flag.NewFlagSet("fichier-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:0", "`host:port` to serve the emulator on (port 0 picks a free port)")
+	fs.Func("key", "API `KEY` of an account; repeat for more accounts (at least one)", func(s string) error {
+		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\r\n") {
+			return errors.New("a key must be non-empty and contain no white space")
+		}
+		for _, k := range cfg.keys {
+			if k == s {
+				return errors.New("key given twice")
+			}
+		}
+		cfg.keys = append(cfg.keys, s)
+		return nil
+	})
+	fs.Func("offer", "`OFFER` of every account: premium, access or free (default premium)", func(s string) error {
+		o, err := parseOffer(s)
+		cfg.offer = o
+		return err
+	})
+	fs.StringVar(&cfg.email, "email", "", "e-mail of the first account; further accounts get `E` with +2, +3... before the @ (default: the emulator's userN@emulator.invalid)")
+	fs.Float64Var(&cfg.timeScale, "time-scale", 1, "divide every rate-rule, token and listing-delay duration by `F` (100 = rules run 100 times faster)")
+	fs.StringVar(&cfg.dataDir, "data", "", "persist files and metadata in `DIR` (default: memory only)")
+	fs.StringVar(&cfg.proxy, "proxy", "", "also run an HTTPS-intercepting proxy for *.1fichier.com on `host:port`")
+	fs.StringVar(&cfg.caOut, "ca-out", "", "write the proxy's CA certificate (PEM) to `FILE`; needs --proxy")
+	fs.StringVar(&cfg.faults, "faults", "", "fault injection `SPEC` (see the emulator package's ParseFaults)")
+	fs.Int64Var(&cfg.seed, "seed", 0, "`N` seeds ids, tokens and random faults")
+	fs.DurationVar(&cfg.listingDelay, "listing-delay", 0, "new uploads appear in listings only after `D` (eventual consistency)")
+	fs.BoolVar(&cfg.noRateLimits, "no-rate-limits", false, "turn every flood rule off")
+	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (every option is a flag)", fs.Arg(0))
+	}
+	if len(cfg.keys) == 0 {
+		return nil, usagef("--key is required")
+	}
+	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
+		return nil, usagef("--listen %q: want host:port: %v", cfg.listen, err)
+	}
+	if cfg.proxy != "" {
+		if _, _, err := net.SplitHostPort(cfg.proxy); err != nil {
+			return nil, usagef("--proxy %q: want host:port: %v", cfg.proxy, err)
+		}
+	}
+	if cfg.caOut != "" && cfg.proxy == "" {
+		return nil, usagef("--ca-out needs --proxy")
+	}
+	if !(cfg.timeScale > 0) || cfg.timeScale > 1e9 {
+		return nil, usagef("--time-scale %v: want a number above 0", cfg.timeScale)
+	}
+	if cfg.listingDelay < 0 {
+		return nil, usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
+	}
+	if cfg.email != "" && strings.Count(cfg.email, "@") != 1 {
+		return nil, usagef("--email %q: want one address", cfg.email)
+	}
+	if cfg.faults != "" {
+		if _, err := emulator.ParseFaults(cfg.faults); err != nil {
+			return nil, usagef("--faults %q: %v", cfg.faults, err)
+		}
+	}
+	return cfg, nil
+}
+
+// accounts builds one account per key, all with the same offer.
+func (cfg *config) accounts() []emulator.Account {
+	accts := make([]emulator.Account, len(cfg.keys))
+	for i, k := range cfg.keys {
+		accts[i] = emulator.Account{Key: k, Offer: cfg.offer}
+		if cfg.email != "" {
+			accts[i].Email = nthEmail(cfg.email, i)
+		}
+	}
+	return accts
+}
+
+// nthEmail is the e-mail of the (i+1)th account when the first one's is
+// email: emails must differ, so the others get a +N tag.
+func nthEmail(email string, i int) string {
+	if i == 0 {
+		return email
+	}
+	local, domain, _ := strings.Cut(email, "@")
+	return local + "+" + strconv.Itoa(i+1) + "@" + domain
+}
+
+// run is the whole command; it returns the exit status. It stops when ctx
+// is cancelled (main cancels it on SIGINT and SIGTERM).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		var ue *usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "fichier-emulator: %v\n", err)
+			fmt.Fprintf(stderr, "Run fichier-emulator --help for the flags.\n")
+		}
+		// Other errors were printed by the flag package already.
+		return 2
+	}
+	if err := serve(ctx, cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "fichier-emulator: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the emulator (and proxy) until ctx is done.
+func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err error) {
+	opts := emulator.Options{
+		Accounts:     cfg.accounts(),
+		NoRateLimits: cfg.noRateLimits,
+		TimeScale:    cfg.timeScale,
+		ListingDelay: cfg.listingDelay,
+		DataDir:      cfg.dataDir,
+		Faults:       cfg.faults,
+		Seed:         cfg.seed,
+	}
+	if cfg.verbose {
+		opts.Log = stderr
+	}
+	emu, err := emulator.New(opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Flush persisted state last, once no request can reach it.
+		if cerr := emu.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("saving state: %w", cerr)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	servers := []*http.Server{srv}
+
+	var proxy *emulator.Proxy
+	var proxyLn net.Listener
+	if cfg.proxy != "" {
+		popts := emulator.ProxyOptions{}
+		if cfg.verbose {
+			popts.Log = stderr
+		}
+		if proxy, err = emulator.NewProxy(emu, popts); err == nil {
+			proxyLn, err = net.Listen("tcp", cfg.proxy)
+			if err != nil {
+				err = fmt.Errorf("--proxy: %w", err)
+			}
+		}
+		if err == nil && cfg.caOut != "" {
+			err = proxy.WriteCA(cfg.caOut)
+		}
+		if err != nil {
+			_ = srv.Close()
+			if proxyLn != nil {
+				_ = proxyLn.Close()
+			}
+			return err
+		}
+		// Only a header timeout: a tunnel lives inside one request to this
+		// server and sets its own timeouts.
+		psrv := &http.Server{Handler: proxy, ReadHeaderTimeout: 30 * time.Second}
+		go func() { errc <- psrv.Serve(proxyLn) }()
+		servers = append([]*http.Server{psrv}, servers...)
+	}
+
+	// Tell the script where everything is. Listeners are bound, so a
+	// client may connect as soon as it reads these lines.
+	base := "http://" + printableAddr(ln.Addr())
+	lines := []string{
+		"url=" + base,
+		"api_url=" + base + "/v1",
+		"stats_url=" + base + "/debug/stats",
+	}
+	for _, k := range cfg.keys {
+		lines = append(lines, "key="+k)
+	}
+	if proxyLn != nil {
+		pa := printableAddr(proxyLn.Addr())
+		lines = append(lines, "proxy="+pa, "proxy_url=http://"+pa)
+		if cfg.caOut != "" {
+			ca, aerr := filepath.Abs(cfg.caOut)
+			if aerr != nil {
+				ca = cfg.caOut
+			}
+			lines = append(lines, "ca="+ca)
+		}
+	}
+	lines = append(lines, "ready=1")
+	if _, werr := io.WriteString(stdout, strings.Join(lines, "\n")+"\n"); werr != nil {
+		fmt.Fprintf(stderr, "fichier-emulator: writing start-up lines: %v\n", werr)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc: // a listener failed on its own
+	}
+	if cfg.verbose {
+		fmt.Fprintln(stderr, "fichier-emulator: stopping")
+	}
+
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if serr := s.Shutdown(sctx); serr != nil {
+			_ = s.Close() // requests still running past the timeout are cut
+		}
+	}
+	if proxy != nil {
+		_ = proxy.Close()
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", serveErr)
+	}
+	return nil
+}
+
+// printableAddr is addr as a client should dial it: a wildcard address
+// (--listen :PORT) becomes 127.0.0.1.
+func printableAddr(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() {
+		// Go's wildcard listeners take IPv4 too, so this always works.
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(ta.Port))
+}

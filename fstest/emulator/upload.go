@@ -1,0 +1,419 @@
+package emulator
+
+import (
+	"encoding/hex"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jzelinskie/whirlpool"
+)
+
+// The upload flow [doc api.html excerpt; obs rclone]:
+//
+//  1. API: upload/get_upload_server.cgi -> {"url":"<host>","id":"<xid>"}
+//  2. node: POST /upload.cgi?id=<xid>, multipart file[] (+ did ...)
+//     -> 302 Location: /end.pl?xid=<xid>
+//  3. node: GET /end.pl?xid=<xid> with "JSON: 1" -> {"incoming":0,"links":[...]}
+
+// Upload-session windows [para SW]: uploads may be sent for 4 h, and
+// the end.pl report is kept 2 h after the last upload. Not scaled by
+// TimeScale (they are not rate rules).
+const (
+	uploadWindow = 4 * time.Hour
+	reportWindow = 2 * time.Hour
+)
+
+type endLink struct {
+	Download  string `json:"download"`
+	Filename  string `json:"filename"`
+	Remove    string `json:"remove"`
+	Size      string `json:"size"` // observed: a string here (rclone ParseInt)
+	Whirlpool string `json:"whirlpool"`
+}
+
+type uploadSession struct {
+	id      string
+	key     string // key that asked for the node; "" = anonymous
+	created time.Time
+	last    time.Time
+	links   []endLink
+}
+
+// ---------------------------------------------------------------------
+// upload/get_upload_server.cgi
+
+// getUploadServerResp has no "status" key [doc].
+type getUploadServerResp struct {
+	URL string `json:"url"`
+	ID  string `json:"id"`
+}
+
+func (c *call) getUploadServer() (any, *apiError) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for id, ss := range c.s.sessions {
+		if c.now.Sub(ss.created) > uploadWindow+reportWindow {
+			delete(c.s.sessions, id)
+		}
+	}
+	var id string
+	for {
+		// "10 random alphanumeric characters" [para SW]; mixed case as
+		// in the observed "Fhl1aZERQv" (rclone #5152).
+		id = c.s.randString(10, mixedAlnum)
+		if c.s.sessions[id] == nil {
+			break
+		}
+	}
+	c.s.sessions[id] = &uploadSession{id: id, key: c.key, created: c.now}
+	if c.acct == nil {
+		c.s.sessions[id].key = ""
+	}
+	// The node is a bare host name, no scheme [doc]. In proxy mode it is
+	// a real-looking 1fichier name; otherwise our own host:port.
+	host := c.r.Host
+	if isFichierHost(host) {
+		host = "up2.1fichier.com"
+	}
+	return getUploadServerResp{URL: host, ID: id}, nil
+}
+
+func isFichierHost(hostport string) bool {
+	h := hostport
+	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
+		h = h[:i]
+	}
+	h = strings.ToLower(h)
+	return h == "1fichier.com" || strings.HasSuffix(h, ".1fichier.com")
+}
+
+// ---------------------------------------------------------------------
+// upload.cgi
+
+// writeNodeError answers an upload-node error. The node is a web page,
+// not the JSON API, so errors are short HTML pages (assumed).
+func writeNodeError(w http.ResponseWriter, code int, msg string) {
+	body := fmt.Sprintf("<html><head><title>Upload error</title></head><body><h1>%d</h1><p>%s</p></body></html>\n",
+		code, html.EscapeString(msg))
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, body)
+}
+
+// pendingFile is an uploaded part stored but not yet committed.
+type pendingFile struct {
+	blob        string
+	name        string
+	size        int64
+	whirlpool   string
+	contentType string
+}
+
+func (s *Server) newBlobID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return "b" + s.randString(20, lowerAlnum)
+}
+
+func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		writeNodeError(w, http.StatusMethodNotAllowed, "POST only")
+		return
+	}
+	now := s.now()
+	id := r.URL.Query().Get("id")
+	s.mu.Lock()
+	ss := s.sessions[id]
+	s.mu.Unlock()
+	if ss == nil || now.Sub(ss.created) > uploadWindow {
+		writeNodeError(w, http.StatusNotFound, "Unknown or expired upload id")
+		return
+	}
+	// Auth on the node itself decides whose account gets the files: a
+	// request without it is an anonymous upload [doc: Bearer, Cookie or
+	// Basic; only Bearer is emulated].
+	acct, key, aerr := s.authenticate(r)
+	if aerr != nil && aerr != errNotAuth {
+		writeKO(w, r, aerr.code, aerr.msg, false)
+		return
+	}
+	gateKey := ss.key
+	if acct != nil {
+		gateKey = key
+	}
+	if gateKey != "" {
+		if e := s.gate(gateKey); e != nil {
+			writeKO(w, r, e.code, e.msg, false)
+			return
+		}
+	}
+	// [doc] Content-Length is required and chunked encoding refused.
+	if r.ContentLength < 0 || len(r.TransferEncoding) > 0 {
+		writeNodeError(w, http.StatusLengthRequired, "Content-Length required")
+		return
+	}
+	if r.ContentLength > DefaultMaxRequestSize {
+		writeNodeError(w, http.StatusRequestEntityTooLarge, "Upload limited to 500GB")
+		return
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		writeNodeError(w, http.StatusBadRequest, "multipart/form-data expected")
+		return
+	}
+	var (
+		pending []pendingFile
+		did     int64
+		dpass   string
+	)
+	abort := func() {
+		for _, p := range pending {
+			_ = s.store.remove(p.blob)
+		}
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			// The body was cut short or malformed: nothing is kept.
+			abort()
+			writeNodeError(w, http.StatusBadRequest, "Incomplete upload")
+			return
+		}
+		switch {
+		case part.FormName() == "file[]" && part.FileName() != "":
+			pf, code, msg := s.receiveFile(rawFileName(part), part)
+			if code != 0 {
+				abort()
+				writeNodeError(w, code, msg)
+				return
+			}
+			pending = append(pending, pf)
+		case part.FormName() == "did":
+			v, _ := io.ReadAll(io.LimitReader(part, 64))
+			did, _ = strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
+		case part.FormName() == "dpass":
+			v, _ := io.ReadAll(io.LimitReader(part, 1024))
+			dpass = string(v)
+		default:
+			// domain, mail, mails, message, user, pass: accepted, unused.
+			_, _ = io.Copy(io.Discard, part)
+		}
+		_ = part.Close()
+	}
+	// [inf] A server reading by Content-Length (as the front nginx does)
+	// only sees a request once all its bytes came in: a body that ends
+	// before Content-Length, even after a complete multipart form, is a
+	// failed upload and nothing is kept.
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		abort()
+		writeNodeError(w, http.StatusBadRequest, "Incomplete upload")
+		return
+	}
+	if len(pending) == 0 {
+		writeNodeError(w, http.StatusBadRequest, "No file received")
+		return
+	}
+	if len(pending) > 500 { // [para SW] 500 files per upload
+		abort()
+		writeNodeError(w, http.StatusBadRequest, "Too many files (500 max)")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	owner := ""
+	folderID := int64(0)
+	if acct != nil {
+		owner = acct.Email
+		// [doc] "An invalid id silently means the root."
+		if did != 0 && s.folder(owner, did) != nil {
+			folderID = did
+		}
+		var total int64
+		for _, p := range pending {
+			total += p.size
+		}
+		if s.usedBytes(owner)+total > acct.ColdQuota {
+			abort()
+			writeNodeError(w, http.StatusForbidden, "Not enough space")
+			return
+		}
+	}
+	for _, p := range pending {
+		f := &fileMeta{
+			ID: s.newFileID(), Owner: owner, Folder: folderID, Name: p.name,
+			Size: p.size, Whirlpool: p.whirlpool, ContentType: p.contentType,
+			Created: now, Visible: now.Add(s.dur(s.opts.ListingDelay)),
+			Blob: p.blob, Pass: dpass,
+		}
+		link := endLink{
+			Download: fileURL(f.ID), Filename: f.Name, Size: strconv.FormatInt(f.Size, 10), Whirlpool: f.Whirlpool,
+		}
+		if owner == "" {
+			// Anonymous uploads get a removal link [para SW: empty when the
+			// upload is linked to an account; the link form is uncertain].
+			f.RemoveCode = s.randString(4, mixedAlnum)
+			link.Remove = "https://1fichier.com/remove/" + f.ID + "/" + f.RemoveCode
+		}
+		s.st.Files[f.ID] = f
+		ss.links = append(ss.links, link)
+	}
+	ss.last = now
+	s.changed()
+	// [obs] 302 to a path relative to the node.
+	loc := "/end.pl?xid=" + ss.id
+	w.Header().Set("Location", loc)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusFound)
+	_, _ = fmt.Fprintf(w, "<html><body><a href=\"%s\">Upload complete</a></body></html>\n", loc)
+}
+
+// rawFileName returns the part's filename as sent. (Part.FileName
+// strips directories, which would hide a "/" the service refuses.)
+func rawFileName(p *multipart.Part) string {
+	_, params, err := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
+	if err != nil {
+		return p.FileName()
+	}
+	return params["filename"]
+}
+
+// errEmptyFile: whether the server rejects 0-byte files is unconfirmed
+// (rclone has refused to send them since 2019); we reject them.
+const errEmptyFile = "Empty files are not allowed"
+
+// receiveFile streams one file part into a new blob, computing its size
+// and Whirlpool on the way. On failure it returns an HTTP code and
+// message and leaves nothing behind.
+func (s *Server) receiveFile(name string, part io.Reader) (pendingFile, int, string) {
+	if e := checkName(name); e != nil {
+		_, _ = io.Copy(io.Discard, part)
+		return pendingFile{}, http.StatusBadRequest, e.msg
+	}
+	blob := s.newBlobID()
+	bw, err := s.store.create(blob)
+	if err != nil {
+		return pendingFile{}, http.StatusInternalServerError, "storage error"
+	}
+	h := whirlpool.New()
+	max := s.maxFileSize()
+	// Read one byte past the limit to detect an oversized file.
+	n, err := io.Copy(io.MultiWriter(bw, h), io.LimitReader(part, max+1))
+	if err != nil {
+		bw.abort()
+		return pendingFile{}, http.StatusBadRequest, "Incomplete upload"
+	}
+	if n > max {
+		bw.abort()
+		return pendingFile{}, http.StatusRequestEntityTooLarge, "File too big (300GB max)"
+	}
+	if n == 0 {
+		bw.abort()
+		return pendingFile{}, http.StatusBadRequest, errEmptyFile
+	}
+	if err := bw.commit(); err != nil {
+		return pendingFile{}, http.StatusInternalServerError, "storage error"
+	}
+	return pendingFile{
+		blob: blob, name: name, size: n,
+		whirlpool:   hex.EncodeToString(h.Sum(nil)),
+		contentType: contentTypeFor(name),
+	}, 0, ""
+}
+
+// contentTypeFor guesses a MIME type from the name's extension.
+func contentTypeFor(name string) string {
+	if t := mime.TypeByExtension(strings.ToLower(path.Ext(name))); t != "" {
+		if mt, _, err := mime.ParseMediaType(t); err == nil {
+			return mt
+		}
+	}
+	return "application/octet-stream"
+}
+
+// resetMidUpload acts out FaultResetMidUpload: read about half of the
+// body, then reset the connection. Nothing is stored.
+func (s *Server) resetMidUpload(w http.ResponseWriter, r *http.Request) {
+	half := r.ContentLength / 2
+	if half <= 0 {
+		half = 1
+	}
+	_, _ = io.CopyN(io.Discard, r.Body, half)
+	resetConn(w, true)
+}
+
+// ---------------------------------------------------------------------
+// end.pl
+
+type endResp struct {
+	Incoming int       `json:"incoming"`
+	Links    []endLink `json:"links"`
+}
+
+func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		writeNodeError(w, http.StatusMethodNotAllowed, "GET only")
+		return
+	}
+	now := s.now()
+	xid := r.URL.Query().Get("xid")
+	s.mu.Lock()
+	ss := s.sessions[xid]
+	var links []endLink
+	if ss != nil {
+		links = append([]endLink{}, ss.links...)
+	}
+	s.mu.Unlock()
+	if ss == nil || (!ss.last.IsZero() && now.Sub(ss.last) > reportWindow) || now.Sub(ss.created) > uploadWindow+reportWindow {
+		writeNodeError(w, http.StatusNotFound, "Unknown or expired upload id")
+		return
+	}
+	if ss.key != "" {
+		if e := s.gate(ss.key); e != nil {
+			writeKO(w, r, e.code, e.msg, false)
+			return
+		}
+	}
+	fault := injectedFault(r)
+	// Observed: JSON only with the "JSON: 1" header (rclone; "Json: 1" in
+	// #5152). SW's query-parameter form is unconfirmed and not honoured.
+	// "JSON: 2" is the readable debug form [para SW].
+	mode := strings.TrimSpace(r.Header.Get("JSON"))
+	if fault == FaultEndHTML || (mode != "1" && mode != "2") {
+		writeEndHTML(w, links)
+		return
+	}
+	if fault == FaultEndEmptyLinks {
+		links = nil
+	}
+	if links == nil {
+		links = []endLink{}
+	}
+	writeJSON(w, http.StatusOK, endResp{Incoming: 0, Links: links}, mode == "2")
+}
+
+func writeEndHTML(w http.ResponseWriter, links []endLink) {
+	var b strings.Builder
+	b.WriteString("<!DOCTYPE html>\n<html><head><title>1fichier.com: Upload result</title></head><body>\n")
+	b.WriteString("<p>This page will not be accessible within some minutes.</p>\n<table>\n")
+	for _, l := range links {
+		fmt.Fprintf(&b, "<tr><td>%s</td><td><a href=\"%s\">%s</a></td><td>%s</td></tr>\n",
+			html.EscapeString(l.Filename), html.EscapeString(l.Download), html.EscapeString(l.Download), l.Size)
+	}
+	b.WriteString("</table></body></html>\n")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, b.String())
+}

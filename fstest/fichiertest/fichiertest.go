@@ -1,0 +1,96 @@
+// Package fichiertest connects the fichier backend to an in-process
+// emulator for tests: one place that starts the emulator with its rules
+// sped up and sets the backend's rate options to match.
+//
+// It does not import the backend (so the backend's own tests can use it);
+// the test binary must link it, as every test of the backend does.
+package fichiertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/configmap"
+	"github.com/stretchr/testify/require"
+)
+
+// TimeScale is how much faster than real time the tests run 1fichier's
+// rules: the emulator divides its durations by it, and Config divides the
+// backend's to match.
+const TimeScale = 100
+
+// Options returns emulator options with the documented rate rules on,
+// sped up by TimeScale.
+func Options() emulator.Options {
+	return emulator.Options{TimeScale: TimeScale}
+}
+
+// Config returns the backend options for srv: its URL and key, and the
+// rate options scaled like the emulator's rules.
+func Config(srv *emulator.TestServer) configmap.Simple {
+	return configmap.Simple{
+		"type":            "fichier",
+		"api_key":         srv.Key,
+		"api_url":         srv.APIURL,
+		"api_rate":        fmt.Sprint(2.0 * TimeScale),
+		"list_interval":   scaled(30 * time.Second),
+		"list_cache_time": scaled(10 * time.Minute),
+		"flood_wait":      scaled(5 * time.Minute),
+	}
+}
+
+// scaled formats d divided by TimeScale as an option value.
+func scaled(d time.Duration) string {
+	return (d / TimeScale).String()
+}
+
+// NewServer starts an emulator with opts (Options() for the usual rules).
+func NewServer(t testing.TB, opts emulator.Options) *emulator.TestServer {
+	t.Helper()
+	return emulator.NewTestServer(t, opts)
+}
+
+// NewFs returns a fichier Fs on srv at root, with extra options on top of
+// Config's.
+func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string]string) fs.Fs {
+	t.Helper()
+	m := Config(srv)
+	for k, v := range extra {
+		m[k] = v
+	}
+	regInfo, err := fs.Find("fichier")
+	require.NoError(t, err, "the fichier backend is not linked into this test binary")
+	f, err := regInfo.NewFs(context.Background(), "TestFichier", root, m)
+	require.NoError(t, err)
+	return f
+}
+
+// SetRemoteEnv defines remote name (without the colon) for srv through
+// RCLONE_CONFIG_<NAME>_* environment variables, as rclone's own test
+// suites expect a named remote.
+func SetRemoteEnv(t *testing.T, name string, srv *emulator.TestServer) {
+	t.Helper()
+	for k, v := range Config(srv) {
+		t.Setenv(EnvName(name, k), v)
+	}
+}
+
+// EnvName is the environment variable rclone reads for option key of remote name.
+func EnvName(name, key string) string {
+	return "RCLONE_CONFIG_" + strings.ToUpper(name) + "_" + strings.ToUpper(key)
+}
+
+// RequireRemoteEnv fails t (rather than letting a suite skip) when remote
+// name is not defined in the environment.
+func RequireRemoteEnv(t *testing.T, name string) {
+	t.Helper()
+	if os.Getenv(EnvName(name, "type")) == "" {
+		t.Fatalf("test remote %s: is not configured: set %s and the other RCLONE_CONFIG_%s_* variables", name, EnvName(name, "type"), strings.ToUpper(name))
+	}
+}
