@@ -34,20 +34,27 @@ func Options() emulator.Options {
 // Config returns the backend options for srv: its URL and key, and the
 // rate options scaled like the emulator's rules.
 func Config(srv *emulator.TestServer) configmap.Simple {
-	return configmap.Simple{
-		"type":            "fichier",
-		"api_key":         srv.Key,
-		"api_url":         srv.APIURL,
-		"api_rate":        fmt.Sprint(2.0 * TimeScale),
+	m := configmap.Simple(RateOptions(TimeScale))
+	m["type"] = "fichier"
+	m["api_key"] = srv.Key
+	m["api_url"] = srv.APIURL
+	return m
+}
+
+// RateOptions returns the backend's rate options (defaults: 2 calls/s,
+// 30 s between listings of a folder, listings kept 10 min, 5 min pause
+// after a flood) sped up by scale, to match an emulator whose rules run
+// scale times faster.
+func RateOptions(scale float64) map[string]string {
+	scaled := func(d time.Duration) string {
+		return time.Duration(float64(d) / scale).String()
+	}
+	return map[string]string{
+		"api_rate":        fmt.Sprint(2.0 * scale),
 		"list_interval":   scaled(30 * time.Second),
 		"list_cache_time": scaled(10 * time.Minute),
 		"flood_wait":      scaled(5 * time.Minute),
 	}
-}
-
-// scaled formats d divided by TimeScale as an option value.
-func scaled(d time.Duration) string {
-	return (d / TimeScale).String()
 }
 
 // NewServer starts an emulator with opts (Options() for the usual rules).
