@@ -79,12 +79,16 @@ func init() {
 		Name:        "fichier",
 		Description: "1Fichier",
 		NewFs:       NewFs,
+		Config:      wizard,
+		CommandHelp: commandHelp,
 		Options: []fs.Option{{
 			Help: `Your API Key, get it from https://1fichier.com/console/params.pl.
 
-The API is only open to Premium and Access accounts. Treat the key
-like a password: you can leave it out of the config file and set
-RCLONE_FICHIER_API_KEY in the environment instead.`,
+Log in to 1fichier and create the key on that page (your account's
+parameters). The API is only open to Premium and Access accounts.
+Treat the key like a password: you can leave this blank and set
+RCLONE_FICHIER_API_KEY in the environment instead, which keeps the
+key out of the config file.`,
 			Name:      "api_key",
 			Sensitive: true,
 		}, {
@@ -331,9 +335,27 @@ type statusError interface {
 	Err() error
 }
 
-// call makes one API call: it waits for the account's budget (and, if
-// before is set, for before), retries as shouldRetry says, and turns a KO
-// answer into an error. Every API call goes through here.
+// try makes one attempt at an API call: it waits for the account's
+// budget, turns a KO answer into an error, and says whether a retry may
+// help (closing the flood gate on a flood answer).
+func (f *Fs) try(ctx context.Context, opts *rest.Opts, request, response any) (bool, error) {
+	if err := f.acc.limits.wait(ctx); err != nil {
+		return false, err
+	}
+	resp, err := f.srv.CallJSON(ctx, opts, request, response)
+	if err == nil {
+		if s, ok := response.(statusError); ok {
+			if err = s.Err(); err != nil && resp != nil {
+				err.(*api.Error).HTTPStatus = resp.StatusCode
+			}
+		}
+	}
+	return f.shouldRetry(ctx, resp, err)
+}
+
+// call makes an API call, retrying as shouldRetry says. If before is set
+// it runs before every attempt (listings wait for their folder's turn
+// there). Every API call goes through here or through try.
 func (f *Fs) call(ctx context.Context, opts *rest.Opts, request, response any, before func() error) error {
 	return f.pacer.Call(func() (bool, error) {
 		if before != nil {
@@ -341,18 +363,7 @@ func (f *Fs) call(ctx context.Context, opts *rest.Opts, request, response any, b
 				return false, err
 			}
 		}
-		if err := f.acc.limits.wait(ctx); err != nil {
-			return false, err
-		}
-		resp, err := f.srv.CallJSON(ctx, opts, request, response)
-		if err == nil {
-			if s, ok := response.(statusError); ok {
-				if err = s.Err(); err != nil && resp != nil {
-					err.(*api.Error).HTTPStatus = resp.StatusCode
-				}
-			}
-		}
-		return f.shouldRetry(ctx, resp, err)
+		return f.try(ctx, opts, request, response)
 	})
 }
 
@@ -668,7 +679,14 @@ func (f *Fs) findObject(ctx context.Context, remote string, maxAge time.Duration
 // NewObject finds the Object at remote. If it can't be found it returns
 // the error ErrorObjectNotFound.
 func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
-	return f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		// Not "return o, err": a nil *Object in an fs.Object is not a nil
+		// fs.Object, and callers that drop the error (sync's
+		// --track-renames) test the object against nil.
+		return nil, err
+	}
+	return o, nil
 }
 
 // Put the object into the container, replacing a file of the same name.
@@ -1374,6 +1392,7 @@ var (
 	_ fs.Abouter         = (*Fs)(nil)
 	_ fs.UserInfoer      = (*Fs)(nil)
 	_ fs.PublicLinker    = (*Fs)(nil)
+	_ fs.Commander       = (*Fs)(nil)
 	_ dircache.DirCacher = (*Fs)(nil)
 	_ fs.Object          = (*Object)(nil)
 	_ fs.MimeTyper       = (*Object)(nil)

@@ -232,8 +232,9 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode, name string) (*api
 	wait := endPollFirstWait
 	var err error
 	for attempt := 1; ; attempt++ {
+		// One attempt per poll: the poll itself is the retry loop.
 		var resp api.EndUploadResponse
-		err = f.call(ctx, &opts, nil, &resp, nil)
+		_, err = f.try(ctx, &opts, nil, &resp)
 		if err == nil {
 			if link, ok := pickLink(resp.Links, name); ok {
 				return uploadedFile(link, name), nil

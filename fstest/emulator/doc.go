@@ -2,8 +2,10 @@
 // its upload nodes, its download hosts and the website's shared-folder
 // pages, for tests, benchmarks and demos.
 //
-// It follows ../shared/docs/1fichier-api.md (the project's notes on the
-// real API). It is built like net/http/httptest: a Server made from
+// It follows what is known of the real API from its documentation page
+// (https://1fichier.com/api.html), from clients that work against the
+// live service (rclone, JDownloader and others) and from captured
+// traffic; nothing here was checked against the live service. It is built like net/http/httptest: a Server made from
 // Options is a plain http.Handler with no global state, so any number
 // can run in parallel tests; NewTestServer starts one on a loopback port
 // for the life of a test.
@@ -116,7 +118,12 @@
 //
 // Options.Faults / Server.Faults() inject failures, scripted per
 // endpoint and drawn from a generator seeded by Options.Seed; see
-// ParseFaults for the grammar used by the CLI's --faults flag.
+// ParseFaults for the grammar used by the CLI's --faults flag. The
+// kinds: HTTP 500/502/503 with nginx's HTML page; a reset before any
+// work (reset-before); the work done and half the answer sent
+// (reset-during); the work done and no answer at all (reset-after); a
+// reset halfway through an upload body (reset-mid); end.pl answering
+// HTML or no links (end-html, end-empty); slow answers (slow).
 //
 // # Persistence and observability
 //

@@ -30,6 +30,7 @@ const (
 	FaultEndHTML                             // end.pl only: HTML page even with "JSON: 1"
 	FaultEndEmptyLinks                       // end.pl only: {"incoming":0,"links":[]}
 	FaultSlow                                // wait Delay, then answer normally (combines with others)
+	FaultResetAfter                          // request served in full, then a reset instead of the answer
 )
 
 var faultNames = map[FaultKind]string{
@@ -42,6 +43,7 @@ var faultNames = map[FaultKind]string{
 	FaultEndHTML:        "end-html",
 	FaultEndEmptyLinks:  "end-empty",
 	FaultSlow:           "slow",
+	FaultResetAfter:     "reset-after",
 }
 
 // String returns the kind's name in the fault-spec grammar.
@@ -212,6 +214,12 @@ func (s *Server) applyFault(w *countingWriter, r *http.Request, p picked, serve 
 	case FaultResetDuring:
 		serve(&cutWriter{countingWriter: w}, r)
 		return true
+	case FaultResetAfter:
+		// The work is done (a file stored, a folder made) but the answer
+		// is lost: the case a client must not answer with a duplicate.
+		serve(&lostWriter{header: http.Header{}}, r)
+		resetConn(w, true)
+		return true
 	case FaultResetMidUpload:
 		s.resetMidUpload(w, r)
 		return true
@@ -242,6 +250,15 @@ func resetConn(w http.ResponseWriter, rst bool) {
 	}
 	_ = conn.Close()
 }
+
+// lostWriter takes an answer that never reaches the client.
+type lostWriter struct {
+	header http.Header
+}
+
+func (l *lostWriter) Header() http.Header         { return l.header }
+func (l *lostWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (l *lostWriter) WriteHeader(int)             {}
 
 // cutWriter passes the status, the headers and the first half of the
 // body (by Content-Length, else of the first write) to the client, then
@@ -318,7 +335,7 @@ func (c *cutWriter) ReadFrom(r io.Reader) (int64, error) {
 //	rule     = target "=" action  |  "slow=" DURATION
 //	target   = ENDPOINT | "*"
 //	action   = kind [ ":" COUNT ] [ "@" PROBABILITY ]
-//	kind     = "500" | "502" | "503" | "reset" | "reset-before" | "reset-during"
+//	kind     = "500" | "502" | "503" | "reset" | "reset-before" | "reset-during" | "reset-after"
 //	         | "reset-mid" | "end-html" | "end-empty" | "slow(" DURATION ")"
 //
 // ENDPOINT is a name as in Stats.Calls: an API path such as

@@ -142,6 +142,20 @@ func TestFaultResetDuring(t *testing.T) {
 	assert.Equal(t, []string{"x"}, names(m, "sub_folders"))
 }
 
+func TestFaultResetAfter(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: FaultResetAfter, Count: 1})
+	_, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
+	require.Error(t, err, "no answer at all")
+	// The work was done although no answer came back.
+	m := ts.ok(t, "folder/ls.cgi", map[string]any{})
+	assert.Equal(t, []string{"x"}, names(m, "sub_folders"))
+	rules, err := ParseFaults("upload.cgi=reset-after:1")
+	require.NoError(t, err)
+	assert.Equal(t, FaultResetAfter, rules[0].Kind)
+}
+
 func TestFaultResetDuringDownload(t *testing.T) {
 	t.Parallel()
 	ts := newTS(t, noLimits())

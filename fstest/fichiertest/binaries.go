@@ -20,8 +20,9 @@ import (
 )
 
 // BinDirEnv names a directory holding prebuilt rclone and
-// fichier-emulator binaries (as "make build" leaves in bin/). When it is
-// not set, Binaries builds them once per test process.
+// fichier-emulator binaries (as "make build" leaves in bin/); a relative
+// path is taken from the repository's root. When it is not set, Binaries
+// builds them once per test process.
 const BinDirEnv = "FICHIER_BIN_DIR"
 
 var (
@@ -42,7 +43,12 @@ func Binaries(t testing.TB) (rclone, emulatorBin string) {
 	t.Helper()
 	buildOnce.Do(func() {
 		if dir := os.Getenv(BinDirEnv); dir != "" {
-			binDir, buildErr = filepath.Abs(dir)
+			// go test runs each package in its own directory: a
+			// relative path (FICHIER_BIN_DIR=bin) means the repository's.
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(repoRoot(), dir)
+			}
+			binDir = filepath.Clean(dir)
 			return
 		}
 		binDir, buildErr = os.MkdirTemp("", "rclone-fichier-bin-")

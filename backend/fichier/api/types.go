@@ -448,3 +448,102 @@ func (k Kind) Advice() string {
 	}
 	return ""
 }
+
+// RemoteJob is one remote upload in the answer of remote/ls.cgi.
+// ExecutionDate stays empty while the job runs.
+type RemoteJob struct {
+	ID            Int  `json:"id"`
+	RequestDate   Time `json:"request_date"`
+	ExecutionDate Time `json:"execution_date"`
+}
+
+// RemoteListResponse is the answer of remote/ls.cgi.
+type RemoteListResponse struct {
+	Status
+	Data []RemoteJob `json:"data"`
+}
+
+// RemoteInfoRequest is the request of remote/info.cgi.
+type RemoteInfoRequest struct {
+	ID int64 `json:"id"`
+}
+
+// RemoteResult is the outcome of one URL of a remote upload, in the
+// answer of remote/info.cgi.
+type RemoteResult struct {
+	Status       string `json:"status"`
+	URL          string `json:"url"`
+	DownloadLink string `json:"download_link"`
+	Message      string `json:"message"`
+}
+
+// RemoteInfoResponse is the answer of remote/info.cgi. Result has an
+// entry for each URL fetched so far.
+type RemoteInfoResponse struct {
+	Status
+	RemoteJob
+	Links  []string       `json:"links"`
+	Result []RemoteResult `json:"result"`
+}
+
+// ACL is the access list of a file in file/chattr.cgi (and file/info.cgi).
+// An empty ACL removes the restrictions.
+type ACL struct {
+	IP      []string `json:"ip,omitempty"`
+	Country []string `json:"country,omitempty"`
+	Email   []string `json:"email,omitempty"`
+	Premium int      `json:"premium,omitempty"`
+}
+
+// ChattrRequest is the request of file/chattr.cgi. Only the fields that
+// are set are changed: Pass "" removes the password, an empty ACL the
+// access list.
+type ChattrRequest struct {
+	URLs []string `json:"urls"`
+	Pass *string  `json:"pass,omitempty"`
+	ACL  *ACL     `json:"acl,omitempty"`
+}
+
+// ChattrResponse is the answer of file/chattr.cgi.
+type ChattrResponse struct {
+	Status
+	Updated Int      `json:"updated"`
+	URLs    []string `json:"urls"`
+}
+
+// ScanRequest is the request of file/scan.cgi.
+type ScanRequest struct {
+	URL string `json:"url"`
+}
+
+// ScanResponse is the answer of file/scan.cgi. Date is set when the
+// result comes from 1fichier's cache (results are kept 6 hours).
+type ScanResponse struct {
+	Status
+	Date Time `json:"date"`
+}
+
+// SharePasswordRequest is the request of folder/share.cgi that sets or
+// (with Pass "") removes the password of a folder's public share.
+type SharePasswordRequest struct {
+	FolderID int    `json:"folder_id"`
+	Share    int    `json:"share"`
+	Pass     string `json:"pass"`
+}
+
+// FolderInfoRequest is the request of folder/ls.cgi for a folder's own
+// details, without its files.
+type FolderInfoRequest struct {
+	FolderID int `json:"folder_id"`
+}
+
+// FolderInfoResponse is the part of the answer of folder/ls.cgi about the
+// folder itself: its public share link (Shared, empty when not shared)
+// and whether that share has a password.
+type FolderInfoResponse struct {
+	Status
+	FolderID int    `json:"folder_id"`
+	Name     string `json:"name"`
+	Shared   string `json:"shared"`
+	Pass     Int    `json:"pass"`
+}
