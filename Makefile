@@ -11,8 +11,8 @@ all: build
 
 ## build: bin/rclone (rclone with our fichier backend) and bin/fichier-emulator
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/rclone ./cmd/rclone
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/fichier-emulator ./cmd/fichier-emulator
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/rclone ./cmd/rclone
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/fichier-emulator ./cmd/fichier-emulator
 
 ## test: every test, against the in-process emulator (no account needed)
 test:
@@ -31,3 +31,13 @@ demo: build
 
 clean:
 	rm -rf $(BIN)
+
+.PHONY: suites e2e
+
+## suites: rclone's own fs/sync, fs/operations and vfs tests with our backend, against the emulator (scripts/suites.sh)
+suites:
+	./scripts/suites.sh
+
+## e2e: bin/rclone (copy, sync, check, move, dedupe, rcat, link, about, mount) against bin/fichier-emulator, bad inputs and the fault matrix
+e2e: build
+	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e

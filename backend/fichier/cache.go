@@ -3,10 +3,13 @@ package fichier
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/fs/config"
 )
 
 // account is what every Fs using the same API key (and API URL) shares in
@@ -35,16 +38,18 @@ var (
 )
 
 // accountFor returns the shared state for opt's key and API URL, making it
-// on first use from opt's rate settings. Only a hash of the key is kept as
-// the map key, so a dump of the map shows no secret.
+// on first use from opt's rate settings. Only a hash of the key is kept,
+// as the map key and in the name of the file where the rate clocks are
+// shared with other processes, so neither shows the secret.
 func accountFor(opt *Options) *account {
 	id := sha256.Sum256([]byte(opt.APIURL + "\x00" + opt.APIKey))
 	accountsMu.Lock()
 	defer accountsMu.Unlock()
 	acc := accounts[id]
 	if acc == nil {
+		statePath := filepath.Join(config.GetCacheDir(), "fichier", hex.EncodeToString(id[:16])+".json")
 		acc = &account{
-			limits:   newLimits(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)),
+			limits:   newLimits(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval), statePath),
 			listings: newListCache(),
 			tokens:   make(map[string]downloadToken),
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -263,7 +264,7 @@ func TestFloodLockStopsAllCallers(t *testing.T) {
 }
 
 func TestFloodWaitHonoursCancel(t *testing.T) {
-	l := newLimits(100, time.Hour, time.Second)
+	l := newLimits(100, time.Hour, time.Second, "")
 	l.flood("Flood detected: IP Locked #374")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -271,7 +272,7 @@ func TestFloodWaitHonoursCancel(t *testing.T) {
 }
 
 func TestFloodWaitEscalates(t *testing.T) {
-	l := newLimits(100, time.Minute, time.Second)
+	l := newLimits(100, time.Minute, time.Second, "")
 	first := l.flood("Flood detected: IP Locked #374")
 	assert.Equal(t, time.Minute, first)
 	// An answer from a call already in flight does not extend the lock.
@@ -281,6 +282,28 @@ func TestFloodWaitEscalates(t *testing.T) {
 	l.lockedUntil = time.Now()
 	l.mu.Unlock()
 	assert.Equal(t, 2*time.Minute, l.flood("Flood detected: User Locked #223"))
+}
+
+// A later rclone process must respect the listing clocks and flood lock
+// of an earlier one: 1fichier's rules do not restart with rclone.
+func TestLimitsCarryOverToTheNextProcess(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "limits.json")
+	first := newLimits(100, time.Hour, time.Minute, path)
+	require.NoError(t, first.waitList(context.Background(), 42))
+	first.flood("Flood detected: IP Locked #374")
+
+	next := newLimits(100, time.Hour, time.Minute, path)
+	assert.Greater(t, next.lockRemaining(), 59*time.Minute, "the flood lock carries over")
+	next.mu.Lock()
+	next.load()
+	slot := next.nextList[42]
+	next.mu.Unlock()
+	assert.Greater(t, time.Until(slot), 50*time.Second, "folder 42 was just listed: the next listing waits")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, next.waitList(ctx, 42), context.DeadlineExceeded)
+	assert.NoError(t, next.waitList(context.Background(), 7), "other folders are free")
 }
 
 func TestFatalErrorsAreNotRetried(t *testing.T) {

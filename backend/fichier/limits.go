@@ -2,6 +2,9 @@ package fichier
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -9,8 +12,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// maxFloodWait caps the escalating wait after repeated flood locks.
-const maxFloodWait = time.Hour
+// After repeated flood locks the wait doubles up to maxFloodWaits times
+// flood_wait (an hour with the default 5 minutes), and the call rate is
+// halved down to 1/minRateDivisor of api_rate.
+const (
+	maxFloodWaits  = 12
+	minRateDivisor = 8
+)
 
 // limits is the API budget of one account. Every Fs using the same key
 // shares one, so two remotes, a mount and a copy in the same process
@@ -26,8 +34,17 @@ const maxFloodWait = time.Hour
 //     the lock should be over, doubling the wait on repeated locks,
 //   - a per-folder clock so the same folder is never listed twice within
 //     the listing interval.
+//
+// 1fichier's clocks do not restart with rclone: "rclone copy" followed by
+// "rclone check" lists the same folders seconds apart. So the per-folder
+// clocks and the end of a flood lock are also kept in a small file in
+// rclone's cache directory, read and written on every listing and lock,
+// and the next process waits its turn too. Two processes running at the
+// same moment may still race on that file; it narrows, not closes, that
+// window.
 type limits struct {
 	bucket       *rate.Limiter
+	minRate      rate.Limit // the bucket's rate is never lowered below this
 	floodWait    time.Duration
 	listInterval time.Duration
 
@@ -36,19 +53,85 @@ type limits struct {
 	lastWait    time.Duration     // length of the last lock we waited for
 	lastFlood   time.Time         // when the last lock started
 	nextList    map[int]time.Time // earliest next listing, by folder ID
+	statePath   string            // where the clocks are kept between processes; "" = nowhere
+}
+
+// sharedLimits is what limits keeps on disk.
+type sharedLimits struct {
+	NextList    map[int]time.Time `json:"next_list"`
+	LockedUntil time.Time         `json:"locked_until"`
 }
 
 // newLimits makes the budget for callsPerSecond API calls a second,
 // waiting floodWait after a flood lock and listInterval between two
-// listings of the same folder.
-func newLimits(callsPerSecond float64, floodWait, listInterval time.Duration) *limits {
-	return &limits{
+// listings of the same folder, sharing its clocks with other processes
+// through statePath if it is set.
+func newLimits(callsPerSecond float64, floodWait, listInterval time.Duration, statePath string) *limits {
+	l := &limits{
 		bucket:    rate.NewLimiter(rate.Limit(callsPerSecond), 1),
+		minRate:   rate.Limit(callsPerSecond / minRateDivisor),
 		floodWait: floodWait,
 		// The server sees our calls later than we send them, and not
 		// always by the same delay: keep a 10% margin.
 		listInterval: listInterval + listInterval/10,
 		nextList:     make(map[int]time.Time),
+		statePath:    statePath,
+	}
+	l.mu.Lock()
+	l.load()
+	l.mu.Unlock()
+	return l
+}
+
+// load merges the clocks other processes left on disk. l.mu must be held.
+func (l *limits) load() {
+	if l.statePath == "" {
+		return
+	}
+	data, err := os.ReadFile(l.statePath)
+	if err != nil {
+		return
+	}
+	var disk sharedLimits
+	if err := json.Unmarshal(data, &disk); err != nil {
+		fs.Debugf(nil, "fichier: ignoring unreadable %s: %v", l.statePath, err)
+		return
+	}
+	for id, next := range disk.NextList {
+		if next.After(l.nextList[id]) {
+			l.nextList[id] = next
+		}
+	}
+	if disk.LockedUntil.After(l.lockedUntil) {
+		l.lockedUntil = disk.LockedUntil
+	}
+}
+
+// save writes the clocks that still matter for other processes. l.mu
+// must be held.
+func (l *limits) save() {
+	if l.statePath == "" {
+		return
+	}
+	now := time.Now()
+	disk := sharedLimits{NextList: make(map[int]time.Time), LockedUntil: l.lockedUntil}
+	for id, next := range l.nextList {
+		if next.After(now) {
+			disk.NextList[id] = next
+		}
+	}
+	data, err := json.Marshal(disk)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(l.statePath), 0o700)
+	}
+	if err == nil {
+		tmp := l.statePath + ".tmp"
+		if err = os.WriteFile(tmp, data, 0o600); err == nil {
+			err = os.Rename(tmp, l.statePath)
+		}
+	}
+	if err != nil {
+		fs.Debugf(nil, "fichier: couldn't save the rate clocks to %s: %v", l.statePath, err)
 	}
 }
 
@@ -103,13 +186,21 @@ func (l *limits) flood(reason string) time.Duration {
 	}
 	wait := l.floodWait
 	// A new lock soon after the last one ended means the lock was longer
-	// than we waited, or we are still too fast: wait twice as long.
+	// than we waited, or we are still too fast: wait twice as long. The
+	// cap scales with flood_wait, so a sped-up test server (or a user who
+	// knows the locks are short) does not wait a full hour.
 	if !l.lastFlood.IsZero() && now.Sub(l.lastFlood) < 3*l.lastWait {
-		wait = min(2*l.lastWait, max(maxFloodWait, l.floodWait))
+		wait = min(2*l.lastWait, maxFloodWaits*l.floodWait)
 	}
+	// Waiting alone does not help if we go back to the pace that got us
+	// locked (another client on the key, answers bunched by a slow
+	// network): every lock also halves our rate, for the rest of the
+	// process, down to a floor.
+	l.bucket.SetLimit(max(l.bucket.Limit()/2, l.minRate))
 	l.lastWait = wait
 	l.lastFlood = now
 	l.lockedUntil = now.Add(wait)
+	l.save()
 	fs.Logf(nil, "1fichier: %s: pausing every API call for %v (lowering api_rate helps if this repeats)", reason, wait)
 	return wait
 }
@@ -118,12 +209,17 @@ func (l *limits) flood(reason string) time.Duration {
 // Concurrent callers for one folder get successive slots.
 func (l *limits) waitList(ctx context.Context, folderID int) error {
 	l.mu.Lock()
+	l.load()
 	now := time.Now()
 	at := now
 	if next := l.nextList[folderID]; next.After(at) {
 		at = next
 	}
 	l.nextList[folderID] = at.Add(l.listInterval)
+	l.save()
 	l.mu.Unlock()
+	if wait := at.Sub(now); wait > time.Second {
+		fs.Infof(nil, "fichier: waiting %v to list folder %d again (1fichier allows one listing of a folder per %v)", wait.Round(time.Second), folderID, l.listInterval)
+	}
 	return sleep(ctx, at.Sub(now))
 }
