@@ -10,6 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// The workflow tests run the emulator without its rate rules: each
+// rclone run is a new process that knows nothing of the last one's
+// calls, and the rules are tested elsewhere.
+
 // dumpAll is every --dump that shows traffic, without auth.
 var dumpAll = []string{"-vv", "--dump", "headers,bodies,requests,responses", "--retries", "1"}
 
@@ -39,6 +43,12 @@ func (e *env) workflow(t *testing.T, extra []string, remote string, flags ...str
 	return all.String()
 }
 
+// noListWait lets the workflow's commands list the same folders one
+// after another, which the emulator allows under --no-rate-limits (the
+// backend otherwise keeps 1fichier's 30 s between listings, across
+// processes).
+const noListWait = "RCLONE_FICHIER_LIST_INTERVAL=10ms"
+
 // seedRemote saves remote "kh" with the key in the config file.
 func (e *env) seedRemote(t *testing.T) {
 	t.Helper()
@@ -47,9 +57,9 @@ func (e *env) seedRemote(t *testing.T) {
 }
 
 func TestKeyAbsentFromDumpsAndLogs(t *testing.T) {
-	e := newEnv(t, "--key", goodKey, "--time-scale", "100")
+	e := newEnv(t, "--key", goodKey, "--no-rate-limits")
 	e.seedRemote(t)
-	out := e.workflow(t, nil, "kh:", dumpAll...)
+	out := e.workflow(t, []string{noListWait}, "kh:", dumpAll...)
 	assert.Contains(t, out, "Authorization: XXXX", "the dump shows the header, redacted")
 	assert.Contains(t, out, "hello, 1fichier", "the workflow ran")
 	assert.NotContains(t, out, goodKey)
@@ -65,11 +75,12 @@ func TestKeyShownOnlyWithDumpAuth(t *testing.T) {
 }
 
 func TestEnvironmentKeyAbsentFromLogs(t *testing.T) {
-	e := newEnv(t, "--key", goodKey, "--time-scale", "100")
+	e := newEnv(t, "--key", goodKey, "--no-rate-limits")
 	extra := []string{
 		"RCLONE_FICHIER_API_KEY=" + goodKey,
 		"RCLONE_CONFIG_ENVKH_TYPE=fichier",
 		"RCLONE_LOG_LEVEL=DEBUG",
+		noListWait,
 	}
 	out := e.workflow(t, extra, "envkh:", "--dump", "headers,bodies", "--retries", "1")
 	assert.Contains(t, out, "api_key=XXX from environment variable RCLONE_FICHIER_API_KEY")
@@ -103,7 +114,7 @@ func TestConfigRedactedHidesKey(t *testing.T) {
 }
 
 func TestPlainHTTPAPIURLIsWarnedAbout(t *testing.T) {
-	e := newEnv(t, "--key", goodKey)
+	e := newEnv(t, "--key", goodKey, "--no-rate-limits")
 	e.seedRemote(t)
 	// 0.0.0.0 reaches this machine but is not a loopback address, so it
 	// stands for a remote server reached without TLS.

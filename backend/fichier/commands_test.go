@@ -1,0 +1,347 @@
+package fichier_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier"
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
+	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
+	"github.com/rclone/rclone/fs"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// command runs a backend command on f.
+func command(t *testing.T, f fs.Fs, name string, arg []string, opt map[string]string) (any, error) {
+	t.Helper()
+	return f.(fs.Commander).Command(context.Background(), name, arg, opt)
+}
+
+// mustCommand runs a backend command that must succeed.
+func mustCommand(t *testing.T, f fs.Fs, name string, arg []string, opt map[string]string) any {
+	t.Helper()
+	out, err := command(t, f, name, arg, opt)
+	require.NoError(t, err)
+	// Every result must print as JSON.
+	_, err = json.Marshal(out)
+	require.NoError(t, err)
+	return out
+}
+
+// apiCall makes one raw API call with key, as another client would.
+func apiCall(t *testing.T, srv *emulator.TestServer, key, endpoint string, body any) (int, string) {
+	t.Helper()
+	data, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest("POST", srv.APIURL+"/"+endpoint, strings.NewReader(string(data)))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	out, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(out)
+}
+
+// get fetches u and returns its status and body.
+func get(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
+// sharedPage returns the emulator's public listing of a /dir/ link.
+func sharedPage(t *testing.T, srv *emulator.TestServer, link string) (int, string) {
+	t.Helper()
+	id := link[strings.LastIndex(link, "/dir/")+len("/dir/"):]
+	return get(t, srv.URL+"/dir/"+id+"?json=1")
+}
+
+// webServer serves files for remote uploads, on loopback.
+func webServer(t *testing.T, files map[string]string) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		data, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, data)
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "incoming", nil)
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures"})
+
+	out := mustCommand(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/missing.bin"}, map[string]string{"wait": "true"})
+	job := out.(*fichier.RemoteUploadJob)
+	assert.True(t, job.Done)
+	require.Len(t, job.Results, 2)
+	byURL := map[string]fichier.RemoteUploadResult{}
+	for _, r := range job.Results {
+		byURL[r.URL] = r
+	}
+	ok, failed := byURL[web.URL+"/film.mkv"], byURL[web.URL+"/missing.bin"]
+	assert.Equal(t, "OK", ok.Status)
+	assert.Equal(t, "KO", failed.Status)
+	assert.NotEmpty(t, failed.Message)
+
+	file, err := srv.Lookup(ok.Link)
+	require.NoError(t, err, "the printed link is the stored file")
+	assert.Equal(t, "film.mkv", file.Name)
+	data, err := srv.FileData(ok.Link)
+	require.NoError(t, err)
+	assert.Equal(t, "moving pictures", string(data))
+
+	// The file went into the remote's folder, and the remote sees it.
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "film.mkv", entries[0].Remote())
+	assert.Equal(t, ok.Link, entries[0].(fs.IDer).ID())
+}
+
+func TestCommandRemoteUploadWithoutWaitAndStatus(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	web := webServer(t, map[string]string{"/a.txt": "a"})
+
+	job := mustCommand(t, f, "remote-upload", []string{web.URL + "/a.txt"}, nil).(*fichier.RemoteUploadJob)
+	require.NotZero(t, job.ID)
+	assert.Empty(t, job.Results, "no waiting, no results")
+
+	jobs := mustCommand(t, f, "remote-status", nil, nil).([]fichier.RemoteUploadJob)
+	require.Len(t, jobs, 1)
+	assert.Equal(t, job.ID, jobs[0].ID)
+	assert.NotEmpty(t, jobs[0].Requested)
+
+	one := mustCommand(t, f, "remote-status", []string{strconv.FormatInt(job.ID, 10)}, nil).(*fichier.RemoteUploadJob)
+	assert.Equal(t, job.ID, one.ID)
+	require.Len(t, one.Results, 1, "a URL shows whether fetched or not")
+	assert.Equal(t, web.URL+"/a.txt", one.Results[0].URL)
+	assert.Contains(t, []string{"OK", "running"}, one.Results[0].Status)
+
+	_, err := command(t, f, "remote-status", []string{"nope"}, nil)
+	assert.ErrorContains(t, err, "not a job ID")
+	_, err = command(t, f, "remote-upload", []string{"ftp://example.com/x"}, nil)
+	assert.ErrorContains(t, err, "not an http(s) URL")
+}
+
+func TestCommandAccountIsCached(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "a.bin", []byte("12345"))
+	require.NoError(t, err)
+
+	acc := mustCommand(t, f, "account", nil, nil).(*fichier.AccountInfo)
+	assert.Equal(t, "test@example.com", acc.Email)
+	assert.Equal(t, "Premium", acc.Offer)
+	assert.NotEmpty(t, acc.SubscriptionEnd)
+	assert.EqualValues(t, 5, acc.ColdStorageUsed)
+	assert.EqualValues(t, emulator.DefaultColdQuota, acc.ColdStorageAvailable)
+
+	mustCommand(t, f, "account", nil, nil)
+	assert.EqualValues(t, 1, srv.Stats().Calls["user/info.cgi"], "user/info.cgi is rate limited: ask once")
+}
+
+func TestCommandPasswordOnFile(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	link, err := srv.PutFile(srv.Key, 0, "secret.pdf", []byte("pdf"))
+	require.NoError(t, err)
+
+	p := mustCommand(t, f, "password", []string{"secret.pdf"}, map[string]string{"set": "hunter22"}).(*fichier.Protection)
+	assert.Equal(t, link, p.URL)
+	assert.True(t, p.Password)
+	file, err := srv.Lookup(link)
+	require.NoError(t, err)
+	assert.Equal(t, "hunter22", file.Password)
+
+	mustCommand(t, f, "password", []string{"secret.pdf"}, map[string]string{"clear": "true"})
+	file, err = srv.Lookup(link)
+	require.NoError(t, err)
+	assert.Empty(t, file.Password)
+
+	before := srv.Stats().Calls["file/chattr.cgi"]
+	_, err = command(t, f, "password", []string{"secret.pdf"}, map[string]string{"set": "short"})
+	assert.ErrorContains(t, err, "at least 6 characters")
+	_, err = command(t, f, "password", []string{"secret.pdf"}, map[string]string{"set": "hunter22", "clear": "true"})
+	assert.Error(t, err)
+	_, err = command(t, f, "password", []string{"nothing-here"}, map[string]string{"clear": "true"})
+	assert.ErrorContains(t, err, "no file or folder")
+	assert.Equal(t, before, srv.Stats().Calls["file/chattr.cgi"], "refused before any call")
+}
+
+func TestCommandPasswordOnFolderProtectsItsShare(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	id, err := srv.Mkdir(srv.Key, 0, "private")
+	require.NoError(t, err)
+	_, err = srv.PutFile(srv.Key, id, "a.txt", []byte("a"))
+	require.NoError(t, err)
+
+	// Clearing the password of a folder that is not shared must not share it.
+	p := mustCommand(t, f, "password", []string{"private"}, map[string]string{"clear": "true"}).(*fichier.Protection)
+	assert.False(t, p.Shared)
+	assert.Zero(t, srv.Stats().Calls["folder/share.cgi"])
+
+	p = mustCommand(t, f, "password", []string{"private"}, map[string]string{"set": "hunter22"}).(*fichier.Protection)
+	assert.True(t, p.Shared)
+	assert.True(t, p.Password)
+	require.Contains(t, p.URL, "/dir/")
+	code, body := sharedPage(t, srv, p.URL)
+	assert.Equal(t, http.StatusOK, code)
+	assert.False(t, strings.HasPrefix(body, "["), "a protected share answers its password form, not the listing")
+
+	p = mustCommand(t, f, "password", []string{"private"}, map[string]string{"clear": "true"}).(*fichier.Protection)
+	assert.True(t, p.Shared)
+	assert.False(t, p.Password)
+	_, body = sharedPage(t, srv, p.URL)
+	assert.Contains(t, body, `"filename":"a.txt"`)
+}
+
+func TestCommandShareAndUnshare(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	id, err := srv.Mkdir(srv.Key, 0, "photos")
+	require.NoError(t, err)
+	_, err = srv.PutFile(srv.Key, id, "cat.jpg", []byte("meow"))
+	require.NoError(t, err)
+
+	p := mustCommand(t, f, "share", []string{"photos"}, nil).(*fichier.Protection)
+	assert.True(t, p.Shared)
+	assert.Regexp(t, `^https://1fichier\.com/dir/[A-Za-z0-9]{8}$`, p.URL)
+	code, body := sharedPage(t, srv, p.URL)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `"filename":"cat.jpg"`)
+
+	p2 := mustCommand(t, f, "share", []string{"photos"}, map[string]string{"password": "hunter22"}).(*fichier.Protection)
+	assert.Equal(t, p.URL, p2.URL, "the link stays the same")
+	assert.True(t, p2.Password)
+	_, body = sharedPage(t, srv, p.URL)
+	assert.False(t, strings.HasPrefix(body, "["))
+
+	mustCommand(t, f, "share", []string{"photos"}, map[string]string{"unshare": "true"})
+	code, _ = sharedPage(t, srv, p.URL)
+	assert.Equal(t, http.StatusNotFound, code)
+
+	_, err = command(t, f, "share", []string{"photos"}, map[string]string{"unshare": "true", "password": "hunter22"})
+	assert.Error(t, err)
+	_, err = command(t, f, "share", []string{"nope"}, nil)
+	assert.ErrorIs(t, err, fs.ErrorDirNotFound)
+}
+
+func TestCommandACLRestrictsDownloads(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	const otherKey = "acl-other-key"
+	require.NoError(t, srv.AddAccount(emulator.Account{Key: otherKey, Offer: emulator.OfferPremium, Email: "other@example.com"}))
+	f := fichiertest.NewFs(t, srv, "", nil)
+	link, err := srv.PutFile(srv.Key, 0, "doc.txt", []byte("doc"))
+	require.NoError(t, err)
+	otherGetsToken := func() int {
+		code, _ := apiCall(t, srv, otherKey, "download/get_token.cgi", api.GetTokenRequest{URL: link})
+		return code
+	}
+	require.Equal(t, http.StatusOK, otherGetsToken())
+
+	out := mustCommand(t, f, "acl", []string{"doc.txt"}, map[string]string{"email": "friend@example.com, boss@example.com", "premium": "1"}).(*fichier.FileACL)
+	assert.Equal(t, []string{"friend@example.com", "boss@example.com"}, out.ACL.Email)
+	assert.Equal(t, 1, out.ACL.Premium)
+	assert.Equal(t, http.StatusForbidden, otherGetsToken(), "other@example.com is not on the list")
+
+	mustCommand(t, f, "acl", []string{"doc.txt"}, map[string]string{"email": "other@example.com"})
+	assert.Equal(t, http.StatusOK, otherGetsToken())
+
+	mustCommand(t, f, "acl", []string{"doc.txt"}, map[string]string{"country": "fr"})
+	assert.Equal(t, http.StatusForbidden, otherGetsToken())
+
+	mustCommand(t, f, "acl", []string{"doc.txt"}, map[string]string{"clear": "true"})
+	assert.Equal(t, http.StatusOK, otherGetsToken())
+
+	for _, opt := range []map[string]string{nil, {"clear": "true", "ip": "10.0.0.1"}, {"colour": "blue"}} {
+		_, err := command(t, f, "acl", []string{"doc.txt"}, opt)
+		assert.Error(t, err, "options %v", opt)
+	}
+}
+
+func TestCommandScan(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "setup.exe", []byte("MZ"))
+	require.NoError(t, err)
+
+	res := mustCommand(t, f, "scan", []string{"setup.exe"}, nil).(*fichier.ScanResult)
+	assert.Equal(t, "OK", res.Status)
+	assert.Equal(t, "No virus found", res.Message)
+	assert.Empty(t, res.Cached)
+	res = mustCommand(t, f, "scan", []string{"setup.exe"}, nil).(*fichier.ScanResult)
+	assert.NotEmpty(t, res.Cached, "1fichier keeps results for 6 hours and says so")
+
+	_, err = command(t, f, "scan", []string{"missing.exe"}, nil)
+	assert.ErrorIs(t, err, fs.ErrorObjectNotFound)
+}
+
+func TestCommandTokenGivesWorkingURL(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "song.ogg", []byte("la la la"))
+	require.NoError(t, err)
+
+	tok := mustCommand(t, f, "token", []string{"song.ogg"}, nil).(*fichier.DownloadToken)
+	assert.True(t, tok.Expires.After(time.Now()))
+	code, body := get(t, tok.URL)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "la la la", body, "the URL works without the API key")
+}
+
+func TestCommandArgumentsAndUnknownCommand(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+
+	_, err := command(t, f, "frobnicate", nil, nil)
+	assert.ErrorIs(t, err, fs.ErrorCommandNotFound)
+
+	ri, err := fs.Find("fichier")
+	require.NoError(t, err)
+	require.NotEmpty(t, ri.CommandHelp)
+	for _, help := range ri.CommandHelp {
+		assert.NotEmpty(t, help.Short, help.Name)
+		assert.NotEmpty(t, help.Long, help.Name)
+		_, err := command(t, f, help.Name, []string{"a", "b", "c"}, nil)
+		assert.NotErrorIs(t, err, fs.ErrorCommandNotFound, "%s is documented but not handled", help.Name)
+	}
+	for _, name := range []string{"password", "acl", "scan", "token"} {
+		_, err := command(t, f, name, nil, map[string]string{"clear": "true"})
+		assert.ErrorContains(t, err, "needs exactly one", name)
+	}
+}
+
+func TestCommandsRefuseSharedFolderRemote(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	id, err := srv.Mkdir(srv.Key, 0, "pub")
+	require.NoError(t, err)
+	link, err := srv.ShareFolder(srv.Key, id, "")
+	require.NoError(t, err)
+	f := fichiertest.NewFs(t, srv, "", map[string]string{"api_key": "", "shared_folder": link})
+	_, err = command(t, f, "account", nil, nil)
+	assert.ErrorContains(t, err, "shared_folder")
+}
