@@ -139,7 +139,9 @@ this rclone process that uses the same key.`,
 			Help: `Shortest time between two listings of the same folder.
 
 1fichier allows one listing of a folder per 30 seconds and locks the
-account for a while if a client lists faster.`,
+account for a while if a client lists faster. The time of each listing
+is kept in rclone's cache directory, so a command run right after
+another (a copy, then a check) waits its turn too.`,
 			Name:     "list_interval",
 			Default:  fs.Duration(30 * time.Second),
 			Advanced: true,
