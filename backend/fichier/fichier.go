@@ -515,6 +515,17 @@ func folderID(id string) (int, error) {
 	return n, nil
 }
 
+// errReadOnly is returned for changes to a shared folder remote.
+var errReadOnly = errors.New("a shared_folder remote is read only: use a remote with api_key to change files")
+
+// readOnly returns errReadOnly for a shared folder remote.
+func (f *Fs) readOnly() error {
+	if f.opt.SharedFolder != "" {
+		return errReadOnly
+	}
+	return nil
+}
+
 // listing returns the listing of a folder, from the cache if it is younger than maxAge.
 func (f *Fs) listing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
 	return f.acc.listings.get(ctx, id, maxAge, f.fetchListing)
@@ -697,6 +708,9 @@ func (f *Fs) NewObject(ctx context.Context, remote string) (fs.Object, error) {
 // the cache follows our own changes, so uploading many files into one
 // folder lists it at most once.
 func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	if err := f.readOnly(); err != nil {
+		return nil, err
+	}
 	existing, err := f.findObject(ctx, src.Remote(), -1)
 	switch {
 	case err == nil:
@@ -716,6 +730,9 @@ func (f *Fs) PutStream(ctx context.Context, in io.Reader, src fs.ObjectInfo, opt
 // PutUnchecked uploads the object without checking for an existing file
 // of the same name, so it may make a duplicate.
 func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
+	if err := f.readOnly(); err != nil {
+		return nil, err
+	}
 	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
 	if err != nil {
 		return nil, err
@@ -734,12 +751,18 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 
 // Mkdir creates the container if it doesn't exist
 func (f *Fs) Mkdir(ctx context.Context, dir string) error {
+	if err := f.readOnly(); err != nil {
+		return err
+	}
 	_, err := f.dirCache.FindDir(ctx, dir, true)
 	return err
 }
 
 // dirAndParent returns the IDs of dir and of its parent folder.
 func (f *Fs) dirAndParent(ctx context.Context, dir string) (id, parent int, err error) {
+	if err := f.readOnly(); err != nil {
+		return 0, 0, err
+	}
 	dirID, err := f.dirCache.FindDir(ctx, dir, false)
 	if err != nil {
 		return 0, 0, err
@@ -1314,8 +1337,8 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 // failed upload loses nothing. Should the delete fail, the error names the
 // old file left behind.
 func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) error {
-	if o.fs.opt.SharedFolder != "" {
-		return errors.New("a shared folder is read only")
+	if err := o.fs.readOnly(); err != nil {
+		return err
 	}
 	file, err := o.fs.upload(ctx, in, o.apiName(), o.folderID, src.Size(), options...)
 	if err != nil {
@@ -1333,8 +1356,8 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 
 // Remove an object
 func (o *Object) Remove(ctx context.Context) error {
-	if o.fs.opt.SharedFolder != "" {
-		return errors.New("a shared folder is read only")
+	if err := o.fs.readOnly(); err != nil {
+		return err
 	}
 	err := o.fs.removeFiles(ctx, []string{o.url})
 	if apiKind(err) == api.KindNotFound {

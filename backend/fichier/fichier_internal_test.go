@@ -15,6 +15,7 @@ import (
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config/obscure"
 	"github.com/rclone/rclone/fs/fserrors"
 	"github.com/rclone/rclone/fs/object"
 	"github.com/rclone/rclone/fs/operations"
@@ -486,4 +487,41 @@ func TestCopyOntoExistingNameReplacesIt(t *testing.T) {
 	files, err := srv.Files(srv.Key, 0)
 	require.NoError(t, err)
 	assert.Len(t, files, 2, "a.txt and one b.txt")
+}
+
+func TestSharedFolderIsReadOnlyListingAndDownload(t *testing.T) {
+	ctx := context.Background()
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	dir, err := srv.Mkdir(srv.Key, 0, "public")
+	require.NoError(t, err)
+	_, err = srv.PutFile(srv.Key, dir, "a.txt", []byte("shared data"))
+	require.NoError(t, err)
+	link, err := srv.ShareFolder(srv.Key, dir, "secret99")
+	require.NoError(t, err)
+
+	// Without the password the public page is a form, not a listing.
+	f := fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link})
+	_, err = f.List(ctx, "")
+	assert.ErrorContains(t, err, "folder_password")
+
+	f = fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link, "folder_password": obscure.MustObscure("secret99")})
+	entries, err := f.List(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "a.txt", entries[0].Remote())
+	o, err := f.NewObject(ctx, "a.txt")
+	require.NoError(t, err)
+	rc, err := o.Open(ctx)
+	require.NoError(t, err)
+	data, err := io.ReadAll(rc)
+	require.NoError(t, rc.Close())
+	require.NoError(t, err)
+	assert.Equal(t, "shared data", string(data))
+
+	assert.ErrorIs(t, f.Mkdir(ctx, "x"), errReadOnly)
+	assert.ErrorIs(t, f.Rmdir(ctx, ""), errReadOnly)
+	assert.ErrorIs(t, o.Remove(ctx), errReadOnly)
+	_, err = f.Put(ctx, strings.NewReader("x"), object.NewStaticObjectInfo("b.txt", time.Now(), 1, true, nil, nil))
+	assert.ErrorIs(t, err, errReadOnly)
+	assert.Equal(t, 1, srv.FileCount())
 }

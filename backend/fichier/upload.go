@@ -36,8 +36,8 @@ const (
 // taken as the result instead of being uploaded twice.
 func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size int64, options ...fs.OpenOption) (*api.File, error) {
 	mimeType := mimeTypeOf(name)
-	if f.opt.SharedFolder != "" {
-		return nil, fmt.Errorf("can't upload %q: a shared folder is read only", name)
+	if err := f.readOnly(); err != nil {
+		return nil, err
 	}
 	if size < 0 {
 		file, n, cleanup, err := spool(in)
