@@ -18,10 +18,12 @@ build:
 # empty PutStream cannot pass (see README.md, Testing).
 SKIP := TestIntegration/FsMkdir/FsPutFiles/FsPutStream/0$$
 
-## test: every test, against the in-process emulator (no account needed)
-test:
+## test: every test, offline: the Go tests (in-process emulator, and the
+## real binaries against bin/fichier-emulator), then rclone's own suites
+test: build
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 45m -skip '$(SKIP)' ./...
+	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 45m -skip '$(SKIP)' ./...
+	./scripts/suites.sh
 
 ## lint: formatting and vet (and golangci-lint when installed)
 lint:

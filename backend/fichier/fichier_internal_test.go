@@ -276,6 +276,7 @@ func TestFloodWaitEscalates(t *testing.T) {
 	l := newLimits(100, time.Minute, time.Second, "")
 	first := l.flood("Flood detected: IP Locked #374")
 	assert.Equal(t, time.Minute, first)
+	assert.Equal(t, 50.0, float64(l.bucket.Limit()), "a lock also halves the rate")
 	// An answer from a call already in flight does not extend the lock.
 	assert.LessOrEqual(t, l.flood("Flood detected: IP Locked #374"), time.Minute)
 	// A new lock right after this one ends doubles the wait.

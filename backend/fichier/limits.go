@@ -201,7 +201,7 @@ func (l *limits) flood(reason string) time.Duration {
 	l.lastFlood = now
 	l.lockedUntil = now.Add(wait)
 	l.save()
-	fs.Logf(nil, "1fichier: %s: pausing every API call for %v (lowering api_rate helps if this repeats)", reason, wait)
+	fs.Logf(nil, "1fichier: %s: pausing every API call for %v, then slowing to %.3g calls/s", reason, wait, float64(l.bucket.Limit()))
 	return wait
 }
 

@@ -11,7 +11,8 @@
 // emulator as an in-process server, so it can inject faults, seed files
 // and count what is stored without going through the API.
 //
-// Every emulator runs 1fichier's rate rules sped up by
-// fichiertest.TimeScale, with the backend's rates scaled to match, so
-// the API-call counts the tests assert are those of a real run.
+// Every emulator runs 1fichier's rate rules sped up (20 times for the
+// binaries, fichiertest.TimeScale in-process), with the backend's rates
+// scaled to match, so the API-call counts the tests assert are those of
+// a real run.
 package e2e

@@ -69,14 +69,16 @@ func seedDestination(t *testing.T, srv *emulator.TestServer, src string, names [
 	return seeded
 }
 
-// syncWithRetries runs sync like "rclone sync" does: up to syncRetries
-// times while it fails. It returns the last error and the runs made.
-func syncWithRetries(ctx context.Context, fdst, fsrc fs.Fs) (err error, runs int) {
+// syncWithRetries runs sync like "rclone sync" does: up to max times
+// (rclone's --retries) while it fails. It returns the last error and the runs made.
+func syncWithRetries(ctx context.Context, fdst, fsrc fs.Fs, max int) (err error, runs int) {
 	for runs = 1; ; runs++ {
 		err = sync.Sync(ctx, fdst, fsrc, false)
-		if err == nil || runs == syncRetries {
+		if err == nil || runs == max {
 			return err, runs
 		}
+		// As rclone does between retries: a new run starts clean.
+		accounting.Stats(ctx).ResetErrors()
 	}
 }
 
@@ -129,7 +131,8 @@ func TestSyncSurvivesFaults(t *testing.T) {
 		{name: "reset-mid-upload", faults: "upload.cgi=reset-mid@0.1"},
 		{name: "end-html", faults: "end.pl=end-html@0.05"},
 		{name: "end-empty", faults: "end.pl=end-empty@0.05"},
-		{name: "slow", faults: "*=slow(30ms)@0.3"},
+		// Every answer 20 ms late (2 s before the time scale).
+		{name: "slow", faults: "*=slow(20ms)"},
 		// Twice the documented 3 calls/s: the emulator locks the key and
 		// the backend must wait the locks out, not hammer them.
 		{name: "flood", apiRate: 6},
@@ -158,14 +161,19 @@ func TestSyncSurvivesFaults(t *testing.T) {
 			fdst := fichiertest.NewFs(t, srv, "dst", extra)
 			ctx, ci := fs.AddConfig(context.Background())
 			ctx = accounting.WithStatsGroup(ctx, t.Name())
+			runs := syncRetries
 			if tc.wantFailure {
-				ci.LowLevelRetries = 3 // keep the doomed case short
+				ci.LowLevelRetries = 2 // keep the doomed case short
+				runs = 1
+			}
+			if tc.name == "flood" {
+				ci.Transfers = 16 // enough callers to use the excess rate
 			}
 			fsrc, err := fs.NewFs(ctx, src)
 			require.NoError(t, err)
 
 			start := time.Now()
-			err, runs := syncWithRetries(ctx, fdst, fsrc)
+			err, runs = syncWithRetries(ctx, fdst, fsrc, runs)
 			elapsed := time.Since(start)
 			st := srv.Stats()
 			t.Logf("%s: %d run(s) in %v, err=%v; calls %v; flood locks %d, calls during locks %d",
@@ -174,7 +182,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 				require.Error(t, err, "a sync whose every upload fails must fail")
 				// No retry storm: each file is tried LowLevelRetries
 				// times per run at most.
-				assert.LessOrEqual(t, st.Calls["upload.cgi"], int64(syncRetries*ci.LowLevelRetries)*newFiles, "upload attempts")
+				assert.LessOrEqual(t, st.Calls["upload.cgi"], int64(runs*ci.LowLevelRetries)*newFiles, "upload attempts")
 			} else {
 				require.NoError(t, err, "sync under %q", tc.faults)
 				// Bounded retries: never more than twice the uploads a
@@ -194,6 +202,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 			skew.Store(int64(tc.listingDelay))
 			fdst.Features().DirCacheFlush()
 			srv.ResetStats()
+			ctx = accounting.WithStatsGroup(ctx, t.Name()+"/rerun")
 			require.NoError(t, sync.Sync(ctx, fdst, fsrc, false), "clean re-run")
 			rerun := srv.Stats()
 			t.Logf("%s: clean re-run calls %v", tc.name, rerun.Calls)
