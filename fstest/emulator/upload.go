@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -86,13 +87,14 @@ func (c *call) getUploadServer() (any, *apiError) {
 	return getUploadServerResp{URL: host, ID: id}, nil
 }
 
+// isFichierHost reports whether a request's Host (with or without a port)
+// is a 1fichier name, i.e. the request came through the proxy.
 func isFichierHost(hostport string) bool {
-	h := hostport
-	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.Contains(h[i:], "]") {
-		h = h[:i]
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
 	}
-	h = strings.ToLower(h)
-	return h == "1fichier.com" || strings.HasSuffix(h, ".1fichier.com")
+	return IsInterceptedHost(host)
 }
 
 // ---------------------------------------------------------------------
