@@ -246,3 +246,32 @@ func TestFaultWildcardAndSpecific(t *testing.T) {
 	ts.Faults().Add("*", Fault{Kind: FaultHTTP500})
 	assert.Equal(t, 200, do(t, http.MethodGet, ts.URL+"/debug/stats", nil, nil).Code)
 }
+
+// A slow answer must not move a call in the rate rules: the call counts
+// when it arrives. Two calls 120 ms apart under a one-call-per-100-ms
+// rule are fine even when the first is held 250 ms and so reaches the
+// rules after the second.
+func TestSlowAnswerCountsAtArrival(t *testing.T) {
+	t.Parallel()
+	rates := DefaultRates()
+	rates.CallsPerSecond = 1
+	ts := newTS(t, Options{Rates: &rates, TimeScale: 10})
+	ts.Faults().Add("user/info.cgi", Fault{Kind: FaultSlow, Delay: 250 * time.Millisecond, Count: 1})
+	first := make(chan int, 1)
+	go func() {
+		resp, err := postAPI(ts, "user/info.cgi", `{}`)
+		if err != nil {
+			first <- 0
+			return
+		}
+		_ = resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	time.Sleep(120 * time.Millisecond) // spacing the calls, not an assertion
+	resp, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Equal(t, 200, <-first)
+	assert.Zero(t, ts.Stats().FloodLocks)
+}

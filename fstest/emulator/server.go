@@ -267,6 +267,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.stats.call(endpoint)
+	// The rate rules count a call when it arrives, not when a slow-answer
+	// fault lets it through.
+	r = r.WithContext(context.WithValue(r.Context(), arrivalKey{}, s.now()))
 	if p := s.faults.pick(endpoint); p != nil {
 		if s.applyFault(cw, r, *p, serve) {
 			return
@@ -448,10 +451,23 @@ func (s *Server) authenticate(r *http.Request) (*Account, string, *apiError) {
 	return acct, key, nil
 }
 
-// gate applies the flood lock and the per-key call rate. It is called
-// for every API, upload.cgi and end.pl request of a known key.
-func (s *Server) gate(key string) *apiError {
-	locked, err := s.rates.admit(key, s.now())
+// arrivalKey keys the time a request arrived in its context.
+type arrivalKey struct{}
+
+// arrival returns when r arrived (now for a request that did not go
+// through ServeHTTP).
+func (s *Server) arrival(r *http.Request) time.Time {
+	if t, ok := r.Context().Value(arrivalKey{}).(time.Time); ok {
+		return t
+	}
+	return s.now()
+}
+
+// gate applies the flood lock and the per-key call rate to r, counted at
+// its arrival. It is called for every API, upload.cgi and end.pl request
+// of a known key.
+func (s *Server) gate(key string, r *http.Request) *apiError {
+	locked, err := s.rates.admit(key, s.arrival(r))
 	if locked {
 		s.stats.duringLock()
 	}
@@ -481,7 +497,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string, h
 	}
 	c.acct, c.key = acct, key
 	if acct != nil {
-		if e := s.gate(key); e != nil {
+		if e := s.gate(key, r); e != nil {
 			writeKO(w, r, e.code, e.msg, false)
 			return
 		}

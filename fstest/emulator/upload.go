@@ -153,7 +153,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 		gateKey = key
 	}
 	if gateKey != "" {
-		if e := s.gate(gateKey); e != nil {
+		if e := s.gate(gateKey, r); e != nil {
 			writeKO(w, r, e.code, e.msg, false)
 			return
 		}
@@ -382,7 +382,7 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ss.key != "" {
-		if e := s.gate(ss.key); e != nil {
+		if e := s.gate(ss.key, r); e != nil {
 			writeKO(w, r, e.code, e.msg, false)
 			return
 		}
