@@ -248,9 +248,9 @@ func TestFaultWildcardAndSpecific(t *testing.T) {
 }
 
 // A slow answer must not move a call in the rate rules: the call counts
-// when it arrives. Two calls 120 ms apart under a one-call-per-100-ms
-// rule are fine even when the first is held 250 ms and so reaches the
-// rules after the second.
+// when it arrives. Two calls 200 ms apart under a one-call-per-100-ms
+// rule are fine even when the first is held 250 ms, which brings it to
+// the rules 50 ms after the second.
 func TestSlowAnswerCountsAtArrival(t *testing.T) {
 	t.Parallel()
 	rates := DefaultRates()
@@ -267,7 +267,7 @@ func TestSlowAnswerCountsAtArrival(t *testing.T) {
 		_ = resp.Body.Close()
 		first <- resp.StatusCode
 	}()
-	time.Sleep(120 * time.Millisecond) // spacing the calls, not an assertion
+	time.Sleep(200 * time.Millisecond) // spacing the calls, not an assertion
 	resp, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
 	require.NoError(t, err)
 	_ = resp.Body.Close()
