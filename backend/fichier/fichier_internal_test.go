@@ -292,6 +292,7 @@ func TestLimitsCarryOverToTheNextProcess(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "limits.json")
 	first := newLimits(100, time.Hour, time.Minute, path)
 	require.NoError(t, first.waitList(context.Background(), 42))
+	require.NoError(t, first.wait(context.Background()))
 	first.flood("Flood detected: IP Locked #374")
 
 	next := newLimits(100, time.Hour, time.Minute, path)
@@ -301,6 +302,9 @@ func TestLimitsCarryOverToTheNextProcess(t *testing.T) {
 	slot := next.nextList[42]
 	next.mu.Unlock()
 	assert.Greater(t, time.Until(slot), 50*time.Second, "folder 42 was just listed: the next listing waits")
+
+	assert.WithinDuration(t, time.Now().Add(callWindow), next.startAfter, callWindow/2,
+		"the first call waits a second after the last one of the previous process")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()

@@ -36,10 +36,11 @@ const (
 //     the listing interval.
 //
 // 1fichier's clocks do not restart with rclone: "rclone copy" followed by
-// "rclone check" lists the same folders seconds apart. So the per-folder
-// clocks and the end of a flood lock are also kept in a small file in
-// rclone's cache directory, read and written on every listing and lock,
-// and the next process waits its turn too. Two processes running at the
+// "rclone check" lists the same folders seconds apart, and its first
+// calls follow the last ones of the copy. So the per-folder clocks, the
+// end of a flood lock and the time of the last call are also kept in a
+// small file in rclone's cache directory, read and written on every
+// listing, lock and call, and the next process waits its turn too. Two processes running at the
 // same moment may still race on that file; it narrows, not closes, that
 // window.
 type limits struct {
@@ -53,14 +54,24 @@ type limits struct {
 	lastWait    time.Duration     // length of the last lock we waited for
 	lastFlood   time.Time         // when the last lock started
 	nextList    map[int]time.Time // earliest next listing, by folder ID
+	lastCall    time.Time         // when the last API call left
 	statePath   string            // where the clocks are kept between processes; "" = nowhere
+
+	// startAfter holds the first call of this process back until a
+	// second after the last call of the previous one, so the two never
+	// share a second of 1fichier's calls-per-second window. Set once.
+	startAfter time.Time
 }
 
 // sharedLimits is what limits keeps on disk.
 type sharedLimits struct {
 	NextList    map[int]time.Time `json:"next_list"`
 	LockedUntil time.Time         `json:"locked_until"`
+	LastCall    time.Time         `json:"last_call"`
 }
+
+// callWindow is the span 1fichier counts calls per second over.
+const callWindow = time.Second
 
 // newLimits makes the budget for callsPerSecond API calls a second,
 // waiting floodWait after a flood lock and listInterval between two
@@ -79,6 +90,7 @@ func newLimits(callsPerSecond float64, floodWait, listInterval time.Duration, st
 	}
 	l.mu.Lock()
 	l.load()
+	l.startAfter = l.lastCall.Add(callWindow)
 	l.mu.Unlock()
 	return l
 }
@@ -105,6 +117,9 @@ func (l *limits) load() {
 	if disk.LockedUntil.After(l.lockedUntil) {
 		l.lockedUntil = disk.LockedUntil
 	}
+	if disk.LastCall.After(l.lastCall) {
+		l.lastCall = disk.LastCall
+	}
 }
 
 // save writes the clocks that still matter for other processes. l.mu
@@ -114,7 +129,7 @@ func (l *limits) save() {
 		return
 	}
 	now := time.Now()
-	disk := sharedLimits{NextList: make(map[int]time.Time), LockedUntil: l.lockedUntil}
+	disk := sharedLimits{NextList: make(map[int]time.Time), LockedUntil: l.lockedUntil, LastCall: l.lastCall}
 	for id, next := range l.nextList {
 		if next.After(now) {
 			disk.NextList[id] = next
@@ -158,8 +173,11 @@ func (l *limits) lockRemaining() time.Duration {
 }
 
 // wait blocks until one API call may be made: the flood gate is open and
-// the token bucket has a token.
+// the token bucket has a token. It records the call for the next process.
 func (l *limits) wait(ctx context.Context) error {
+	if err := sleep(ctx, time.Until(l.startAfter)); err != nil {
+		return err
+	}
 	for {
 		if err := sleep(ctx, l.lockRemaining()); err != nil {
 			return err
@@ -169,6 +187,10 @@ func (l *limits) wait(ctx context.Context) error {
 		}
 		// A lock may have started while we waited for a token.
 		if l.lockRemaining() <= 0 {
+			l.mu.Lock()
+			l.lastCall = time.Now()
+			l.save()
+			l.mu.Unlock()
 			return nil
 		}
 	}
