@@ -24,6 +24,7 @@ type account struct {
 	userInfo   *api.UserInfo
 	userInfoAt time.Time
 	tokens     map[string]downloadToken // by file URL
+	tokenFetch sync.Mutex               // held while a token is fetched
 }
 
 // downloadToken is a download URL from get_token.cgi and when to stop using it.

@@ -1280,6 +1280,13 @@ func (o *Object) downloadLink(ctx context.Context, fresh bool) (string, error) {
 	if link, ok := o.fs.acc.token(o.url); ok && !fresh {
 		return link, nil
 	}
+	// Streams opening the same file at once (multi-thread downloads, a
+	// mount's readers) share the token the first one fetches.
+	o.fs.acc.tokenFetch.Lock()
+	defer o.fs.acc.tokenFetch.Unlock()
+	if link, ok := o.fs.acc.token(o.url); ok && !fresh {
+		return link, nil
+	}
 	req := api.GetTokenRequest{URL: o.url, Pass: o.fs.opt.FilePassword}
 	if o.fs.opt.CDN {
 		req.CDN = 1

@@ -171,6 +171,28 @@ func TestRangedReadsShareOneToken(t *testing.T) {
 	assert.Equal(t, int64(20), calls(srv, "download"))
 }
 
+func TestConcurrentOpensShareOneToken(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "a.bin", bytes.Repeat([]byte("x"), 4000))
+	require.NoError(t, err)
+	o, err := f.NewObject(ctx, "a.bin")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			rc, err := o.Open(ctx, &fs.RangeOption{Start: int64(i * 1000), End: int64(i*1000 + 999)})
+			if assert.NoError(t, err) {
+				_, err = io.Copy(io.Discard, rc)
+				assert.NoError(t, err)
+				assert.NoError(t, rc.Close())
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, int64(1), calls(srv, "download/get_token.cgi"), "four streams, one token")
+}
+
 func TestRefusedTokenIsRenewed(t *testing.T) {
 	ctx := context.Background()
 	clock := &fakeClock{now: time.Now()}
