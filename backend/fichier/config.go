@@ -77,18 +77,10 @@ func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 	if wait := acc.limits.lockRemaining(); wait > 0 {
 		return nil, &floodError{err: &api.Error{Message: "flood lock still running"}, wait: wait}
 	}
-	if err := acc.limits.wait(ctx); err != nil {
-		return nil, err
-	}
 	srv := rest.NewClient(fshttp.NewClient(ctx)).SetRoot(opt.APIURL).SetErrorHandler(errorHandler)
 	srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
 	var info api.UserInfo
-	resp, err := srv.CallJSON(ctx, &rest.Opts{Method: "POST", Path: "/user/info.cgi"}, struct{}{}, &info)
-	if err == nil {
-		if err = info.Err(); err != nil && resp != nil {
-			err.(*api.Error).HTTPStatus = resp.StatusCode
-		}
-	}
+	_, err := callOnce(ctx, acc, srv, &rest.Opts{Method: "POST", Path: "/user/info.cgi"}, struct{}{}, &info)
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) && apiErr.Kind() == api.KindFlood {
 		return nil, &floodError{err: apiErr, wait: acc.limits.flood(apiErr.Message)}

@@ -337,14 +337,13 @@ type statusError interface {
 	Err() error
 }
 
-// try makes one attempt at an API call: it waits for the account's
-// budget, turns a KO answer into an error, and says whether a retry may
-// help (closing the flood gate on a flood answer).
-func (f *Fs) try(ctx context.Context, opts *rest.Opts, request, response any) (bool, error) {
-	if err := f.acc.limits.wait(ctx); err != nil {
-		return false, err
+// callOnce waits for acc's budget, makes one API call with srv and turns
+// a KO answer into an *api.Error.
+func callOnce(ctx context.Context, acc *account, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
+	if err := acc.limits.wait(ctx); err != nil {
+		return nil, err
 	}
-	resp, err := f.srv.CallJSON(ctx, opts, request, response)
+	resp, err := srv.CallJSON(ctx, opts, request, response)
 	if err == nil {
 		if s, ok := response.(statusError); ok {
 			if err = s.Err(); err != nil && resp != nil {
@@ -352,6 +351,13 @@ func (f *Fs) try(ctx context.Context, opts *rest.Opts, request, response any) (b
 			}
 		}
 	}
+	return resp, err
+}
+
+// try makes one attempt at an API call and says whether a retry may help
+// (closing the flood gate on a flood answer).
+func (f *Fs) try(ctx context.Context, opts *rest.Opts, request, response any) (bool, error) {
+	resp, err := callOnce(ctx, f.acc, f.srv, opts, request, response)
 	return f.shouldRetry(ctx, resp, err)
 }
 
