@@ -18,14 +18,14 @@ build:
 # empty PutStream cannot pass (see README.md, Testing).
 SKIP := TestIntegration/FsMkdir/FsPutFiles/FsPutStream/0$$
 
+# The end-to-end tests and their 500-file fault matrix run on their own,
+# after the other packages: sped-up rate rules have 10 ms windows, and a
+# fully loaded machine's scheduling jitter would reach into the others.
 ## test: every test, offline: the Go tests (in-process emulator, and the
 ## real binaries against bin/fichier-emulator), then rclone's own suites
 test: build
 	$(GO) vet ./...
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m -skip '$(SKIP)' $$($(GO) list ./... | grep -v /fstest/e2e)
-	# The end-to-end tests and their 500-file fault matrix run on their
-	# own: sped-up rate rules have 10 ms windows, and a fully loaded
-	# machine's scheduling jitter would reach into the other packages.
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e
 	./scripts/suites.sh
 
