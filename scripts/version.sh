@@ -20,7 +20,7 @@ if git describe --tags --match 'v*-fichier.*' --dirty 2>/dev/null; then
 	exit 0
 fi
 
-rclone=$(awk '$1 == "github.com/rclone/rclone" { print $2 }' go.mod)
+rclone=$(awk '{ for (i = 1; i < NF; i++) if ($i == "github.com/rclone/rclone") print $(i + 1) }' go.mod)
 version="${rclone}-fichier+g$(git rev-parse --short HEAD)"
 if ! git diff --quiet HEAD 2>/dev/null; then
 	version="${version}.dirty"
