@@ -81,6 +81,10 @@ $(BIN)/rclone-upstream: go.mod go.sum
 # Raspberry Pi 2 and later). docs/releasing.md says how to cut a release.
 PLATFORMS := linux-amd64 linux-arm64 linux-arm darwin-amd64 darwin-arm64 windows-amd64
 RELEASE   := rclone-$(VERSION)
+# cmount gives Windows "rclone mount" through WinFsp, as upstream's
+# Windows builds do (cgofuse needs no cgo there); without cgo it adds
+# nothing on the other platforms.
+RELEASE_TAGS := $(GOTAGS) cmount
 
 ## release: rclone and fichier-emulator for every platform in PLATFORMS, in dist/ archives with README.md and LICENSE, and dist/SHA256SUMS
 release:
@@ -93,8 +97,8 @@ release:
 dist-%: os = $(word 1,$(subst -, ,$*))
 dist-%: exe = $(if $(filter windows,$(os)),.exe)
 dist-%:
-	GOOS=$(os) GOARCH=$(word 2,$(subst -, ,$*)) GOARM=7 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o dist/$(RELEASE)-$*/rclone$(exe) ./cmd/rclone
-	GOOS=$(os) GOARCH=$(word 2,$(subst -, ,$*)) GOARM=7 $(GO) build -trimpath -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o dist/$(RELEASE)-$*/fichier-emulator$(exe) ./cmd/fichier-emulator
+	GOOS=$(os) GOARCH=$(word 2,$(subst -, ,$*)) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(RELEASE)-$*/rclone$(exe) ./cmd/rclone
+	GOOS=$(os) GOARCH=$(word 2,$(subst -, ,$*)) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(RELEASE)-$*/fichier-emulator$(exe) ./cmd/fichier-emulator
 	cp README.md LICENSE dist/$(RELEASE)-$*/
 	cd dist && $(if $(exe),zip -qr $(RELEASE)-$*.zip,tar -czf $(RELEASE)-$*.tar.gz) $(RELEASE)-$*
 
@@ -103,3 +107,9 @@ cross-check:
 	GOOS=windows $(GO) vet ./backend/... ./cmd/fichier-emulator
 	GOOS=darwin $(GO) vet ./backend/... ./cmd/fichier-emulator
 	test "$$($(MAKE) -s -n release | grep -c ' build ')" = $$(( 2 * $(words $(PLATFORMS)) ))
+
+.PHONY: docs
+
+## docs: regenerate the options and commands section of docs/fichier.md from the backend's registration
+docs:
+	$(GO) run ./cmd/fichier-docs docs/fichier.md
