@@ -94,18 +94,22 @@ release:
 
 # dist-OS-ARCH: one platform's binaries in dist/RELEASE-OS-ARCH/, then
 # that folder archived (.zip for Windows, .tar.gz elsewhere).
-dist-%: os = $(word 1,$(subst -, ,$*))
-dist-%: exe = $(if $(filter windows,$(os)),.exe)
+dist-%: os   = $(word 1,$(subst -, ,$*))
+dist-%: arch = $(word 2,$(subst -, ,$*))
+dist-%: exe  = $(if $(filter windows,$(os)),.exe)
+dist-%: dir  = $(RELEASE)-$*
 dist-%:
-	GOOS=$(os) GOARCH=$(word 2,$(subst -, ,$*)) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(RELEASE)-$*/rclone$(exe) ./cmd/rclone
-	GOOS=$(os) GOARCH=$(word 2,$(subst -, ,$*)) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(RELEASE)-$*/fichier-emulator$(exe) ./cmd/fichier-emulator
-	cp README.md LICENSE dist/$(RELEASE)-$*/
-	cd dist && $(if $(exe),zip -qr $(RELEASE)-$*.zip,tar -czf $(RELEASE)-$*.tar.gz) $(RELEASE)-$*
+	GOOS=$(os) GOARCH=$(arch) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(dir)/rclone$(exe) ./cmd/rclone
+	GOOS=$(os) GOARCH=$(arch) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(dir)/fichier-emulator$(exe) ./cmd/fichier-emulator
+	cp README.md LICENSE dist/$(dir)/
+	cd dist && $(if $(exe),zip -qr $(dir).zip,tar -czf $(dir).tar.gz) $(dir)
 
+# The last line checks the release plan: make -n prints the release's
+# commands without running them, and there are two builds per platform.
 ## cross-check: compile the backend and the emulator for Windows and macOS, and dry-run make release (cheap; CI runs it)
 cross-check:
-	GOOS=windows $(GO) vet ./backend/... ./cmd/fichier-emulator
-	GOOS=darwin $(GO) vet ./backend/... ./cmd/fichier-emulator
+	GOOS=windows $(GO) build ./backend/... ./cmd/fichier-emulator
+	GOOS=darwin $(GO) build ./backend/... ./cmd/fichier-emulator
 	test "$$($(MAKE) -s -n release | grep -c ' build ')" = $$(( 2 * $(words $(PLATFORMS)) ))
 
 .PHONY: docs
