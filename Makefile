@@ -48,7 +48,7 @@ demo: build
 	./scripts/demo.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
 
 .PHONY: suites e2e
 
