@@ -73,7 +73,7 @@ bench-quick: build $(BIN)/rclone-upstream
 
 # Upstream rclone at the version go.mod requires, for the benchmark.
 $(BIN)/rclone-upstream: go.mod go.sum
-	$(GO) build -ldflags '-s -w' -o $@ github.com/rclone/rclone
+	$(GO) build -ldflags '$(LDFLAGS)' -o $@ github.com/rclone/rclone
 
 .PHONY: release cross-check
 
