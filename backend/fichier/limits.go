@@ -26,9 +26,9 @@ const userInfoPerIP = time.Minute
 
 // Clock names in a key's clocks bucket, and in the host bucket.
 var (
-	clockCall       = []byte("next_call")     // earliest time of the next API call
-	clockFlood      = []byte("flood")         // floodState
-	clockUserInfoIP = []byte("user_info_ip")  // host: earliest next user/info.cgi
+	clockCall       = []byte("next_call")    // earliest time of the next API call
+	clockFlood      = []byte("flood")        // floodState
+	clockUserInfoIP = []byte("user_info_ip") // host: earliest next user/info.cgi
 )
 
 // limits is the API budget of one account, shared by every Fs of the key
