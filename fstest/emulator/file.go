@@ -58,12 +58,12 @@ func (c *call) listingRule(owner string, folderID int64) *apiError {
 	if folderID == -1 {
 		// api.html: "List all files of the account is limited to 1
 		// request per hour."
-		if !c.s.rates.spaced(c.now, spacing{"all:" + c.key, r.AllFilesListInterval}) {
+		if !c.s.rates.spaced(c.now, spacing{ruleAllFilesListing, c.key, r.AllFilesListInterval}) {
 			return errFlood
 		}
 		return nil
 	}
-	if !c.s.rates.spaced(c.now, spacing{fmt.Sprintf("list:%s:%s:%d", c.key, owner, folderID), r.FolderListInterval}) {
+	if !c.s.rates.spaced(c.now, spacing{ruleFolderListing, fmt.Sprintf("%s:%s:%d", c.key, owner, folderID), r.FolderListInterval}) {
 		return errFlood
 	}
 	return nil

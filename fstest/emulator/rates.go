@@ -37,6 +37,15 @@ func DefaultRates() Rates {
 	}
 }
 
+// The rate rules' names, as counted in Stats.BrokenRules.
+const (
+	ruleCallsPerSecond  = "calls_per_second"
+	ruleFolderListing   = "folder_listing"
+	ruleAllFilesListing = "all_files_listing"
+	ruleUserInfoIP      = "user_info_ip"
+	ruleUserInfoUser    = "user_info_user"
+)
+
 // rateLimiter enforces Rates. Time comes from the caller so tests can
 // drive it with a fake clock.
 type rateLimiter struct {
@@ -50,6 +59,7 @@ type rateLimiter struct {
 	lockEnd map[string]time.Time   // key -> end of its flood lock
 	last    map[string]time.Time   // rule id -> last admitted call
 	onLock  func()                 // called when a lock starts
+	onBreak func(rule string)      // called when a call breaks a rule
 }
 
 func newRateLimiter(r Rates, on bool, scale float64) *rateLimiter {
@@ -106,6 +116,7 @@ func (rl *rateLimiter) admit(key string, now time.Time) (locked bool, err *apiEr
 		}
 	}
 	if n >= rl.limit {
+		rl.broke(ruleCallsPerSecond)
 		rl.lockLocked(key, now)
 		return false, errFlood
 	}
@@ -135,9 +146,17 @@ func (rl *rateLimiter) lockLocked(key string, now time.Time) bool {
 	return true
 }
 
+// broke reports a broken rule to onBreak.
+func (rl *rateLimiter) broke(rule string) {
+	if rl.onBreak != nil {
+		rl.onBreak(rule)
+	}
+}
+
 // spacing is one "at most one call per interval" rule instance.
 type spacing struct {
-	id       string
+	rule     string        // the rule's name (ruleFolderListing, ...)
+	id       string        // what the rule is counted on (key, folder, IP)
 	interval time.Duration // real time at TimeScale 1
 }
 
@@ -149,14 +168,19 @@ func (rl *rateLimiter) spaced(now time.Time, rules ...spacing) bool {
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
+	ok := true
 	for _, r := range rules {
 		d := rl.scaled(r.interval)
-		if t, ok := rl.last[r.id]; ok && d > 0 && now.Sub(t) < d {
-			return false
+		if t, seen := rl.last[r.rule+":"+r.id]; seen && d > 0 && now.Sub(t) < d {
+			rl.broke(r.rule)
+			ok = false
 		}
 	}
+	if !ok {
+		return false
+	}
 	for _, r := range rules {
-		rl.last[r.id] = now
+		rl.last[r.rule+":"+r.id] = now
 	}
 	return true
 }

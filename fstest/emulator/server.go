@@ -122,7 +122,6 @@ func New(opts Options) (*Server, error) {
 		scale:    opts.TimeScale,
 		accounts: map[string]*Account{},
 		byEmail:  map[string]*Account{},
-		stats:    newStatsCounter(),
 		rnd:      rand.New(rand.NewSource(opts.Seed)),
 		sessions: map[string]*uploadSession{},
 		tokens:   map[string]*dlToken{},
@@ -133,6 +132,7 @@ func New(opts Options) (*Server, error) {
 	if s.scale <= 0 {
 		s.scale = 1
 	}
+	s.stats = newStatsCounter(s.dur(time.Second))
 	start := s.now()
 	s.start = start
 	for _, a := range opts.Accounts {
@@ -146,6 +146,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.rates = newRateLimiter(rates, !opts.NoRateLimits, s.scale)
 	s.rates.onLock = s.stats.floodLock
+	s.rates.onBreak = s.stats.ruleBroken
 	s.faults = newFaults(opts.Seed)
 	if opts.Faults != "" {
 		rules, err := ParseFaults(opts.Faults)
@@ -467,7 +468,14 @@ func (s *Server) arrival(r *http.Request) time.Time {
 // its arrival. It is called for every API, upload.cgi and end.pl request
 // of a known key.
 func (s *Server) gate(key string, r *http.Request) *apiError {
-	locked, err := s.rates.admit(key, s.arrival(r))
+	at := s.arrival(r)
+	s.acctMu.RLock()
+	acct := s.accounts[key]
+	s.acctMu.RUnlock()
+	if acct != nil {
+		s.stats.arrived(acct.Email, at)
+	}
+	locked, err := s.rates.admit(key, at)
 	if locked {
 		s.stats.duringLock()
 	}

@@ -69,8 +69,8 @@ func (c *call) userInfo() (any, *apiError) {
 	// user; JD got "Flood detected: IP Locked #38" when calling faster.
 	r := c.s.rates.r
 	if !c.s.rates.spaced(c.now,
-		spacing{"uinfo-ip:" + c.ip, r.UserInfoPerIP},
-		spacing{"uinfo-user:" + c.key, r.UserInfoPerUser}) {
+		spacing{ruleUserInfoIP, c.ip, r.UserInfoPerIP},
+		spacing{ruleUserInfoUser, c.key, r.UserInfoPerUser}) {
 		return nil, errFlood
 	}
 	c.s.mu.Lock()
