@@ -277,3 +277,57 @@ func TestCorruptStateFileIsDroppedWithANotice(t *testing.T) {
 	assert.FileExists(t, path+".corrupt", "the damaged file is kept aside")
 	assert.Zero(t, h.stats().FloodLocks)
 }
+
+// TestThreeProcessesAtOnceKeepThePace runs two copies and a listing loop
+// at the same moment, the way a mount and a cron job share a key. They
+// book their calls on one schedule, so together they stay within
+// 1fichier's calls per second: no rule is broken, and every command
+// succeeds.
+func TestThreeProcessesAtOnceKeepThePace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("mkdir", remote+":busy")
+	h.emu.ResetStats(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := make(chan struct{})
+	check := func(res result, what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, 0, res.code, "%s: %s", what, res.stderr)
+	}
+	for i := range 2 {
+		src := t.TempDir()
+		writeTree(t, src, []string{""}, 30, int64(40+i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			check(h.now("copy", src, fmt.Sprintf("%s:busy/copy%d", remote, i)), "copy")
+		}()
+	}
+	loops := 0
+	var loop sync.WaitGroup
+	loop.Add(1)
+	go func() {
+		defer loop.Done()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			check(h.now("lsf", "-R", remote+":busy"), "lsf")
+			loops++
+		}
+	}()
+	wg.Wait()
+	close(done)
+	loop.Wait()
+
+	s := h.stats()
+	t.Logf("%d listing commands beside the copies; calls: %v; peak %d calls per (scaled) second", loops, s.Calls, s.PeakCallRate())
+	assert.Zero(t, s.FloodLocks, "flood locks")
+	assert.Empty(t, s.BrokenRules, "rules broken")
+	assert.LessOrEqual(t, s.PeakCallRate(), int64(3), "calls per second, all processes together")
+	assert.Equal(t, int64(60), uploads(s), "each file uploaded once")
+}
