@@ -127,6 +127,8 @@ func TestMountDaemonStartsWithoutWaiting(t *testing.T) {
 	cmd := exec.Command(h.rclone, "mount", remote+":dir", dir, "--daemon", "-v", "--log-file", logFile)
 	cmd.Env, cmd.Stdout, cmd.Stderr = h.env, out, out
 	t.Cleanup(func() {
+		_ = exec.Command("fusermount3", "-u", dir).Run()
+		killDaemon(t, dir)
 		_ = exec.Command("fusermount3", "-uz", dir).Run()
 	})
 	require.NoError(t, cmd.Run(), "rclone mount --daemon")
@@ -141,6 +143,25 @@ func TestMountDaemonStartsWithoutWaiting(t *testing.T) {
 	s := h.stats()
 	assert.Zero(t, listings(s), "the daemon lists nothing the other commands stored: %v", s.Calls)
 	assert.Zero(t, s.FloodLocks)
+}
+
+// killDaemon kills the rclone mount daemon serving dir, found by its
+// command line: it may outlive the unmount.
+func killDaemon(t *testing.T, dir string) {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(cmdline, []byte("\x00"+dir+"\x00")) || !bytes.Contains(cmdline, []byte("--daemon")) {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscanf(p, "/proc/%d/cmdline", &pid); err == nil {
+			if proc, err := os.FindProcess(pid); err == nil {
+				t.Logf("stopping the mount daemon, pid %d", pid)
+				_ = proc.Kill()
+			}
+		}
+	}
 }
 
 // TestTwoProcessesUpdatingOneFolderKeepBothChanges runs two copies into
