@@ -368,3 +368,31 @@ func folderOf(t *testing.T, f fs.Fs, dir string) int {
 	require.NoError(t, err)
 	return n
 }
+
+// BenchmarkBookCall measures what one API call's bookkeeping costs: a
+// write transaction on the shared state file.
+func BenchmarkBookCall(b *testing.B) {
+	db := openState(b.TempDir(), "https://api.example.test/v1", testKey)
+	l := newLimits(db, 1e9, time.Minute, time.Second)
+	for b.Loop() {
+		if _, err := l.bookCall(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkStoredListing measures reading a stored listing of 1,000
+// files that this process has already decoded.
+func BenchmarkStoredListing(b *testing.B) {
+	c := newListCache(openState(b.TempDir(), "https://api.example.test/v1", testKey))
+	l := &folderListing{fetched: time.Now()}
+	for i := range 1000 {
+		l.files = append(l.files, api.File{URL: fmt.Sprintf("u%d", i), Filename: fmt.Sprintf("f%d", i)})
+	}
+	c.store(1, l)
+	for b.Loop() {
+		if c.stored(1) == nil {
+			b.Fatal("no listing")
+		}
+	}
+}
