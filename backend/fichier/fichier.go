@@ -134,10 +134,9 @@ but https or a loopback address gets a warning.`,
 
 1fichier documents 3 calls per second and has been seen locking
 accounts at less. The budget is shared by every remote, mount and
-command using the same key on this machine, in this process and in
-every other rclone process (see the shared state below): two commands
-at once together make no more than this. Where remotes of one key set
-different values, the lowest wins.`,
+command using the same key on this machine, in this rclone process and
+in every other one: two commands at once together make no more than
+this. Where remotes of one key set different values, the lowest wins.`,
 			Name:     "api_rate",
 			Default:  2.0,
 			Advanced: true,
