@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -48,26 +47,6 @@ func b2i(b bool) int {
 }
 
 func (c *call) owner() string { return c.acct.Email }
-
-// listingRule is the flood rule for listing a folder: folder/ls.cgi and
-// file/ls.cgi of the same folder share one 30 s slot (api.html as
-// quoted by rclone: "1 request per folder per 30s"; which call it meant
-// is ambiguous, so both count, the stricter reading).
-func (c *call) listingRule(owner string, folderID int64) *apiError {
-	r := c.s.rates.r
-	if folderID == -1 {
-		// api.html: "List all files of the account is limited to 1
-		// request per hour."
-		if !c.s.rates.spaced(c.now, spacing{ruleAllFilesListing, c.key, r.AllFilesListInterval}) {
-			return errFlood
-		}
-		return nil
-	}
-	if !c.s.rates.spaced(c.now, spacing{ruleFolderListing, fmt.Sprintf("%s:%s:%d", c.key, owner, folderID), r.FolderListInterval}) {
-		return errFlood
-	}
-	return nil
-}
 
 // sharedOwner resolves sharing_user: the owner of a folder shared with
 // the caller (groupware). It returns the owner's email.

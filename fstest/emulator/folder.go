@@ -212,7 +212,7 @@ func (c *call) folderRm() (any, *apiError) {
 	}
 	delete(c.s.st.Folders, f.ID)
 	c.s.changed()
-	return okBody{Status: "OK", Message: "Folder removed"}, nil
+	return statusBody{Status: "OK", Message: "Folder removed"}, nil
 }
 
 // ---------------------------------------------------------------------

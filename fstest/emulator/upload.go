@@ -145,7 +145,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	// Basic; only Bearer is emulated].
 	acct, key, aerr := s.authenticate(r)
 	if aerr != nil && aerr != errNotAuth {
-		writeKO(w, r, aerr.code, aerr.msg, false)
+		writeKO(w, aerr)
 		return
 	}
 	gateKey := ss.key
@@ -154,7 +154,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if gateKey != "" {
 		if e := s.gate(gateKey, r); e != nil {
-			writeKO(w, r, e.code, e.msg, false)
+			writeKO(w, e)
 			return
 		}
 	}
@@ -383,7 +383,7 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 	}
 	if ss.key != "" {
 		if e := s.gate(ss.key, r); e != nil {
-			writeKO(w, r, e.code, e.msg, false)
+			writeKO(w, e)
 			return
 		}
 	}
