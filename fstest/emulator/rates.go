@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -35,6 +36,33 @@ func DefaultRates() Rates {
 		UserInfoPerUser:      5 * time.Minute,
 		LockDuration:         5 * time.Minute,
 	}
+}
+
+// ListRule is a reading of the folder-listing rule. api.html (as quoted
+// by rclone) says "1 request per folder per 30s" without saying which
+// call it means: folder/ls.cgi, file/ls.cgi, or both together.
+type ListRule string
+
+// The two readings of the folder-listing rule.
+const (
+	// ListRuleFolder, the default and the stricter reading: folder/ls.cgi
+	// and file/ls.cgi of one folder share one slot per
+	// FolderListInterval.
+	ListRuleFolder ListRule = "folder"
+	// ListRuleEndpoint, the milder reading: each of the two endpoints
+	// has its own slot per folder.
+	ListRuleEndpoint ListRule = "endpoint"
+)
+
+// ParseListRule reads a ListRule from its name; "" is ListRuleFolder.
+func ParseListRule(s string) (ListRule, error) {
+	switch r := ListRule(s); r {
+	case "":
+		return ListRuleFolder, nil
+	case ListRuleFolder, ListRuleEndpoint:
+		return r, nil
+	}
+	return "", fmt.Errorf("emulator: unknown listing rule %q (want %q or %q)", s, ListRuleFolder, ListRuleEndpoint)
 }
 
 // The rate rules' names, as counted in Stats.BrokenRules.
@@ -183,4 +211,28 @@ func (rl *rateLimiter) spaced(now time.Time, rules ...spacing) bool {
 		rl.last[r.rule+":"+r.id] = now
 	}
 	return true
+}
+
+// listingRule applies the listing rules to a listing of owner's folder
+// by this call: file/ls.cgi with folder_id -1 once per
+// AllFilesListInterval (api.html: "List all files of the account is
+// limited to 1 request per hour"), and any other folder once per
+// FolderListInterval, by folder or by endpoint and folder as
+// Options.ListRule says.
+func (c *call) listingRule(owner string, folderID int64) *apiError {
+	r := c.s.rates.r
+	if folderID == -1 {
+		if !c.s.rates.spaced(c.now, spacing{ruleAllFilesListing, c.key, r.AllFilesListInterval}) {
+			return errFlood
+		}
+		return nil
+	}
+	slot := fmt.Sprintf("%s:%s:%d", c.key, owner, folderID)
+	if c.s.listRule == ListRuleEndpoint {
+		slot += ":" + c.endpoint
+	}
+	if !c.s.rates.spaced(c.now, spacing{ruleFolderListing, slot, r.FolderListInterval}) {
+		return errFlood
+	}
+	return nil
 }
