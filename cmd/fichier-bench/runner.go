@@ -74,14 +74,19 @@ func linkTree(src, dst string) error {
 	})
 }
 
-// rcloneEnv is the environment of an rclone process on e: its proxy, and
-// the "bench" remote defined by variables only.
+// rcloneEnv is the environment of an rclone process on e: its proxy,
+// the "bench" remote defined by variables only, and a cache directory of
+// e's own. Our backend keeps one account state per API URL and key in
+// the cache directory, for every process of the machine: runs against
+// different emulators, which all look like api.1fichier.com with the
+// same key, must not share it (the commands of one back-to-back run
+// do).
 func (b *bench) rcloneEnv(e *emu) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch strings.ToUpper(name) {
-		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "RCLONE_CONFIG":
+		case "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "RCLONE_CONFIG", "RCLONE_CACHE_DIR":
 			continue
 		}
 		env = append(env, kv)
@@ -89,6 +94,7 @@ func (b *bench) rcloneEnv(e *emu) []string {
 	proxy := "http://" + e.Proxy
 	return append(env, "HTTPS_PROXY="+proxy, "https_proxy="+proxy,
 		"RCLONE_CONFIG="+filepath.Join(b.work, "rclone.conf"),
+		"RCLONE_CACHE_DIR="+filepath.Join(e.dir, "cache"),
 		fichiertest.EnvName("bench", "type")+"=fichier",
 		fichiertest.EnvName("bench", "api_key")+"="+benchKey)
 }
