@@ -24,11 +24,12 @@ type backStep struct {
 // listing rule: a copy, then commands run one after the other, as a
 // user would type them.
 type backResult struct {
-	Who   string
-	Rule  emulator.ListRule
-	Steps []backStep
-	Stats emulator.Stats // the commands after the copy
-	Note  string         // the last error or notice of a failed step
+	Who    string
+	Rule   emulator.ListRule
+	Steps  []backStep
+	Stats  emulator.Stats // the commands after the copy
+	Failed string         // the first step that failed, or ""
+	Note   string         // the last error or notice logged by then
 }
 
 // runBackToBack copies a small tree, then runs lsf -R, lsf -R, about,
@@ -56,8 +57,8 @@ func (b *bench) runBackToBack(who string, rule emulator.ListRule) {
 		defer cancel()
 		o := runCmd(ctx, b.rcloneCmd(ctx, e, bin, logFile, args...), b.cfg.timeout)
 		br.Steps = append(br.Steps, backStep{Name: name, Outcome: o})
-		if !o.OK() && br.Note == "" {
-			br.Note = name + ": " + lastMessage(logFile)
+		if !o.OK() && br.Failed == "" {
+			br.Failed, br.Note = name, lastMessage(logFile)
 		}
 	}
 	step("copy", "copy", b.backSrc, "bench:bench/back")

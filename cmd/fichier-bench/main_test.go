@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -72,6 +73,25 @@ func TestLastMessage(t *testing.T) {
 	assert.Empty(t, lastMessage(filepath.Join(t.TempDir(), "none.log")))
 }
 
+func TestSameFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+		return p
+	}
+	big := bytes.Repeat([]byte("0123456789abcdef"), 200000) // over 3 MiB: several chunks
+	a := write("a", big)
+	assert.True(t, sameFile(a, write("b", bytes.Clone(big))))
+	changed := bytes.Clone(big)
+	changed[len(changed)-1] ^= 1
+	assert.False(t, sameFile(a, write("c", changed)), "last byte differs")
+	assert.False(t, sameFile(a, write("d", big[:len(big)-1])), "shorter")
+	assert.False(t, sameFile(a, write("e", append(bytes.Clone(big), 'x'))), "longer")
+	assert.False(t, sameFile(a, filepath.Join(dir, "missing")))
+	assert.True(t, sameFile(write("f", nil), write("g", nil)), "two empty files")
+}
+
 func TestMakeSmallIsRepeatable(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	require.NoError(t, makeSmall(a, 5, 2, 1))
@@ -132,7 +152,7 @@ func fakeBench(t *testing.T) *bench {
 		{Scenario: "ls", Who: ours, Rule: emulator.ListRuleFolder, Outcome: ok, Stats: calls(7, 0), Listed: 20},
 		{Scenario: "ls", Who: upstream, Rule: emulator.ListRuleEndpoint, Outcome: ok, Stats: calls(7, 7), Listed: 20},
 	}, back: []*backResult{
-		{Who: upstream, Rule: emulator.ListRuleFolder, Stats: flooded, Steps: []backStep{
+		{Who: upstream, Rule: emulator.ListRuleFolder, Stats: flooded, Failed: "about", Steps: []backStep{
 			{"copy", ok}, {"about", Outcome{Status: "failed (exit 1)", Wall: 300}}}},
 		{Who: ours, Rule: emulator.ListRuleFolder, Stats: calls(3, 0), Steps: []backStep{{"copy", ok}, {"about", ok}}},
 	}}
@@ -163,5 +183,6 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, md, "| upstream | folder (one shared slot) | 4.0 s | **failed (exit 1)** (300.0 s) | **1** (3 refused) | folder_listing 1 | 2 |")
 
 	assert.Contains(t, md, "- ls.upstream.folder: did not finish in 2m; last message: `ERROR : flood`")
+	assert.Contains(t, md, "- back.upstream.folder: about was the first command to fail; last message: none logged")
 	assert.Contains(t, md, "| Total run time | 3.0 minutes |")
 }

@@ -266,8 +266,9 @@ func (b *bench) failures() []string {
 		}
 	}
 	for _, br := range b.back {
-		if br.Note != "" {
-			out = append(out, fmt.Sprintf("back.%s.%s: %s", br.Who, br.Rule, quoted(br.Note)))
+		if br.Failed != "" {
+			out = append(out, fmt.Sprintf("back.%s.%s: %s was the first command to fail; last message: %s",
+				br.Who, br.Rule, br.Failed, quoted(br.Note)))
 		}
 	}
 	slices.Sort(out)

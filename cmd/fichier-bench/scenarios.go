@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,12 +113,37 @@ func (b *bench) runBig(who string) {
 	b.add(down)
 }
 
-// sameFile reports whether two files have the same contents.
+// sameFile reports whether two files have the same contents. It
+// streams them: the bench's own peak RSS must stay small, as a child
+// started by fork and exec reports the parent's high-water RSS as its
+// own floor.
 func sameFile(a, b string) bool {
-	x, err1 := os.ReadFile(a)
-	y, err2 := os.ReadFile(b)
-	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+	fa, err := os.Open(a)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = fa.Close() }()
+	fb, err := os.Open(b)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = fb.Close() }()
+	bufA, bufB := make([]byte, 1<<20), make([]byte, 1<<20)
+	for {
+		na, errA := io.ReadFull(fa, bufA)
+		nb, errB := io.ReadFull(fb, bufB)
+		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+			return false
+		}
+		if errA != nil || errB != nil {
+			// Equal reads so far: both must have ended here.
+			return isEnd(errA) && isEnd(errB)
+		}
+	}
 }
+
+// isEnd reports whether err from io.ReadFull means the file ended.
+func isEnd(err error) bool { return err == io.EOF || err == io.ErrUnexpectedEOF }
 
 // runMountRead mounts the seeded big file's folder read-only and reads
 // the file from start to end with dd.
