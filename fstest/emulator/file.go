@@ -207,6 +207,8 @@ type fileLsResp struct {
 	Items  []listItem `json:"items"`
 }
 
+// fileLs lists the files of a folder (or with folder_id -1 of the whole
+// account), optionally only those sent before or after a date.
 func (c *call) fileLs() (any, *apiError) {
 	var req fileLsReq
 	if e := c.decode(&req); e != nil {
@@ -219,17 +221,13 @@ func (c *call) fileLs() (any, *apiError) {
 	if id < -1 {
 		return nil, errBadParam("folder_id")
 	}
-	var before, after time.Time
-	var err error
-	if req.SentBefore != "" {
-		if before, err = parseDate(req.SentBefore); err != nil {
-			return nil, errBadParam("sent_before")
-		}
+	before, e := optionalDate(req.SentBefore, "sent_before")
+	if e != nil {
+		return nil, e
 	}
-	if req.SentAfter != "" {
-		if after, err = parseDate(req.SentAfter); err != nil {
-			return nil, errBadParam("sent_after")
-		}
+	after, e := optionalDate(req.SentAfter, "sent_after")
+	if e != nil {
+		return nil, e
 	}
 	owner, e := c.sharedOwner(req.SharingUser)
 	if e != nil {
@@ -274,6 +272,18 @@ func (c *call) fileLs() (any, *apiError) {
 	}
 	resp.Count = len(resp.Items)
 	return resp, nil
+}
+
+// optionalDate parses the date parameter param, "" being no date.
+func optionalDate(v, param string) (time.Time, *apiError) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseDate(v)
+	if err != nil {
+		return time.Time{}, errBadParam(param)
+	}
+	return t, nil
 }
 
 // ---------------------------------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -89,6 +90,16 @@ type Emulator struct {
 // --listen 127.0.0.1:0 are added when missing) and stops it when t ends.
 func StartEmulator(t testing.TB, bin string, args ...string) *Emulator {
 	t.Helper()
+	e, err := LaunchEmulator(bin, os.Stderr, args...)
+	require.NoError(t, err)
+	t.Cleanup(e.Stop)
+	return e
+}
+
+// LaunchEmulator runs the emulator binary with args (a --key and
+// --listen 127.0.0.1:0 are added when missing), its standard error going
+// to stderr, and returns once it is ready. The caller must Stop it.
+func LaunchEmulator(bin string, stderr io.Writer, args ...string) (*Emulator, error) {
 	joined := " " + strings.Join(args, " ")
 	if !strings.Contains(joined, " --key") {
 		args = append(args, "--key", "e2e-key")
@@ -98,38 +109,48 @@ func StartEmulator(t testing.TB, bin string, args ...string) *Emulator {
 	}
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
 	e := &Emulator{cmd: cmd}
-	t.Cleanup(e.Stop)
-
 	lines := bufio.NewScanner(stdout)
 	for lines.Scan() {
 		key, value, _ := strings.Cut(lines.Text(), "=")
 		if key == "ready" {
 			break
 		}
-		switch key {
-		case "url":
-			e.URL = value
-		case "api_url":
-			e.APIURL = value
-		case "stats_url":
-			e.StatsURL = value
-		case "key":
-			if e.Key == "" {
-				e.Key = value
-			}
-		case "proxy":
-			e.Proxy = value
-		case "ca":
-			e.CA = value
-		}
+		e.setStartLine(key, value)
 	}
-	require.NotEmpty(t, e.APIURL, "the emulator did not start")
+	if e.APIURL == "" {
+		e.Stop()
+		return nil, fmt.Errorf("%s did not start", bin)
+	}
 	go func() { _, _ = bufio.NewReader(stdout).WriteTo(discard{}) }()
-	return e
+	return e, nil
+}
+
+// setStartLine takes one key=value line the emulator prints at start.
+func (e *Emulator) setStartLine(key, value string) {
+	switch key {
+	case "url":
+		e.URL = value
+	case "api_url":
+		e.APIURL = value
+	case "stats_url":
+		e.StatsURL = value
+	case "key":
+		if e.Key == "" {
+			e.Key = value
+		}
+	case "proxy":
+		e.Proxy = value
+	case "ca":
+		e.CA = value
+	}
 }
 
 type discard struct{}
@@ -155,20 +176,43 @@ func (e *Emulator) Stop() {
 // Stats reads the emulator's counters from /debug/stats.
 func (e *Emulator) Stats(t testing.TB) emulator.Stats {
 	t.Helper()
-	resp, err := http.Get(e.StatsURL)
+	stats, err := e.FetchStats()
 	require.NoError(t, err)
-	defer func() { _ = resp.Body.Close() }()
-	var stats emulator.Stats
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&stats))
 	return stats
+}
+
+// FetchStats reads the emulator's counters from /debug/stats.
+func (e *Emulator) FetchStats() (emulator.Stats, error) {
+	var stats emulator.Stats
+	resp, err := http.Get(e.StatsURL)
+	if err != nil {
+		return stats, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return stats, fmt.Errorf("%s: %s", e.StatsURL, resp.Status)
+	}
+	err = json.NewDecoder(resp.Body).Decode(&stats)
+	return stats, err
 }
 
 // ResetStats zeroes the emulator's counters.
 func (e *Emulator) ResetStats(t testing.TB) {
 	t.Helper()
+	require.NoError(t, e.ClearStats())
+}
+
+// ClearStats zeroes the emulator's counters.
+func (e *Emulator) ClearStats() error {
 	resp, err := http.Post(e.StatsURL, "application/json", nil)
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", e.StatsURL, resp.Status)
+	}
+	return nil
 }
 
 // Env returns environment variables defining remote name on this
