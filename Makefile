@@ -35,10 +35,14 @@ test: build
 	@$(MOUNT_WARNING)
 	./scripts/suites.sh
 
-## lint: formatting and vet (and golangci-lint when installed)
+# staticcheck at a pinned version, built from the Go module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## lint: gofmt, go vet and staticcheck (and golangci-lint when installed)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; fi
 
 ## demo: start the emulator, then copy, list, check and link with bin/rclone

@@ -453,10 +453,15 @@ func (f *Fs) password(ctx context.Context, arg []string, opt map[string]string) 
 		if err := f.apiPost(ctx, "file/chattr.cgi", &req, &resp); err != nil {
 			return nil, fmt.Errorf("couldn't change the password of %q: %w", remote, err)
 		}
+		// Listings carry a 0/1 flag for "has a password".
+		var hasPass api.Int
+		if set {
+			hasPass = 1
+		}
 		f.acc.listings.update(o.folderID, func(l *folderListing) {
 			for i := range l.files {
 				if l.files[i].URL == o.url {
-					l.files[i].Pass = api.Int(len(newPass))
+					l.files[i].Pass = hasPass
 				}
 			}
 		})

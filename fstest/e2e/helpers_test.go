@@ -55,17 +55,14 @@ type harness struct {
 // folder (30 s), sped up like the emulator, plus a margin.
 const listSpacing = 33 * time.Second / timeScale
 
-// callWindow is 1fichier's 1 s window for its calls-per-second rule,
-// sped up like the emulator, plus a margin.
-const callWindow = 1100 * time.Millisecond / timeScale
-
 // space waits until gap has passed since the last command ended.
 //
 // Commands are started listSpacing apart, as a script against the real
 // service should (1fichier allows one listing of a folder per 30 s per
 // key). rclone processes now share their listing clocks and flood lock
-// through the cache dir, but with only callWindow between commands a
-// copy right after a mkdir still got a flood lock now and then (on
+// through the cache dir, but with only 1fichier's 1 s window of the
+// calls-per-second rule (sped up) between commands, a copy right after a
+// mkdir still got a flood lock now and then (on
 // get_upload_server.cgi, 1 run in 2 under load): the call budget is not
 // shared. Until it is, the tests keep the full gap, so their call counts
 // stay exact. The tests' own API calls take no part in the shared clocks
