@@ -95,7 +95,12 @@ func (r *Rclone) Run(stdin string, extraEnv []string, args ...string) Result {
 // that needs a process that keeps running; the caller bounds how long it
 // runs.
 func (r *Rclone) Command(args ...string) *exec.Cmd {
-	cmd := exec.Command(r.Bin, args...)
+	return r.CommandContext(context.Background(), args...)
+}
+
+// CommandContext is Command, killed when ctx is done.
+func (r *Rclone) CommandContext(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, r.Bin, args...)
 	cmd.Env = append([]string{}, r.Env...)
 	cmd.WaitDelay = 10 * time.Second
 	return cmd
