@@ -512,16 +512,11 @@ func TestCopyOntoExistingNameReplacesIt(t *testing.T) {
 func TestSharedFolderIsReadOnlyListingAndDownload(t *testing.T) {
 	ctx := context.Background()
 	srv := fichiertest.NewServer(t, fichiertest.Options())
-	dir, err := srv.Mkdir(srv.Key, 0, "public")
-	require.NoError(t, err)
-	_, err = srv.PutFile(srv.Key, dir, "a.txt", []byte("shared data"))
-	require.NoError(t, err)
-	link, err := srv.ShareFolder(srv.Key, dir, "secret99")
-	require.NoError(t, err)
+	link := sharedFolder(t, srv)
 
 	// Without the password the public page is a form, not a listing.
 	f := fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link})
-	_, err = f.List(ctx, "")
+	_, err := f.List(ctx, "")
 	assert.ErrorContains(t, err, "folder_password")
 
 	f = fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link, "folder_password": obscure.MustObscure("secret99")})

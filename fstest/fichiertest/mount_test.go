@@ -73,21 +73,25 @@ func TestRequireMountSkipsLoudlyWithoutFusermount(t *testing.T) {
 	assert.Contains(t, o.msg, RequireMountEnv+"=1")
 }
 
-func TestRequireMountFailsWithoutFusermountWhenRequired(t *testing.T) {
-	fakeMachine(t, true)
-	t.Setenv(RequireMountEnv, "1")
-	o, _ := requireMountOutcome()
-	assert.True(t, o.failed, "failed")
-	assert.False(t, o.skipped)
-	assert.Contains(t, o.msg, "fusermount3 (or fusermount), which is not installed")
-}
-
-func TestRequireMountFailsWithoutDeviceWhenRequired(t *testing.T) {
-	fakeMachine(t, false, "fusermount3")
-	t.Setenv(RequireMountEnv, "1")
-	o, _ := requireMountOutcome()
-	assert.True(t, o.failed, "failed")
-	assert.Contains(t, o.msg, "lacks")
+func TestRequireMountFailsWhenRequired(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		device   bool
+		programs []string
+		want     string
+	}{
+		{"no fusermount", true, nil, "fusermount3 (or fusermount), which is not installed"},
+		{"no device", false, []string{"fusermount3"}, "lacks"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fakeMachine(t, c.device, c.programs...)
+			t.Setenv(RequireMountEnv, "1")
+			o, _ := requireMountOutcome()
+			assert.True(t, o.failed, "failed")
+			assert.False(t, o.skipped)
+			assert.Contains(t, o.msg, c.want)
+		})
+	}
 }
 
 func TestRequireMountFindsFusermount(t *testing.T) {

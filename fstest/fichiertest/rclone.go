@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,8 +58,7 @@ func NewRclone(t testing.TB, bin string, env ...string) *Rclone {
 // Result is what one rclone run did.
 type Result struct {
 	Stdout, Stderr string
-	Output         string // stdout and stderr interleaved as written
-	Code           int    // exit status
+	Code           int // exit status
 	Elapsed        time.Duration
 }
 
@@ -69,26 +67,42 @@ type Result struct {
 // the test.
 func (r *Rclone) Run(stdin string, extraEnv []string, args ...string) Result {
 	r.t.Helper()
+	var stdout, stderr bytes.Buffer
+	code, elapsed := r.run(stdin, extraEnv, args, &stdout, &stderr)
+	return Result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code, Elapsed: elapsed}
+}
+
+// RunCombined is Run for a caller that reads what rclone printed as a
+// user sees it: standard output and error interleaved.
+func (r *Rclone) RunCombined(stdin string, extraEnv []string, args ...string) (output string, code int) {
+	r.t.Helper()
+	var out bytes.Buffer
+	code, _ = r.run(stdin, extraEnv, args, &out, &out)
+	return out.String(), code
+}
+
+// run runs rclone, writing to stdout and stderr (which exec lets be one
+// buffer), and returns its exit status and how long it ran.
+func (r *Rclone) run(stdin string, extraEnv, args []string, stdout, stderr io.Writer) (code int, elapsed time.Duration) {
+	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), r.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.Bin, args...)
-	cmd.Env = append(append([]string{}, r.Env...), extraEnv...)
+	cmd := r.CommandContext(ctx, args...)
+	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr bytes.Buffer
-	both := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&stdout, both), io.MultiWriter(&stderr, both)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	start := time.Now()
 	err := cmd.Run()
-	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), Output: both.String(), Elapsed: time.Since(start)}
-	require.NoError(r.t, ctx.Err(), "rclone %s did not finish in %v\n%s", strings.Join(args, " "), r.Timeout, res.Output)
+	elapsed = time.Since(start)
+	require.NoError(r.t, ctx.Err(), "rclone %s did not finish in %v", strings.Join(args, " "), r.Timeout)
 	var exitErr *exec.ExitError
 	switch {
 	case errors.As(err, &exitErr):
-		res.Code = exitErr.ExitCode()
+		return exitErr.ExitCode(), elapsed
 	case err != nil:
 		require.NoError(r.t, err, "rclone %s", strings.Join(args, " "))
 	}
-	return res
+	return 0, elapsed
 }
 
 // Command returns an rclone command with the environment, for a caller
@@ -104,22 +118,4 @@ func (r *Rclone) CommandContext(ctx context.Context, args ...string) *exec.Cmd {
 	cmd.Env = append([]string{}, r.Env...)
 	cmd.WaitDelay = 10 * time.Second
 	return cmd
-}
-
-// lockedBuffer is a buffer that stdout and stderr may write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -58,11 +58,11 @@ func newEnv(t *testing.T, args ...string) *env {
 // its combined output, and an error when it exits with a failure.
 func (e *env) run(stdin string, extra []string, args ...string) (string, error) {
 	e.t.Helper()
-	res := e.Run(stdin, extra, args...)
-	if res.Code != 0 {
-		return res.Output, fmt.Errorf("rclone %v: exit status %d", args, res.Code)
+	out, code := e.RunCombined(stdin, extra, args...)
+	if code != 0 {
+		return out, fmt.Errorf("rclone %v: exit status %d", args, code)
 	}
-	return res.Output, nil
+	return out, nil
 }
 
 // wizard runs the interactive "rclone config" with the answers, one a line.
