@@ -29,18 +29,29 @@ SKIP := TestIntegration/FsMkdir/FsPutFiles/FsPutStream/0$$
 # The end-to-end tests and their 500-file fault matrix run on their own,
 # after the other packages: sped-up rate rules have 10 ms windows, and a
 # fully loaded machine's scheduling jitter would reach into the others.
+
+# go test shows a passing package's output only with -v, so the mount
+# tests' skip warning (fstest/fichiertest/mount.go) is repeated here.
+MOUNT_WARNING := { [ -e /dev/fuse ] && { command -v fusermount3 || command -v fusermount; } >/dev/null; } || \
+	echo "WARNING: no /dev/fuse or fusermount3: the rclone mount tests were SKIPPED (apt-get install fuse3; FICHIER_REQUIRE_MOUNT=1 makes this a failure)" >&2
+
 ## test: every test, offline: the Go tests (in-process emulator, and the
 ## real binaries against bin/fichier-emulator), then rclone's own suites
 test: build
 	$(GO) vet ./...
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m -skip '$(SKIP)' $$($(GO) list ./... | grep -v /fstest/e2e)
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e
+	@$(MOUNT_WARNING)
 	./scripts/suites.sh
 
-## lint: formatting and vet (and golangci-lint when installed)
+# staticcheck at a pinned version, built from the Go module proxy.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## lint: gofmt, go vet and staticcheck (and golangci-lint when installed)
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; fi
 
 ## demo: start the emulator, then copy, list, check and link with bin/rclone
@@ -59,6 +70,7 @@ suites:
 ## e2e: bin/rclone (copy, sync, check, move, dedupe, rcat, link, about, mount) against bin/fichier-emulator, bad inputs and the fault matrix
 e2e: build
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e
+	@$(MOUNT_WARNING)
 
 .PHONY: bench bench-quick
 

@@ -104,6 +104,15 @@ export RCLONE_CONFIG_TESTFICHIER_API_RATE RCLONE_CONFIG_TESTFICHIER_LIST_INTERVA
 	RCLONE_CONFIG_TESTFICHIER_LIST_CACHE_TIME RCLONE_CONFIG_TESTFICHIER_FLOOD_WAIT
 # No config file: the remote comes from the variables above.
 export RCLONE_CONFIG=/notfound
+# A cache of this run's own: rclone's test packages keep theirs (our
+# backend's listing clocks, the VFS cache) in the user's cache directory,
+# which they take from XDG_CACHE_HOME, not RCLONE_CACHE_DIR. The go
+# command's build cache is pinned first, so it stays where it was.
+GOCACHE=$(go env GOCACHE)
+export GOCACHE
+rm -rf "$WORK/cache"
+mkdir -p "$WORK/cache"
+export XDG_CACHE_HOME=$WORK/cache RCLONE_CACHE_DIR=$WORK/cache/rclone
 
 # Tests whose failure is expected, with the reason (as rclone's own
 # fstest/test_all/config.yaml "ignore" lists). A failure of one of these

@@ -201,21 +201,21 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 	}
 	switch name {
 	case "remote-upload":
-		return f.remoteUpload(ctx, arg, opt)
+		return f.remoteUploadCommand(ctx, arg, opt)
 	case "remote-status":
-		return f.remoteStatus(ctx, arg)
+		return f.remoteStatusCommand(ctx, arg)
 	case "account":
-		return f.account(ctx)
+		return f.accountCommand(ctx)
 	case "password":
-		return f.password(ctx, arg, opt)
+		return f.passwordCommand(ctx, arg, opt)
 	case "share":
-		return f.share(ctx, arg, opt)
+		return f.shareCommand(ctx, arg, opt)
 	case "acl":
-		return f.setACL(ctx, arg, opt)
+		return f.aclCommand(ctx, arg, opt)
 	case "scan":
-		return f.scan(ctx, arg)
+		return f.scanCommand(ctx, arg)
 	case "token":
-		return f.token(ctx, arg)
+		return f.tokenCommand(ctx, arg)
 	case "forget":
 		return f.forgetCommand(opt)
 	}
@@ -228,16 +228,6 @@ func oneArg(command, what string, arg []string) (string, error) {
 		return "", fmt.Errorf("%s needs exactly one %s argument", command, what)
 	}
 	return arg[0], nil
-}
-
-// folderOf returns the ID of folder dir (relative to the root), creating
-// it when create is set.
-func (f *Fs) folderOf(ctx context.Context, dir string, create bool) (int, error) {
-	dirID, err := f.dirCache.FindDir(ctx, dir, create)
-	if err != nil {
-		return 0, fmt.Errorf("couldn't find folder %q: %w", dir, err)
-	}
-	return folderID(dirID)
 }
 
 // RemoteUploadResult is the outcome of one URL of a remote upload.
@@ -258,8 +248,8 @@ type RemoteUploadJob struct {
 	Results   []RemoteUploadResult `json:"results,omitempty"`
 }
 
-// remoteUpload asks 1fichier to fetch the URLs in arg into the root folder.
-func (f *Fs) remoteUpload(ctx context.Context, arg []string, opt map[string]string) (any, error) {
+// remoteUploadCommand asks 1fichier to fetch the URLs in arg into the root folder.
+func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[string]string) (any, error) {
 	if len(arg) == 0 {
 		return nil, errors.New("remote-upload needs at least one URL")
 	}
@@ -278,7 +268,7 @@ func (f *Fs) remoteUpload(ctx context.Context, arg []string, opt map[string]stri
 	}
 	id, err := f.folderOf(ctx, "", true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("remote-upload: couldn't find the remote's folder: %w", err)
 	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
 	var resp api.RemoteUploadResponse
@@ -363,8 +353,8 @@ func (f *Fs) remoteJob(ctx context.Context, id int64) (*RemoteUploadJob, error) 
 	return job, nil
 }
 
-// remoteStatus lists the remote upload jobs, or shows one.
-func (f *Fs) remoteStatus(ctx context.Context, arg []string) (any, error) {
+// remoteStatusCommand lists the remote upload jobs, or shows one.
+func (f *Fs) remoteStatusCommand(ctx context.Context, arg []string) (any, error) {
 	switch len(arg) {
 	case 0:
 		var resp api.RemoteListResponse
@@ -427,8 +417,8 @@ func newAccountInfo(info *api.UserInfo) *AccountInfo {
 	}
 }
 
-// account shows the account (cached: user/info.cgi is rate limited).
-func (f *Fs) account(ctx context.Context) (any, error) {
+// accountCommand shows the account (cached: user/info.cgi is rate limited).
+func (f *Fs) accountCommand(ctx context.Context) (any, error) {
 	info, err := f.accountInfo(ctx)
 	if err != nil {
 		return nil, err
@@ -453,8 +443,8 @@ type Protection struct {
 	Password bool   `json:"password"`
 }
 
-// password sets or clears the password of a file or of a folder's share.
-func (f *Fs) password(ctx context.Context, arg []string, opt map[string]string) (any, error) {
+// passwordCommand sets or clears the password of a file or of a folder's share.
+func (f *Fs) passwordCommand(ctx context.Context, arg []string, opt map[string]string) (any, error) {
 	remote, err := oneArg("password", "FILE or FOLDER", arg)
 	if err != nil {
 		return nil, err
@@ -479,10 +469,15 @@ func (f *Fs) password(ctx context.Context, arg []string, opt map[string]string) 
 		if err := f.apiPost(ctx, "file/chattr.cgi", &req, &resp); err != nil {
 			return nil, fmt.Errorf("couldn't change the password of %q: %w", remote, err)
 		}
+		// Listings carry a 0/1 flag for "has a password".
+		var hasPass api.Int
+		if set {
+			hasPass = 1
+		}
 		f.acc.listings.update(o.folderID, func(l *folderListing) {
 			for i := range l.files {
 				if l.files[i].URL == o.url {
-					l.files[i].Pass = api.Int(len(newPass))
+					l.files[i].Pass = hasPass
 				}
 			}
 		})
@@ -553,8 +548,8 @@ func (f *Fs) shareFolder(ctx context.Context, remote string, id int, pass *strin
 	return &Protection{Folder: remote, URL: resp.URL, Shared: true, Password: pass != nil && *pass != ""}, nil
 }
 
-// share shares a folder publicly, or stops sharing it.
-func (f *Fs) share(ctx context.Context, arg []string, opt map[string]string) (any, error) {
+// shareCommand shares a folder publicly, or stops sharing it.
+func (f *Fs) shareCommand(ctx context.Context, arg []string, opt map[string]string) (any, error) {
 	remote := ""
 	switch len(arg) {
 	case 0:
@@ -578,7 +573,7 @@ func (f *Fs) share(ctx context.Context, arg []string, opt map[string]string) (an
 	}
 	id, err := f.folderOf(ctx, remote, false)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("share: couldn't find folder %q: %w", remote, err)
 	}
 	if unshare {
 		var resp api.ShareFolderResponse
@@ -626,8 +621,8 @@ type FileACL struct {
 	ACL  api.ACL `json:"acl"`
 }
 
-// setACL replaces the access list of a file.
-func (f *Fs) setACL(ctx context.Context, arg []string, opt map[string]string) (any, error) {
+// aclCommand replaces the access list of a file.
+func (f *Fs) aclCommand(ctx context.Context, arg []string, opt map[string]string) (any, error) {
 	remote, err := oneArg("acl", "FILE", arg)
 	if err != nil {
 		return nil, err
@@ -683,8 +678,8 @@ type ScanResult struct {
 	Cached  string `json:"cached_since,omitempty"`
 }
 
-// scan has 1fichier's antivirus scan a file.
-func (f *Fs) scan(ctx context.Context, arg []string) (any, error) {
+// scanCommand has 1fichier's antivirus scan a file.
+func (f *Fs) scanCommand(ctx context.Context, arg []string) (any, error) {
 	remote, err := oneArg("scan", "FILE", arg)
 	if err != nil {
 		return nil, err
@@ -710,8 +705,8 @@ type DownloadToken struct {
 	Expires time.Time `json:"expires"`
 }
 
-// token returns a fresh direct download URL of a file.
-func (f *Fs) token(ctx context.Context, arg []string) (any, error) {
+// tokenCommand returns a fresh direct download URL of a file.
+func (f *Fs) tokenCommand(ctx context.Context, arg []string) (any, error) {
 	remote, err := oneArg("token", "FILE", arg)
 	if err != nil {
 		return nil, err

@@ -77,6 +77,11 @@ func mustLoadLocation(name string) *time.Location {
 	return loc
 }
 
+// apiTime writes t as the API writes its dates, in Paris time.
+func apiTime(t time.Time) api.Time {
+	return api.Time(t.In(parisTime).Format(api.TimeFormat))
+}
+
 func init() {
 	fs.Register(&fs.RegInfo{
 		Name:        "fichier",
@@ -356,10 +361,18 @@ type statusError interface {
 }
 
 // callOnce waits for acc's budget, makes one API call with srv and turns
-// a KO answer into an *api.Error.
+// a KO answer into an *api.Error. A *[]byte response gets the body as it
+// is (the website answers JSON or an HTML form); request is then unused.
 func callOnce(ctx context.Context, acc *account, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
 	if err := acc.limits.wait(ctx); err != nil {
 		return nil, err
+	}
+	if body, ok := response.(*[]byte); ok {
+		resp, err := srv.Call(ctx, opts)
+		if err == nil {
+			*body, err = rest.ReadBody(resp)
+		}
+		return resp, err
 	}
 	resp, err := srv.CallJSON(ctx, opts, request, response)
 	if err == nil {
@@ -381,15 +394,22 @@ func (f *Fs) try(ctx context.Context, opts *rest.Opts, request, response any) (b
 
 // call makes an API call, retrying as shouldRetry says. If before is set
 // it runs before every attempt (listings wait for their folder's turn
-// there). Every API call goes through here or through try.
+// there). Every API call goes through here, callWith or try.
 func (f *Fs) call(ctx context.Context, opts *rest.Opts, request, response any, before func() error) error {
+	return f.callWith(ctx, f.srv, opts, request, response, before)
+}
+
+// callWith is call through srv: f.plain for the website, which must
+// never see the key.
+func (f *Fs) callWith(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any, before func() error) error {
 	return f.pacer.Call(func() (bool, error) {
 		if before != nil {
 			if err := before(); err != nil {
 				return false, err
 			}
 		}
-		return f.try(ctx, opts, request, response)
+		resp, err := callOnce(ctx, f.acc, srv, opts, request, response)
+		return f.shouldRetry(ctx, resp, err)
 	})
 }
 
@@ -539,6 +559,40 @@ func folderID(id string) (int, error) {
 	return n, nil
 }
 
+// folderIDs converts several dircache IDs.
+func folderIDs(ids ...string) ([]int, error) {
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		n, err := folderID(id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// folderOf returns the API ID of folder dir (relative to the root),
+// creating it when create is set.
+func (f *Fs) folderOf(ctx context.Context, dir string, create bool) (int, error) {
+	dirID, err := f.dirCache.FindDir(ctx, dir, create)
+	if err != nil {
+		return 0, err
+	}
+	return folderID(dirID)
+}
+
+// pathOf splits remote into its leaf and the API ID of its folder,
+// creating the folder when create is set.
+func (f *Fs) pathOf(ctx context.Context, remote string, create bool) (leaf string, id int, err error) {
+	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, create)
+	if err != nil {
+		return "", 0, err
+	}
+	id, err = folderID(dirID)
+	return leaf, id, err
+}
+
 // errReadOnly is returned for changes to a shared folder remote.
 var errReadOnly = errors.New("a shared_folder remote is read only: use a remote with api_key to change files")
 
@@ -621,7 +675,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
 	f.acc.listings.setEmpty(resp.FolderID)
-	f.acc.listings.addFolder(parent, api.SubFolder{ID: resp.FolderID, Name: req.Name, CreateDate: api.Time(time.Now().In(parisTime).Format(api.TimeFormat))})
+	f.acc.listings.addFolder(parent, api.SubFolder{ID: resp.FolderID, Name: req.Name, CreateDate: apiTime(time.Now())})
 	return strconv.Itoa(resp.FolderID), nil
 }
 
@@ -635,11 +689,7 @@ func (f *Fs) List(ctx context.Context, dir string) (entries fs.DirEntries, err e
 	if f.opt.SharedFolder != "" {
 		return f.listShared(ctx, dir)
 	}
-	dirID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil {
-		return nil, err
-	}
-	id, err := folderID(dirID)
+	id, err := f.folderOf(ctx, dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -692,15 +742,11 @@ func (f *Fs) findObject(ctx context.Context, remote string, maxAge time.Duration
 	if f.opt.SharedFolder != "" {
 		return f.findShared(ctx, remote)
 	}
-	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, false)
+	leaf, id, err := f.pathOf(ctx, remote, false)
 	if err != nil {
 		if errors.Is(err, fs.ErrorDirNotFound) {
 			return nil, fs.ErrorObjectNotFound
 		}
-		return nil, err
-	}
-	id, err := folderID(dirID)
-	if err != nil {
 		return nil, err
 	}
 	l, err := f.listing(ctx, id, maxAge)
@@ -761,11 +807,7 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err := f.readOnly(); err != nil {
 		return nil, err
 	}
-	leaf, dirID, err := f.dirCache.FindPath(ctx, src.Remote(), true)
-	if err != nil {
-		return nil, err
-	}
-	id, err := folderID(dirID)
+	leaf, id, err := f.pathOf(ctx, src.Remote(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -791,23 +833,18 @@ func (f *Fs) dirAndParent(ctx context.Context, dir string) (id, parent int, err 
 	if err := f.readOnly(); err != nil {
 		return 0, 0, err
 	}
-	dirID, err := f.dirCache.FindDir(ctx, dir, false)
-	if err != nil {
+	if id, err = f.folderOf(ctx, dir, false); err != nil {
 		return 0, 0, err
 	}
-	if dirID == rootID {
+	if strconv.Itoa(id) == rootID {
 		return 0, 0, errors.New("can't remove the root of the 1fichier account")
 	}
-	var parentID string
-	if dir == "" {
-		parentID, err = f.dirCache.RootParentID(ctx, false)
-	} else {
-		_, parentID, err = f.dirCache.FindPath(ctx, dir, false)
+	if dir != "" {
+		_, parent, err = f.pathOf(ctx, dir, false)
+		return id, parent, err
 	}
+	parentID, err := f.dirCache.RootParentID(ctx, false)
 	if err != nil {
-		return 0, 0, err
-	}
-	if id, err = folderID(dirID); err != nil {
 		return 0, 0, err
 	}
 	parent, err = folderID(parentID)
@@ -851,20 +888,27 @@ func (f *Fs) Rmdir(ctx context.Context, dir string) error {
 	return f.removeFolder(ctx, dir, id, parent)
 }
 
+// inBatches calls do with successive parts of all, each of at most
+// removeBatch items, and stops at the first error.
+func inBatches[T any](all []T, do func(batch []T) error) error {
+	for start := 0; start < len(all); start += removeBatch {
+		if err := do(all[start:min(start+removeBatch, len(all))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // removeFiles deletes files by URL, in batches.
 func (f *Fs) removeFiles(ctx context.Context, urls []string) error {
-	for start := 0; start < len(urls); start += removeBatch {
-		batch := urls[start:min(start+removeBatch, len(urls))]
+	return inBatches(urls, func(batch []string) error {
 		req := api.RemoveFileRequest{Files: make([]api.RemoveFile, len(batch))}
 		for i, u := range batch {
 			req.Files[i].URL = u
 		}
 		var resp api.RemoveFileResponse
-		if err := f.apiPost(ctx, "file/rm.cgi", &req, &resp); err != nil {
-			return err
-		}
-	}
-	return nil
+		return f.apiPost(ctx, "file/rm.cgi", &req, &resp)
+	})
 }
 
 // purgeFolder deletes everything in folder id (named dir), then the folder.
@@ -934,11 +978,8 @@ func (f *Fs) replaced(ctx context.Context, id int, leaf, keepURL string, before 
 // destination finds (creating folders as needed) where remote goes and
 // returns its folder, its API name and the folder's current listing.
 func (f *Fs) destination(ctx context.Context, remote string) (id int, name string, l *folderListing, err error) {
-	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, true)
+	leaf, id, err := f.pathOf(ctx, remote, true)
 	if err != nil {
-		return 0, "", nil, err
-	}
-	if id, err = folderID(dirID); err != nil {
 		return 0, "", nil, err
 	}
 	l, err = f.listing(ctx, id, -1)
@@ -970,7 +1011,7 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	}
 	file := srcObj.apiFile(name)
 	file.URL = resp.URLs[0].ToURL
-	file.Date = api.Time(time.Now().In(parisTime).Format(api.TimeFormat))
+	file.Date = apiTime(time.Now())
 	f.acc.listings.addFile(id, file)
 	if err := f.replaced(ctx, id, name, file.URL, before); err != nil {
 		return nil, err
@@ -1052,18 +1093,11 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 	if err != nil {
 		return err
 	}
-	id, err := folderID(srcID)
+	ids, err := folderIDs(srcID, srcParentID, dstParentID)
 	if err != nil {
 		return err
 	}
-	srcParent, err := folderID(srcParentID)
-	if err != nil {
-		return err
-	}
-	dstParent, err := folderID(dstParentID)
-	if err != nil {
-		return err
-	}
+	id, srcParent, dstParent := ids[0], ids[1], ids[2]
 	newName := f.opt.Enc.FromStandardName(dstLeaf)
 	if srcParent != dstParent {
 		if err := f.moveFolder(ctx, id, &dstParent, ""); err != nil {
@@ -1109,16 +1143,16 @@ func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
 	if err != nil {
 		return err
 	}
-	for start := 0; start < len(l.files); start += removeBatch {
-		batch := l.files[start:min(start+removeBatch, len(l.files))]
+	err = inBatches(l.files, func(batch []api.File) error {
 		req := api.MoveFileRequest{DestinationFolderID: dst}
 		for _, file := range batch {
 			req.URLs = append(req.URLs, file.URL)
 		}
 		var resp api.MoveFileResponse
-		if err := f.apiPost(ctx, "file/mv.cgi", &req, &resp); err != nil {
-			return fmt.Errorf("MergeDirs: couldn't move files out of %q: %w", dir.Remote(), err)
-		}
+		return f.apiPost(ctx, "file/mv.cgi", &req, &resp)
+	})
+	if err != nil {
+		return fmt.Errorf("MergeDirs: couldn't move files out of %q: %w", dir.Remote(), err)
 	}
 	for _, sub := range l.folders {
 		if err := f.moveFolder(ctx, sub.ID, &dst, ""); err != nil {
@@ -1128,11 +1162,7 @@ func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
 	// The merged folder's contents are now known only to the server.
 	f.acc.listings.forget(dst)
 	f.acc.listings.setEmpty(id)
-	_, parentID, err := f.dirCache.FindPath(ctx, dir.Remote(), false)
-	if err != nil {
-		return err
-	}
-	parent, err := folderID(parentID)
+	_, parent, err := f.pathOf(ctx, dir.Remote(), false)
 	if err != nil {
 		return err
 	}
@@ -1215,13 +1245,9 @@ func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, 
 	if !errors.Is(err, fs.ErrorObjectNotFound) {
 		return "", err
 	}
-	dirID, err := f.dirCache.FindDir(ctx, remote, false)
+	id, err := f.folderOf(ctx, remote, false)
 	if err != nil {
 		return "", fs.ErrorObjectNotFound
-	}
-	id, err := folderID(dirID)
-	if err != nil {
-		return "", err
 	}
 	req := api.ShareFolderRequest{FolderID: id, Share: 1}
 	if unlink {
@@ -1293,7 +1319,7 @@ func (o *Object) apiFile(name string) api.File {
 		URL:         o.url,
 		Filename:    name,
 		Size:        api.Int(o.size),
-		Date:        api.Time(o.modTime.In(parisTime).Format(api.TimeFormat)),
+		Date:        apiTime(o.modTime),
 		Checksum:    o.whirlpool,
 		ContentType: o.contentType,
 	}

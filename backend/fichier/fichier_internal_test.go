@@ -470,36 +470,53 @@ func TestPublicLinkOfFolderSharesIt(t *testing.T) {
 	link, err = f.PublicLink(ctx, "dir", 0, false)
 	require.NoError(t, err)
 	assert.Contains(t, link, "/dir/")
+	// Anybody can list the folder through the website's public page.
+	shared := fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link})
+	entries, err := shared.List(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "a.txt", entries[0].Remote())
+
 	_, err = f.PublicLink(ctx, "dir", 0, true)
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), calls(srv, "folder/share.cgi"))
+	// The link no longer works.
+	shared = fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link})
+	_, err = shared.List(ctx, "")
+	assert.ErrorIs(t, err, fs.ErrorDirNotFound, "an unshared folder's public page")
 }
 
 func TestCopyOntoExistingNameReplacesIt(t *testing.T) {
 	ctx := context.Background()
 	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
 	src := put(t, f, "a.txt", "new")
-	put(t, f, "b.txt", "old")
+	put(t, f, "b.txt", "the old b.txt")
 	_, err := operations.Copy(ctx, f, nil, "b.txt", src)
 	require.NoError(t, err)
 	files, err := srv.Files(srv.Key, 0)
 	require.NoError(t, err)
-	assert.Len(t, files, 2, "a.txt and one b.txt")
+	require.Len(t, files, 2, "a.txt and one b.txt")
+	var b []emulator.FileInfo
+	for _, file := range files {
+		if file.Name == "b.txt" {
+			b = append(b, file)
+		}
+	}
+	require.Len(t, b, 1, "one b.txt")
+	assert.Equal(t, int64(len("new")), b[0].Size, "the copy survived")
+	data, err := srv.FileData(b[0].URL)
+	require.NoError(t, err)
+	assert.Equal(t, "new", string(data), "the copy survived")
 }
 
 func TestSharedFolderIsReadOnlyListingAndDownload(t *testing.T) {
 	ctx := context.Background()
 	srv := fichiertest.NewServer(t, fichiertest.Options())
-	dir, err := srv.Mkdir(srv.Key, 0, "public")
-	require.NoError(t, err)
-	_, err = srv.PutFile(srv.Key, dir, "a.txt", []byte("shared data"))
-	require.NoError(t, err)
-	link, err := srv.ShareFolder(srv.Key, dir, "secret99")
-	require.NoError(t, err)
+	link := sharedFolder(t, srv)
 
 	// Without the password the public page is a form, not a listing.
 	f := fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link})
-	_, err = f.List(ctx, "")
+	_, err := f.List(ctx, "")
 	assert.ErrorContains(t, err, "folder_password")
 
 	f = fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link, "folder_password": obscure.MustObscure("secret99")})

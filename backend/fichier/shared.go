@@ -27,24 +27,20 @@ func (f *Fs) fetchShared(ctx context.Context, _ int) (*folderListing, error) {
 		RootURL:    f.websiteURL + "/dir/" + url.PathEscape(f.opt.SharedFolder),
 		Parameters: url.Values{"json": {"1"}},
 	}
+	var before func() error
 	if f.opt.FolderPassword != "" {
 		opts.Method = "POST"
 		opts.Parameters = nil
 		opts.ContentType = "application/x-www-form-urlencoded"
-		opts.Body = strings.NewReader(url.Values{"json": {"1"}, "pass": {f.opt.FolderPassword}}.Encode())
+		form := url.Values{"json": {"1"}, "pass": {f.opt.FolderPassword}}.Encode()
+		// A retry must send the form again, not a drained reader.
+		before = func() error {
+			opts.Body = strings.NewReader(form)
+			return nil
+		}
 	}
 	var body []byte
-	err := f.pacer.Call(func() (bool, error) {
-		if err := f.acc.limits.wait(ctx); err != nil {
-			return false, err
-		}
-		resp, err := f.plain.Call(ctx, &opts)
-		if err == nil {
-			body, err = rest.ReadBody(resp)
-		}
-		return f.shouldRetry(ctx, resp, err)
-	})
-	if err != nil {
+	if err := f.callWith(ctx, f.plain, &opts, nil, &body, before); err != nil {
 		if apiKind(err) == api.KindNotFound {
 			return nil, fs.ErrorDirNotFound
 		}
@@ -61,7 +57,7 @@ func (f *Fs) fetchShared(ctx context.Context, _ int) (*folderListing, error) {
 		return nil, fmt.Errorf("couldn't read shared folder %q: %w", f.opt.SharedFolder, err)
 	}
 	l := &folderListing{fetched: time.Now(), files: make([]api.File, len(shared))}
-	date := api.Time(l.fetched.In(parisTime).Format(api.TimeFormat))
+	date := apiTime(l.fetched)
 	for i, file := range shared {
 		l.files[i] = api.File{URL: file.Link, Filename: file.Filename, Size: file.Size, Date: date}
 	}

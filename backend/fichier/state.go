@@ -17,6 +17,7 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The account state shared by every rclone process on the machine.
@@ -168,7 +169,7 @@ func (s *stateDB) open() (*bolt.DB, error) {
 	switch {
 	case err == nil:
 		return db, nil
-	case errors.Is(err, bolt.ErrTimeout):
+	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("another rclone process has held the shared state file %s for over %v: %w", s.path, stateLockTimeout, err)
 	case errors.Is(err, iofs.ErrPermission), errors.Is(err, iofs.ErrNotExist):
 		return nil, fmt.Errorf("couldn't open the shared state file: %w", err)

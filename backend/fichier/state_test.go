@@ -361,12 +361,9 @@ func TestForgetCommandDropsStoredListings(t *testing.T) {
 // folderOf returns the API folder ID of dir in f.
 func folderOf(t *testing.T, f fs.Fs, dir string) int {
 	t.Helper()
-	fsys := f.(*Fs)
-	id, err := fsys.dirCache.FindDir(context.Background(), dir, false)
+	id, err := f.(*Fs).folderOf(context.Background(), dir, false)
 	require.NoError(t, err)
-	n, err := folderID(id)
-	require.NoError(t, err)
-	return n
+	return id
 }
 
 // BenchmarkBookCall measures what one API call's bookkeeping costs: a

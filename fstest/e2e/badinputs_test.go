@@ -24,8 +24,8 @@ func TestUnknownKeyFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	res := h.fails([]string{"RCLONE_CONFIG_FE_API_KEY=not-a-key"}, "lsf", remote+":")
-	assert.Contains(t, res.stderr, "No such user")
-	assert.Contains(t, res.stderr, "check the api_key")
+	assert.Contains(t, res.Stderr, "No such user")
+	assert.Contains(t, res.Stderr, "check the api_key")
 	s := h.stats()
 	assert.Equal(t, int64(1), s.Total(), "calls: %v", s.Calls)
 }
@@ -38,8 +38,8 @@ func TestFreeAccountFailsAtOnce(t *testing.T) {
 	src := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(src, "f"), []byte("data"), 0o644))
 	res := h.fails(nil, "copy", src, remote+":x")
-	assert.Contains(t, res.stderr, "Must be a customer")
-	assert.Contains(t, res.stderr, "only open to Premium and Access")
+	assert.Contains(t, res.Stderr, "Must be a customer")
+	assert.Contains(t, res.Stderr, "only open to Premium and Access")
 	s := h.stats()
 	assert.Equal(t, int64(1), s.Total(), "calls: %v", s.Calls)
 }
@@ -72,13 +72,13 @@ func TestWrongSharePasswordFails(t *testing.T) {
 	wrong := pub("wrong-password")
 	h.emu.ResetStats(t)
 	res := h.fails(wrong, "lsf", "pub:")
-	assert.Contains(t, res.stderr, "refused folder_password")
+	assert.Contains(t, res.Stderr, "refused folder_password")
 	s := h.stats()
 	assert.Equal(t, int64(1), s.Calls["dir"], "one request for the shared folder: %v", s.Calls)
 
 	res = h.run(pub("right-password"), "lsf", "pub:")
-	require.Equal(t, 0, res.code, res.stderr)
-	assert.Equal(t, "secret.txt\n", res.stdout)
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, "secret.txt\n", res.Stdout)
 }
 
 // TestBadFilesFailCleanly copies a folder holding good files next to a
@@ -98,9 +98,9 @@ func TestBadFilesFailCleanly(t *testing.T) {
 	h.ok("mkdir", remote+":bad")
 	h.emu.ResetStats(t)
 	res := h.fails(nil, "copy", src, remote+":bad")
-	assert.Contains(t, res.stderr, "empty.txt")
-	assert.Contains(t, res.stderr, "can't upload empty files")
-	assert.Contains(t, res.stderr, "it´s.txt")
+	assert.Contains(t, res.Stderr, "empty.txt")
+	assert.Contains(t, res.Stderr, "can't upload empty files")
+	assert.Contains(t, res.Stderr, "it´s.txt")
 	s := h.stats()
 	t.Logf("calls: %v", s.Calls)
 	// The two good files once each; the refused name at most once per

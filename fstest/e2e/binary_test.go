@@ -115,10 +115,10 @@ func TestCheckFindsDifferences(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(src, "d", "file001.bin")))
 	require.NoError(t, os.WriteFile(filepath.Join(src, "new.txt"), []byte("new"), 0o644))
 	res := h.fails(nil, "check", src, remote+":c")
-	assert.Contains(t, res.stderr, "file000.bin")
-	assert.Contains(t, res.stderr, "new.txt")
-	assert.Contains(t, res.stderr, "d/file001.bin")
-	assert.Contains(t, res.stderr, "3 differences found")
+	assert.Contains(t, res.Stderr, "file000.bin")
+	assert.Contains(t, res.Stderr, "new.txt")
+	assert.Contains(t, res.Stderr, "d/file001.bin")
+	assert.Contains(t, res.Stderr, "3 differences found")
 }
 
 // TestMove moves local files to the remote (the sources go), then moves
@@ -236,8 +236,8 @@ func TestLink(t *testing.T) {
 	// The public folder is readable as a shared_folder remote, without
 	// the key.
 	got := h.run([]string{"RCLONE_CONFIG_PUB_TYPE=fichier", "RCLONE_CONFIG_PUB_SHARED_FOLDER=" + shareID, "RCLONE_CONFIG_PUB_API_URL=" + h.emu.APIURL}, "lsf", "pub:")
-	require.Equal(t, 0, got.code, got.stderr)
-	assert.Equal(t, "f.txt\n", got.stdout)
+	require.Equal(t, 0, got.Code, got.Stderr)
+	assert.Equal(t, "f.txt\n", got.Stdout)
 }
 
 // TestAbout reads the account's usage: the bytes stored, from one

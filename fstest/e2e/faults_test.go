@@ -70,12 +70,12 @@ func seedDestination(t *testing.T, srv *emulator.TestServer, src string, names [
 }
 
 // syncWithRetries runs sync like "rclone sync" does: up to max times
-// (rclone's --retries) while it fails. It returns the last error and the runs made.
-func syncWithRetries(ctx context.Context, fdst, fsrc fs.Fs, max int) (err error, runs int) {
+// (rclone's --retries) while it fails. It returns the runs made and the last error.
+func syncWithRetries(ctx context.Context, fdst, fsrc fs.Fs, max int) (runs int, err error) {
 	for runs = 1; ; runs++ {
 		err = sync.Sync(ctx, fdst, fsrc, false)
 		if err == nil || runs == max {
-			return err, runs
+			return runs, err
 		}
 		// As rclone does between retries: a new run starts clean.
 		accounting.Stats(ctx).ResetErrors()
@@ -173,7 +173,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 			require.NoError(t, err)
 
 			start := time.Now()
-			err, runs = syncWithRetries(ctx, fdst, fsrc, runs)
+			runs, err = syncWithRetries(ctx, fdst, fsrc, runs)
 			elapsed := time.Since(start)
 			st := srv.Stats()
 			t.Logf("%s: %d run(s) in %v, err=%v; calls %v; flood locks %d, calls during locks %d",

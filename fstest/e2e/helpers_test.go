@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand"
@@ -36,17 +35,13 @@ const remote = "fe"
 // hold.
 const timeScale = 20
 
-// commandTimeout bounds every rclone command a test runs.
-const commandTimeout = 3 * time.Minute
-
-// harness is one standalone emulator and the environment that makes
-// "fe:" a remote on it for the rclone binary.
+// harness is one standalone emulator and an rclone environment (a
+// fichiertest.Rclone) in which "fe:" is a remote on it.
 type harness struct {
+	*fichiertest.Rclone
 	t      *testing.T
-	rclone string
 	emu    *fichiertest.Emulator
-	env    []string
-	tmp    string
+	tmp    string        // the rclone environment's temporary directory
 	last   time.Time     // when the last command or API call ended
 	budget *rate.Limiter // spaces the tests' own API calls as the backend does
 }
@@ -55,17 +50,14 @@ type harness struct {
 // folder (30 s), sped up like the emulator, plus a margin.
 const listSpacing = 33 * time.Second / timeScale
 
-// callWindow is 1fichier's 1 s window for its calls-per-second rule,
-// sped up like the emulator, plus a margin.
-const callWindow = 1100 * time.Millisecond / timeScale
-
 // space waits until gap has passed since the last command ended.
 //
 // Commands are started listSpacing apart, as a script against the real
 // service should (1fichier allows one listing of a folder per 30 s per
 // key). rclone processes now share their listing clocks and flood lock
-// through the cache dir, but with only callWindow between commands a
-// copy right after a mkdir still got a flood lock now and then (on
+// through the cache dir, but with only 1fichier's 1 s window of the
+// calls-per-second rule (sped up) between commands, a copy right after a
+// mkdir still got a flood lock now and then (on
 // get_upload_server.cgi, 1 run in 2 under load): the call budget is not
 // shared. Until it is, the tests keep the full gap, so their call counts
 // stay exact. The tests' own API calls take no part in the shared clocks
@@ -85,56 +77,19 @@ func newHarness(t *testing.T, emuArgs ...string) *harness {
 	rcloneBin, emuBin := fichiertest.Binaries(t)
 	args := append([]string{"--time-scale", strconv.Itoa(timeScale)}, emuArgs...)
 	emu := fichiertest.StartEmulator(t, emuBin, args...)
-	tmp := t.TempDir()
-	conf := filepath.Join(tmp, "rclone.conf")
-	require.NoError(t, os.WriteFile(conf, nil, 0o600))
-	// Start from a clean slate: no RCLONE_* setting of the caller's
-	// leaks into the commands.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "RCLONE_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env,
-		"RCLONE_CONFIG="+conf,
-		"RCLONE_CACHE_DIR="+filepath.Join(tmp, "cache"),
-	)
-	env = append(env, emu.Env(remote, timeScale)...)
+	r := fichiertest.NewRclone(t, rcloneBin, emu.Env(remote, timeScale)...)
 	budget := rate.NewLimiter(rate.Limit(2*timeScale), 1)
-	return &harness{t: t, rclone: rcloneBin, emu: emu, env: env, tmp: tmp, budget: budget}
+	return &harness{Rclone: r, t: t, emu: emu, tmp: r.Dir, budget: budget}
 }
 
-// result is what one rclone command did.
-type result struct {
-	stdout, stderr string
-	code           int // exit status
-	elapsed        time.Duration
-}
-
-// run runs rclone with args (and extra environment) and returns what it
-// did; only a failure to start it, or the timeout, fails the test.
-func (h *harness) run(extraEnv []string, args ...string) result {
+// run runs rclone with args (and extra environment), listSpacing after
+// the last command, and returns what it did; only a failure to start it,
+// or the timeout, fails the test.
+func (h *harness) run(extraEnv []string, args ...string) fichiertest.Result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, h.rclone, args...)
-	cmd.Env = append(append([]string{}, h.env...), extraEnv...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	h.space(listSpacing)
-	start := time.Now()
-	err := cmd.Run()
+	res := h.Run("", extraEnv, args...)
 	h.last = time.Now()
-	res := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	require.NoError(h.t, ctx.Err(), "rclone %s did not finish in %v\n%s", strings.Join(args, " "), commandTimeout, res.stderr)
-	var exitErr *exec.ExitError
-	switch {
-	case errors.As(err, &exitErr):
-		res.code = exitErr.ExitCode()
-	case err != nil:
-		require.NoError(h.t, err, "rclone %s", strings.Join(args, " "))
-	}
 	return res
 }
 
@@ -143,10 +98,7 @@ func (h *harness) run(extraEnv []string, args ...string) result {
 // caller bounds how long it runs.
 func (h *harness) command(args ...string) *exec.Cmd {
 	h.space(listSpacing)
-	cmd := exec.Command(h.rclone, args...)
-	cmd.Env = h.env
-	cmd.WaitDelay = 10 * time.Second
-	return cmd
+	return h.Command(args...)
 }
 
 // ok runs rclone with args, requires it to succeed and returns its
@@ -154,15 +106,15 @@ func (h *harness) command(args ...string) *exec.Cmd {
 func (h *harness) ok(args ...string) string {
 	h.t.Helper()
 	res := h.run(nil, args...)
-	require.Equal(h.t, 0, res.code, "rclone %s failed:\n%s", strings.Join(args, " "), res.stderr)
-	return res.stdout
+	require.Equal(h.t, 0, res.Code, "rclone %s failed:\n%s", strings.Join(args, " "), res.Stderr)
+	return res.Stdout
 }
 
 // fails runs rclone with args and requires a non-zero exit status.
-func (h *harness) fails(extraEnv []string, args ...string) result {
+func (h *harness) fails(extraEnv []string, args ...string) fichiertest.Result {
 	h.t.Helper()
 	res := h.run(extraEnv, args...)
-	require.NotEqual(h.t, 0, res.code, "rclone %s should have failed:\n%s", strings.Join(args, " "), res.stderr)
+	require.NotEqual(h.t, 0, res.Code, "rclone %s should have failed:\n%s", strings.Join(args, " "), res.Stderr)
 	return res
 }
 

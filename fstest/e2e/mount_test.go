@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -39,24 +40,12 @@ func isMounted(t *testing.T, dir string) bool {
 	return false
 }
 
-// requireFuse skips the test, loudly, where the machine has no FUSE
-// device; anywhere else a missing fusermount is a setup error.
-func requireFuse(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat("/dev/fuse"); err != nil {
-		t.Logf("WARNING: /dev/fuse is missing (%v): rclone mount is NOT tested on this machine", err)
-		t.Skip("rclone mount needs /dev/fuse, which this machine lacks")
-	}
-	_, err3 := exec.LookPath("fusermount3")
-	_, err2 := exec.LookPath("fusermount")
-	require.True(t, err3 == nil || err2 == nil, "fusermount3 (or fusermount) is not installed: apt-get install fuse3 (.ci/run does)")
-}
-
 // mount runs "rclone mount fe:<path> <dir>" with args until the test
 // ends, and returns once dir is mounted.
 func (h *harness) mount(path, dir string, args ...string) {
 	t := h.t
 	t.Helper()
+	fusermount := fichiertest.RequireMount(t)
 	logFile := filepath.Join(h.tmp, "mount.log")
 	cmd := h.command(append([]string{"mount", remote + ":" + path, dir, "-v", "--log-file", logFile}, args...)...)
 	require.NoError(t, cmd.Start())
@@ -71,7 +60,7 @@ func (h *harness) mount(path, dir string, args ...string) {
 			<-exited
 		}
 		if isMounted(t, dir) {
-			_ = exec.Command("fusermount3", "-uz", dir).Run()
+			_ = exec.Command(fusermount, "-uz", dir).Run()
 		}
 		if t.Failed() {
 			log, _ := os.ReadFile(logFile)
@@ -97,7 +86,7 @@ func (h *harness) mount(path, dir string, args ...string) {
 // sequential and random reads of a large file uploaded beforehand. A fresh rclone process
 // then checks what the server holds.
 func TestMount(t *testing.T) {
-	requireFuse(t)
+	fichiertest.RequireMount(t)
 	t.Parallel()
 	h := newHarness(t)
 	// The large file is uploaded beforehand: with no VFS cache, rclone

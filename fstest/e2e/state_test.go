@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -26,25 +26,10 @@ import (
 
 // now runs rclone with args at once, whenever the last command ended,
 // and returns what it did.
-func (h *harness) now(args ...string) result {
+func (h *harness) now(args ...string) fichiertest.Result {
 	h.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, h.rclone, args...)
-	cmd.Env = h.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := cmd.Run()
+	res := h.Run("", nil, args...)
 	h.last = time.Now()
-	res := result{stdout: stdout.String(), stderr: stderr.String(), elapsed: time.Since(start)}
-	require.NoError(h.t, ctx.Err(), "rclone %s did not finish in %v\n%s", strings.Join(args, " "), commandTimeout, res.stderr)
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		res.code = exitErr.ExitCode()
-	} else {
-		require.NoError(h.t, err)
-	}
 	return res
 }
 
@@ -53,9 +38,9 @@ func (h *harness) now(args ...string) result {
 func (h *harness) nowOK(args ...string) string {
 	h.t.Helper()
 	res := h.now(append(args, "-v")...)
-	require.Equal(h.t, 0, res.code, "rclone %s failed:\n%s", strings.Join(args, " "), res.stderr)
-	assert.NotContains(h.t, res.stderr, "waiting", "rclone %s waited for a clock another process had paid for", strings.Join(args, " "))
-	return res.stdout
+	require.Equal(h.t, 0, res.Code, "rclone %s failed:\n%s", strings.Join(args, " "), res.Stderr)
+	assert.NotContains(h.t, res.Stderr, "waiting", "rclone %s waited for a clock another process had paid for", strings.Join(args, " "))
+	return res.Stdout
 }
 
 // stateFile returns the state file the commands so far made.
@@ -109,7 +94,7 @@ func TestBackToBackCommandsShareTheAccountState(t *testing.T) {
 // right after another command: the parent and the daemon child both
 // look up the mount's folder, from the listings the others stored.
 func TestMountDaemonStartsWithoutWaiting(t *testing.T) {
-	requireFuse(t)
+	fusermount := fichiertest.RequireMount(t)
 	t.Parallel()
 	h := newHarness(t)
 	h.copyTree("dir", []string{"a", "b"}, 2, 22)
@@ -124,12 +109,12 @@ func TestMountDaemonStartsWithoutWaiting(t *testing.T) {
 	out, err := os.Create(filepath.Join(h.tmp, "daemon.out"))
 	require.NoError(t, err)
 	defer func() { _ = out.Close() }()
-	cmd := exec.Command(h.rclone, "mount", remote+":dir", dir, "--daemon", "-v", "--log-file", logFile)
-	cmd.Env, cmd.Stdout, cmd.Stderr = h.env, out, out
+	cmd := h.Command("mount", remote+":dir", dir, "--daemon", "-v", "--log-file", logFile)
+	cmd.Stdout, cmd.Stderr = out, out
 	t.Cleanup(func() {
-		_ = exec.Command("fusermount3", "-u", dir).Run()
+		_ = exec.Command(fusermount, "-u", dir).Run()
 		killDaemon(t, dir)
-		_ = exec.Command("fusermount3", "-uz", dir).Run()
+		_ = exec.Command(fusermount, "-uz", dir).Run()
 	})
 	require.NoError(t, cmd.Run(), "rclone mount --daemon")
 	deadline := time.Now().Add(mountWait)
@@ -189,7 +174,7 @@ func TestTwoProcessesUpdatingOneFolderKeepBothChanges(t *testing.T) {
 			res := h.now("copy", src, remote+":shared")
 			mu.Lock()
 			defer mu.Unlock()
-			assert.Equal(t, 0, res.code, res.stderr)
+			assert.Equal(t, 0, res.Code, res.Stderr)
 		}()
 	}
 	wg.Wait()
@@ -254,9 +239,7 @@ func TestKilledProcessHoldingTheStateBlocksNobody(t *testing.T) {
 func (h *harness) nowWithin(d time.Duration, args ...string) (timedOut bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, h.rclone, args...)
-	cmd.Env = h.env
-	_ = cmd.Run()
+	_ = h.CommandContext(ctx, args...).Run()
 	return ctx.Err() != nil
 }
 
@@ -291,10 +274,10 @@ func TestCorruptStateFileIsDroppedWithANotice(t *testing.T) {
 
 	time.Sleep(listSpacing) // the clocks go with the damaged file
 	res := h.now("lsf", remote+":dir")
-	require.Equal(t, 0, res.code, res.stderr)
-	assert.Contains(t, res.stderr, "NOTICE")
-	assert.Contains(t, res.stderr, "unreadable")
-	assert.Len(t, strings.Fields(res.stdout), 2)
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Contains(t, res.Stderr, "NOTICE")
+	assert.Contains(t, res.Stderr, "unreadable")
+	assert.Len(t, strings.Fields(res.Stdout), 2)
 	assert.FileExists(t, path+".corrupt", "the damaged file is kept aside")
 	assert.Zero(t, h.stats().FloodLocks)
 }
@@ -312,10 +295,10 @@ func TestThreeProcessesAtOnceKeepThePace(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := make(chan struct{})
-	check := func(res result, what string) {
+	check := func(res fichiertest.Result, what string) {
 		mu.Lock()
 		defer mu.Unlock()
-		assert.Equal(t, 0, res.code, "%s: %s", what, res.stderr)
+		assert.Equal(t, 0, res.Code, "%s: %s", what, res.Stderr)
 	}
 	for i := range 2 {
 		src := t.TempDir()

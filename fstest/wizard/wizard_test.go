@@ -6,12 +6,10 @@ package wizard
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +30,13 @@ const (
 // test instead of hanging it.
 const commandTimeout = 60 * time.Second
 
-// env is a private rclone setup: a config file in a temporary directory
-// and the emulator's API URL given through the environment, so the
-// wizard's questions are the ones a user meets.
+// env is a private rclone setup (a fichiertest.Rclone: its own config
+// file and cache) with the emulator's API URL given through the
+// environment, so the wizard's questions are the ones a user meets.
 type env struct {
-	t      *testing.T
-	rclone string
-	emu    *fichiertest.Emulator
-	conf   string
-	vars   []string
+	*fichiertest.Rclone
+	t   *testing.T
+	emu *fichiertest.Emulator
 }
 
 // newEnv starts an emulator with args (plus two premium keys unless args
@@ -52,32 +48,21 @@ func newEnv(t *testing.T, args ...string) *env {
 	if !strings.Contains(strings.Join(args, " "), "--key") {
 		args = append(args, "--key", goodKey, "--key", otherKey)
 	}
-	e := &env{t: t, rclone: rclone, emu: fichiertest.StartEmulator(t, emuBin, args...)}
-	dir := t.TempDir()
-	e.conf = filepath.Join(dir, "rclone.conf")
-	e.vars = []string{
-		"RCLONE_CONFIG=" + e.conf,
-		"RCLONE_FICHIER_API_URL=" + e.emu.APIURL,
-		"HOME=" + dir,
-		"PATH=" + os.Getenv("PATH"),
-	}
-	return e
+	emu := fichiertest.StartEmulator(t, emuBin, args...)
+	r := fichiertest.NewRclone(t, rclone, "RCLONE_FICHIER_API_URL="+emu.APIURL)
+	r.Timeout = commandTimeout
+	return &env{Rclone: r, t: t, emu: emu}
 }
 
 // run runs rclone with stdin and extra environment variables and returns
-// its combined output and exit error.
+// its combined output, and an error when it exits with a failure.
 func (e *env) run(stdin string, extra []string, args ...string) (string, error) {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, e.rclone, args...)
-	cmd.Env = append(append([]string{}, e.vars...), extra...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	require.NoError(e.t, ctx.Err(), "rclone %v did not finish; output:\n%s", args, out.String())
-	return out.String(), err
+	out, code := e.RunCombined(stdin, extra, args...)
+	if code != 0 {
+		return out, fmt.Errorf("rclone %v: exit status %d", args, code)
+	}
+	return out, nil
 }
 
 // wizard runs the interactive "rclone config" with the answers, one a line.
@@ -92,7 +77,7 @@ func (e *env) wizard(extra []string, answers ...string) string {
 // false when the remote is not there.
 func (e *env) section(name string) (values map[string]string, ok bool) {
 	e.t.Helper()
-	data, err := os.ReadFile(e.conf)
+	data, err := os.ReadFile(e.Config)
 	if os.IsNotExist(err) {
 		return nil, false
 	}
@@ -187,7 +172,7 @@ func TestWizardBadKeyIsNotSaved(t *testing.T) {
 	values, ok := e.section("myfichier")
 	require.True(t, ok)
 	assert.Empty(t, values["api_key"], "a refused key must not stay in the config")
-	assert.NotContains(t, readFile(t, e.conf), badKey)
+	assert.NotContains(t, readFile(t, e.Config), badKey)
 }
 
 func TestWizardFreeAccountIsToldAPINeedsPremium(t *testing.T) {
@@ -210,7 +195,7 @@ func TestWizardLeavesKeyOutForEnvironment(t *testing.T) {
 	values, ok := e.section("myfichier")
 	require.True(t, ok)
 	assert.Empty(t, values["api_key"])
-	assert.NotContains(t, readFile(t, e.conf), goodKey)
+	assert.NotContains(t, readFile(t, e.Config), goodKey)
 
 	// The remote works with the key in the environment, and not without.
 	out, err := e.run("", []string{"RCLONE_FICHIER_API_KEY=" + goodKey}, "lsd", "myfichier:")
@@ -279,7 +264,7 @@ func TestConfigCreateWithBadKeyFailsWithoutLooping(t *testing.T) {
 	assert.Contains(t, out, "1fichier refused the key: No such user #93. The key has not been saved")
 	values, _ := e.section("bad")
 	assert.Empty(t, values["api_key"])
-	assert.NotContains(t, readFile(t, e.conf), badKey)
+	assert.NotContains(t, readFile(t, e.Config), badKey)
 }
 
 // configOut is the JSON "rclone config create/update --non-interactive"
@@ -294,17 +279,13 @@ type configOut struct {
 	Error string
 }
 
+// step runs one non-interactive config command and decodes its question.
 func (e *env) step(args ...string) configOut {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, e.rclone, args...)
-	cmd.Env = e.vars
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(e.t, cmd.Run(), "rclone %v: %s", args, stderr.String())
+	res := e.Run("", nil, args...)
+	require.Equal(e.t, 0, res.Code, "rclone %v: %s", args, res.Stderr)
 	var out configOut
-	require.NoError(e.t, json.Unmarshal(stdout.Bytes(), &out), "output: %s", stdout.String())
+	require.NoError(e.t, json.Unmarshal([]byte(res.Stdout), &out), "output: %s", res.Stdout)
 	return out
 }
 

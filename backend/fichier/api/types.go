@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -239,9 +238,8 @@ type MoveFolderRequest struct {
 
 // ShareFolderRequest is the request of folder/share.cgi.
 type ShareFolderRequest struct {
-	FolderID int    `json:"folder_id"`
-	Share    int    `json:"share"`
-	Pass     string `json:"pass,omitempty"`
+	FolderID int `json:"folder_id"`
+	Share    int `json:"share"`
 }
 
 // ShareFolderResponse is the answer of folder/share.cgi.
@@ -358,18 +356,6 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("1fichier: %s (HTTP %d)", msg, e.HTTPStatus)
 	}
 	return "1fichier: " + msg
-}
-
-var codeRe = regexp.MustCompile(`#(\d+)`)
-
-// Code returns the "#NNN" number of the message, or "" if there is none.
-// The number marks a place in the server's code, not a class of error,
-// so it is only for logs.
-func (e *Error) Code() string {
-	if m := codeRe.FindStringSubmatch(e.Message); m != nil {
-		return m[1]
-	}
-	return ""
 }
 
 // Kind is what an error means to a client.
