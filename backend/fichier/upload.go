@@ -252,28 +252,27 @@ func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []
 		f.uploadFailed(id, items, err)
 		return
 	}
-	var missing []*batchItem
 	if err == nil {
 		var links []api.UploadedLink
 		links, err = f.endUpload(ctx, node)
+		missing := 0
 		for i, link := range matchLinks(links, items) {
 			if link == nil {
-				missing = append(missing, items[i])
+				missing++
 				continue
 			}
 			items[i].file = uploadedFile(*link, items[i].name)
 			// end.pl sends no content type: keep the one we uploaded with.
 			items[i].file.ContentType = items[i].mimeType
 		}
-		if err == nil && len(missing) > 0 {
-			err = fmt.Errorf("end.pl listed %d of the %d files uploaded", len(items)-len(missing), len(items))
+		if missing == 0 {
+			return
 		}
-	} else {
-		missing = items
+		if err == nil {
+			err = fmt.Errorf("end.pl listed %d of the %d files uploaded", len(items)-missing, len(items))
+		}
 	}
-	if len(missing) > 0 {
-		f.findUploaded(ctx, id, missing, known, err)
-	}
+	f.findUploaded(ctx, id, items, known, err)
 }
 
 // uploadFailed gives each item the error of a request that stored
@@ -365,27 +364,31 @@ func uploadedFile(link api.UploadedLink, name string) *api.File {
 	}
 }
 
-// findUploaded looks for the files of items that an upload stored although
-// its answer was lost or left them out, with one fresh listing of folder
-// id: each gets the file called its name, of its size, that the folder
-// did not have before (known). The others get cause, for a retry.
+// findUploaded looks for the files of items that an upload stored
+// although its answer was lost or left them out, with one fresh listing of
+// folder id: each item without a file gets the file called its name, of
+// its size, that the folder did not have before (known), or cause for a
+// retry.
 func (f *Fs) findUploaded(ctx context.Context, id int, items []*batchItem, known map[string]bool, cause error) {
-	fs.Debugf(f, "upload of %d file(s) ended badly (%v): checking whether they were stored", len(items), cause)
+	fs.Debugf(f, "upload of %d file(s) ended badly (%v): checking which were stored", len(items), cause)
 	l, err := f.listing(ctx, id, 0)
 	for _, item := range items {
-		if err != nil {
+		switch {
+		case item.file != nil:
+		case err != nil:
 			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, cause)
 			continue
+		default:
+			file, ok := storedFile(l, item.name, item.size, known)
+			if !ok {
+				item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
+				continue
+			}
+			fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
+			item.file = file
 		}
-		file, ok := storedFile(l, item.name, item.size, known)
-		if !ok {
-			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
-			continue
-		}
-		fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
 		// The fresh listing has it, and the caller adds it again.
-		f.acc.listings.removeFile(id, file.URL)
-		item.file = file
+		f.acc.listings.removeFile(id, item.file.URL)
 	}
 }
 
