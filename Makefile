@@ -2,8 +2,16 @@
 
 GO       ?= go
 BIN      := bin
-LDFLAGS  := -s -w
 export CGO_ENABLED ?= 0
+
+# The version "rclone version" shows, from git (scripts/version.sh); set
+# VERSION=... to override. noselfupdate leaves out upstream's selfupdate,
+# which would install upstream rclone (cmd/rclone/selfupdate.go refuses).
+ifndef VERSION
+VERSION := $(shell ./scripts/version.sh)
+endif
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+GOTAGS   := noselfupdate
 
 .PHONY: all build test lint demo clean
 
@@ -11,8 +19,8 @@ all: build
 
 ## build: bin/rclone (rclone with our fichier backend) and bin/fichier-emulator
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/rclone ./cmd/rclone
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/fichier-emulator ./cmd/fichier-emulator
+	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/rclone ./cmd/rclone
+	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/fichier-emulator ./cmd/fichier-emulator
 
 # 1fichier is taken not to store empty files, so the conformance suite's
 # empty PutStream cannot pass (see README.md, Testing).
@@ -40,7 +48,7 @@ demo: build
 	./scripts/demo.sh
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) dist
 
 .PHONY: suites e2e
 
@@ -66,3 +74,46 @@ bench-quick: build $(BIN)/rclone-upstream
 # Upstream rclone at the version go.mod requires, for the benchmark.
 $(BIN)/rclone-upstream: go.mod go.sum
 	$(GO) build -ldflags '$(LDFLAGS)' -o $@ github.com/rclone/rclone
+
+.PHONY: release cross-check
+
+# Release platforms, OS-ARCH; 32-bit arm is built for ARMv7 (GOARM=7,
+# Raspberry Pi 2 and later). docs/releasing.md says how to cut a release.
+PLATFORMS := linux-amd64 linux-arm64 linux-arm darwin-amd64 darwin-arm64 windows-amd64
+RELEASE   := rclone-$(VERSION)
+# cmount gives Windows "rclone mount" through WinFsp, as upstream's
+# Windows builds do (cgofuse needs no cgo there); without cgo it adds
+# nothing on the other platforms.
+RELEASE_TAGS := $(GOTAGS) cmount
+
+## release: rclone and fichier-emulator for every platform in PLATFORMS, in dist/ archives with README.md and LICENSE, and dist/SHA256SUMS
+release:
+	rm -rf dist
+	$(MAKE) VERSION=$(VERSION) $(addprefix dist-,$(PLATFORMS))
+	cd dist && sha256sum *.tar.gz *.zip > SHA256SUMS
+
+# dist-OS-ARCH: one platform's binaries in dist/RELEASE-OS-ARCH/, then
+# that folder archived (.zip for Windows, .tar.gz elsewhere).
+dist-%: os   = $(word 1,$(subst -, ,$*))
+dist-%: arch = $(word 2,$(subst -, ,$*))
+dist-%: exe  = $(if $(filter windows,$(os)),.exe)
+dist-%: dir  = $(RELEASE)-$*
+dist-%:
+	GOOS=$(os) GOARCH=$(arch) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(dir)/rclone$(exe) ./cmd/rclone
+	GOOS=$(os) GOARCH=$(arch) GOARM=7 $(GO) build -trimpath -tags '$(RELEASE_TAGS)' -ldflags '$(LDFLAGS)' -o dist/$(dir)/fichier-emulator$(exe) ./cmd/fichier-emulator
+	cp README.md LICENSE dist/$(dir)/
+	cd dist && $(if $(exe),zip -qr $(dir).zip,tar -czf $(dir).tar.gz) $(dir)
+
+# The last line checks the release plan: make -n prints the release's
+# commands without running them, and there are two builds per platform.
+## cross-check: compile the backend and the emulator for Windows and macOS, and dry-run make release (cheap; CI runs it)
+cross-check:
+	GOOS=windows $(GO) build ./backend/... ./cmd/fichier-emulator
+	GOOS=darwin $(GO) build ./backend/... ./cmd/fichier-emulator
+	test "$$($(MAKE) -s -n release | grep -c ' build ')" = $$(( 2 * $(words $(PLATFORMS)) ))
+
+.PHONY: docs
+
+## docs: regenerate the options and commands section of docs/fichier.md from the backend's registration
+docs:
+	$(GO) run ./cmd/fichier-docs docs/fichier.md

@@ -28,6 +28,10 @@ grep -q '^ready=1' "$work/emulator.out" || { echo "the emulator did not start" >
 api_url=$(sed -n 's/^api_url=//p' "$work/emulator.out")
 stats_url=$(sed -n 's/^stats_url=//p' "$work/emulator.out")
 
+# The demo's account is new each time: keep its shared state (listings,
+# clocks) with it, not in the user's rclone cache.
+export RCLONE_CACHE_DIR="$work/cache"
+
 # A remote defined by environment variables, as in a script or CI job.
 export RCLONE_CONFIG_DEMO_TYPE=fichier
 export RCLONE_CONFIG_DEMO_API_KEY=demo-key

@@ -1,37 +1,50 @@
 package fichier
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"path/filepath"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
-	"github.com/rclone/rclone/fs/config"
+	"github.com/rclone/rclone/fs"
 )
 
-// account is what every Fs using the same API key (and API URL) shares in
-// this process: the call budget, the folder listings, the account info and
-// the download tokens. 1fichier counts per key and per IP, so sharing is the
-// only way two remotes, or a mount beside a copy, stay inside the limits.
+// account is what every Fs using the same API key (and API URL) shares:
+// the call budget, the folder listings, the account info and the download
+// tokens. 1fichier counts per key and per IP, so sharing is the only way
+// two remotes, a mount beside a copy, or a cron job beside a mount stay
+// inside the limits. All of it lives in the machine-wide state (state.go);
+// this process keeps only decoded copies and in-flight fetches.
 type account struct {
+	db       *stateDB
 	limits   *limits
 	listings *listCache
 
-	mu         sync.Mutex
-	userInfo   *api.UserInfo
-	userInfoAt time.Time
-	tokens     map[string]downloadToken // by file URL
-	tokenFetch sync.Mutex               // held while a token is fetched
+	tokenFetch sync.Mutex // held while a token is fetched
 }
 
 // downloadToken is a download URL from get_token.cgi and when to stop using it.
 type downloadToken struct {
-	url     string
-	expires time.Time
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
 }
+
+// storedUserInfo is the user/info.cgi answer as the state keeps it.
+type storedUserInfo struct {
+	At   time.Time     `json:"at"`
+	Info *api.UserInfo `json:"info"`
+}
+
+// answerUserInfo is the key of the user/info answer in the answers bucket.
+var answerUserInfo = []byte("user_info")
 
 var (
 	accountsMu sync.Mutex
@@ -39,69 +52,144 @@ var (
 )
 
 // accountFor returns the shared state for opt's key and API URL, making it
-// on first use from opt's rate settings. Only a hash of the key is kept,
-// as the map key and in the name of the file where the rate clocks are
-// shared with other processes, so neither shows the secret.
+// on first use. A second remote of the same key with other rate settings
+// shares the same budget, so the most careful value of each wins, with a
+// NOTICE. Only hashes of the key are kept, in memory and in the state.
 func accountFor(opt *Options) *account {
 	id := sha256.Sum256([]byte(opt.APIURL + "\x00" + opt.APIKey))
 	accountsMu.Lock()
 	defer accountsMu.Unlock()
 	acc := accounts[id]
 	if acc == nil {
-		statePath := filepath.Join(config.GetCacheDir(), "fichier", hex.EncodeToString(id[:16])+".json")
+		db := openState(stateDir(), opt.APIURL, opt.APIKey)
 		acc = &account{
-			limits:   newLimits(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval), statePath),
-			listings: newListCache(),
-			tokens:   make(map[string]downloadToken),
+			db:       db,
+			limits:   newLimits(db, opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)),
+			listings: newListCache(db),
 		}
+		acc.listings.prune(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
 		accounts[id] = acc
+		return acc
+	}
+	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)); len(changed) > 0 {
+		fs.Logf(nil, "fichier: several remotes use one API key with different limits; every remote of the key now uses the most careful: %s", strings.Join(changed, ", "))
 	}
 	return acc
 }
 
-// token returns a still valid download URL for fileURL, if we have one.
+// token returns a still valid download URL for fileURL, if any process
+// fetched one.
 func (a *account) token(fileURL string) (string, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	t, ok := a.tokens[fileURL]
-	if !ok || time.Now().After(t.expires) {
-		delete(a.tokens, fileURL)
+	var t downloadToken
+	err := a.db.view(func(k *keyTx) error {
+		getJSON(k.bucket(bucketTokens), []byte(fileURL), &t)
+		return nil
+	})
+	if err != nil || t.URL == "" || time.Now().After(t.Expires) {
 		return "", false
 	}
-	return t.url, true
+	return t.URL, true
 }
 
 // setToken remembers a download URL for fileURL until expires.
 func (a *account) setToken(fileURL, downloadURL string, expires time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.tokens[fileURL] = downloadToken{url: downloadURL, expires: expires}
+	err := a.db.update(func(k *keyTx) error {
+		return putJSON(k.bucket(bucketTokens), []byte(fileURL), downloadToken{URL: downloadURL, Expires: expires})
+	})
+	logStateError(err)
 }
 
 // dropToken forgets the download URL of fileURL, if it is still downloadURL.
 func (a *account) dropToken(fileURL, downloadURL string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.tokens[fileURL].url == downloadURL {
-		delete(a.tokens, fileURL)
-	}
+	err := a.db.update(func(k *keyTx) error {
+		b := k.bucket(bucketTokens)
+		var t downloadToken
+		if getJSON(b, []byte(fileURL), &t) && t.URL == downloadURL {
+			return b.Delete([]byte(fileURL))
+		}
+		return nil
+	})
+	logStateError(err)
 }
 
-// cachedUserInfo returns the account info if it is younger than maxAge.
+// cachedUserInfo returns the account info if any process read it less
+// than maxAge ago.
 func (a *account) cachedUserInfo(maxAge time.Duration) (*api.UserInfo, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.userInfo == nil || time.Since(a.userInfoAt) > maxAge {
+	var s storedUserInfo
+	err := a.db.view(func(k *keyTx) error {
+		getJSON(k.bucket(bucketAnswers), answerUserInfo, &s)
+		return nil
+	})
+	if err != nil || s.Info == nil || time.Since(s.At) > maxAge {
 		return nil, false
 	}
-	return a.userInfo, true
+	return s.Info, true
 }
 
-// setUserInfo caches the account info.
+// setUserInfo keeps the account info for every process.
 func (a *account) setUserInfo(info *api.UserInfo) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.userInfo, a.userInfoAt = info, time.Now()
+	err := a.db.update(func(k *keyTx) error {
+		return putJSON(k.bucket(bucketAnswers), answerUserInfo, storedUserInfo{At: time.Now(), Info: info})
+	})
+	logStateError(err)
+}
+
+// readUserInfo returns the account info: from the state when any process
+// read it in the last five minutes (1fichier's spacing of user/info.cgi
+// per user), else with call, made once the IP's user/info slot is free.
+// call is given before, which books that slot; run it before every
+// attempt so a retry waits for the next slot too.
+func (a *account) readUserInfo(ctx context.Context, call func(info *api.UserInfo, before func() error) error) (*api.UserInfo, error) {
+	if info, ok := a.cachedUserInfo(userInfoCacheTime); ok {
+		return info, nil
+	}
+	var info api.UserInfo
+	var release func()
+	errCached := errors.New("read by another process")
+	before := func() (err error) {
+		if release, err = a.limits.waitUserInfo(ctx); err != nil {
+			return err
+		}
+		// Another process may have read it while we waited.
+		if _, ok := a.cachedUserInfo(userInfoCacheTime); ok {
+			release()
+			return errCached
+		}
+		return nil
+	}
+	err := call(&info, before)
+	switch {
+	case errors.Is(err, errCached):
+		if cached, ok := a.cachedUserInfo(userInfoCacheTime); ok {
+			return cached, nil
+		}
+		return nil, errors.New("couldn't read the account info another process stored")
+	case err != nil:
+		// 1fichier checks the key before counting the call.
+		if kind := apiKind(err); release != nil && (kind == api.KindBadKey || kind == api.KindNotCustomer) {
+			release()
+		}
+		return nil, err
+	}
+	a.setUserInfo(&info)
+	return &info, nil
+}
+
+// logStateError reports a failure to share something that only saves
+// calls: the work goes on without it.
+func logStateError(err error) {
+	if err != nil {
+		fs.Debugf(nil, "fichier: couldn't update the shared state: %v", err)
+	}
+}
+
+// forget drops every answer kept for the key, in every process: the
+// listings, the account info and the download URLs. With clocks it
+// also drops the rate clocks and the flood gate, which may break
+// 1fichier's rules on the next calls.
+func (a *account) forget(clocks bool) error {
+	a.listings.forgetSeen()
+	return a.db.clear(clocks)
 }
 
 // folderListing is what we know of one folder: its subfolders and files,
@@ -112,6 +200,95 @@ type folderListing struct {
 	files   []api.File
 }
 
+// clone copies the listing so the cache can change under the caller.
+func (l *folderListing) clone() *folderListing {
+	return &folderListing{
+		fetched: l.fetched,
+		folders: append([]api.SubFolder(nil), l.folders...),
+		files:   append([]api.File(nil), l.files...),
+	}
+}
+
+// listingMeta is a stored listing's header. Version changes with every
+// change to the listing, so a process can keep its decoded copy.
+type listingMeta struct {
+	Fetched time.Time `json:"fetched"`
+	Version int64     `json:"version"`
+}
+
+// storedFile and storedDir are a listing's entries as the state keeps
+// them: short field names and the checksum in bytes, to keep the state of
+// a large account small. Added is when our own change added the entry
+// (zero for entries of a fetched listing), and Seq its place in the
+// listing: the API's order, then our additions in time order, so that of
+// two files with one name and date the later upload stays the later one.
+type storedFile struct {
+	URL      string    `json:"u"`
+	Name     string    `json:"n"`
+	Size     int64     `json:"s"`
+	Date     api.Time  `json:"d"`
+	Checksum []byte    `json:"w,omitempty"`
+	Type     string    `json:"t,omitempty"`
+	Pass     int64     `json:"p,omitempty"`
+	Added    time.Time `json:"a,omitzero"`
+	Seq      int64     `json:"q,omitempty"`
+}
+
+type storedDir struct {
+	ID         int       `json:"i"`
+	Name       string    `json:"n"`
+	CreateDate api.Time  `json:"d,omitempty"`
+	Pass       int64     `json:"p,omitempty"`
+	Added      time.Time `json:"a,omitzero"`
+	Seq        int64     `json:"q,omitempty"`
+}
+
+// toStoredFile and toStoredDir make entries of the API's items.
+func toStoredFile(f api.File, added time.Time, seq int64) storedFile {
+	sum, err := hex.DecodeString(f.Checksum)
+	if err != nil || f.Checksum == "" {
+		sum = []byte(f.Checksum) // not hex: keep it as it came
+	}
+	return storedFile{URL: f.URL, Name: f.Filename, Size: int64(f.Size), Date: f.Date, Checksum: sum,
+		Type: f.MimeType(), Pass: int64(f.Pass), Added: added, Seq: seq}
+}
+
+func toStoredDir(d api.SubFolder, added time.Time, seq int64) storedDir {
+	return storedDir{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: int64(d.Pass), Added: added, Seq: seq}
+}
+
+// file and folder are the API items of stored entries.
+func (f *storedFile) file() api.File {
+	sum := hex.EncodeToString(f.Checksum)
+	if len(f.Checksum) != whirlpoolSize {
+		sum = string(f.Checksum)
+	}
+	return api.File{URL: f.URL, Filename: f.Name, Size: api.Int(f.Size), Date: f.Date, Checksum: sum, ContentType: f.Type, Pass: api.Int(f.Pass)}
+}
+
+func (d *storedDir) folder() api.SubFolder {
+	return api.SubFolder{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: api.Int(d.Pass)}
+}
+
+// whirlpoolSize is the size of a Whirlpool digest in bytes.
+const whirlpoolSize = 64
+
+// Kinds of removal marks: a file (by URL) or a subfolder (by ID).
+const (
+	goneFile   = 'f'
+	goneFolder = 'd'
+)
+
+// goneMemory is how long the mark of a removal is kept: long enough for
+// any listing that was in flight during the removal to be stored.
+const goneMemory = 10 * time.Minute
+
+// decoded is this process's copy of a stored listing.
+type decoded struct {
+	version int64
+	listing *folderListing
+}
+
 // listFetch is a listing being fetched; others asking for the same folder
 // wait for it instead of calling the API again.
 type listFetch struct {
@@ -120,18 +297,32 @@ type listFetch struct {
 	err     error
 }
 
-// listCache holds the listing of every folder we have seen. Our own
-// uploads, copies, moves and deletes update it, so a folder is listed once
-// and then kept up to date locally until it is older than the cache time.
+// listCache holds the listing of every folder any process has seen, in
+// the shared state. Our own uploads, copies, moves and deletes update it
+// there, so a folder is listed once and kept up to date by every process
+// until it is older than the cache time.
+//
+// A process uses a stored listing without listing the folder again when
+// it has used that folder before (as any cache would), or when the
+// listing is as fresh as 1fichier would let a new one be: younger than
+// the listing interval, or the folder's slot is still closed. A listing
+// another process made 10 s ago is as fresh as anything 1fichier would
+// let us have for 20 s more. Past that, a process's first look at a
+// folder fetches it, and sees what changed behind rclone's back.
 type listCache struct {
+	db *stateDB
+
 	mu       sync.Mutex
-	folders  map[int]*folderListing
+	seen     map[int]bool     // folders this process has used a listing of
+	copies   map[int]*decoded // decoded stored listings, by folder
 	inflight map[int]*listFetch
 }
 
-func newListCache() *listCache {
+func newListCache(db *stateDB) *listCache {
 	return &listCache{
-		folders:  make(map[int]*folderListing),
+		db:       db,
+		seen:     make(map[int]bool),
+		copies:   make(map[int]*decoded),
 		inflight: make(map[int]*listFetch),
 	}
 }
@@ -139,16 +330,20 @@ func newListCache() *listCache {
 // fetchFn lists a folder from the API.
 type fetchFn func(ctx context.Context, folderID int) (*folderListing, error)
 
-// get returns the listing of folderID, fetching it if we have none or if it
-// is older than maxAge (a negative maxAge accepts any age). Concurrent
-// callers for one folder share a single fetch. The result is a copy the
-// caller may keep.
-func (c *listCache) get(ctx context.Context, folderID int, maxAge time.Duration, fetch fetchFn) (*folderListing, error) {
-	c.mu.Lock()
-	if l := c.folders[folderID]; l != nil && (maxAge < 0 || time.Since(l.fetched) <= maxAge) {
-		defer c.mu.Unlock()
-		return l.clone(), nil
+// freshFn reports whether a listing fetched at fetched is as fresh as a
+// new one could be now.
+type freshFn func(fetched time.Time) bool
+
+// get returns the listing of folderID, fetching it if no usable one is
+// stored. A stored one is usable when it is no older than maxAge (a
+// negative maxAge accepts any age, 0 none), and when this process used
+// the folder before or fresh says so. Concurrent callers in this process
+// share a single fetch. The result is a copy the caller may keep.
+func (c *listCache) get(ctx context.Context, folderID int, maxAge time.Duration, fresh freshFn, fetch fetchFn) (*folderListing, error) {
+	if l := c.stored(folderID); l != nil && c.usable(folderID, l, maxAge, fresh) {
+		return l, nil
 	}
+	c.mu.Lock()
 	if f := c.inflight[folderID]; f != nil {
 		c.mu.Unlock()
 		select {
@@ -166,12 +361,12 @@ func (c *listCache) get(ctx context.Context, folderID int, maxAge time.Duration,
 	c.mu.Unlock()
 
 	f.listing, f.err = fetch(ctx, folderID)
+	if f.err == nil {
+		f.listing = c.store(folderID, f.listing)
+	}
 
 	c.mu.Lock()
 	delete(c.inflight, folderID)
-	if f.err == nil {
-		c.folders[folderID] = f.listing
-	}
 	c.mu.Unlock()
 	close(f.done)
 	if f.err != nil {
@@ -180,95 +375,368 @@ func (c *listCache) get(ctx context.Context, folderID int, maxAge time.Duration,
 	return f.listing.clone(), nil
 }
 
-// clone copies the listing so the cache can change under the caller.
-func (l *folderListing) clone() *folderListing {
-	return &folderListing{
-		fetched: l.fetched,
-		folders: append([]api.SubFolder(nil), l.folders...),
-		files:   append([]api.File(nil), l.files...),
+// usable reports whether the stored listing l of folderID may be used
+// instead of a fetch, and marks the folder seen if so.
+func (c *listCache) usable(folderID int, l *folderListing, maxAge time.Duration, fresh freshFn) bool {
+	if maxAge >= 0 && time.Since(l.fetched) > maxAge {
+		return false
 	}
+	c.mu.Lock()
+	seen := c.seen[folderID]
+	c.mu.Unlock()
+	if maxAge >= 0 && !seen && !fresh(l.fetched) {
+		return false
+	}
+	c.markSeen(folderID)
+	return true
 }
 
-// update runs fn on the listing of folderID if we have one. Changes to
-// folders we have never listed need no bookkeeping: their first listing
-// will show them.
-func (c *listCache) update(folderID int, fn func(l *folderListing)) {
+// markSeen records that this process has used a listing of folderID.
+func (c *listCache) markSeen(folderID int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if l := c.folders[folderID]; l != nil {
-		fn(l)
+	c.seen[folderID] = true
+}
+
+// forgetSeen makes this process look at every folder afresh.
+func (c *listCache) forgetSeen() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.seen)
+	clear(c.copies)
+}
+
+// stored returns a copy of the stored listing of folderID, or nil.
+func (c *listCache) stored(folderID int) *folderListing {
+	var l *folderListing
+	err := c.db.view(func(k *keyTx) error {
+		var meta listingMeta
+		if !getJSON(k.bucket(bucketMeta), idKey(folderID), &meta) {
+			return nil
+		}
+		c.mu.Lock()
+		d := c.copies[folderID]
+		c.mu.Unlock()
+		if d == nil || d.version != meta.Version {
+			d = &decoded{version: meta.Version, listing: readListing(k, folderID, meta.Fetched)}
+			c.mu.Lock()
+			c.copies[folderID] = d
+			c.mu.Unlock()
+		}
+		l = d.listing.clone()
+		return nil
+	})
+	if err != nil {
+		logStateError(err)
+		return nil
 	}
+	return l
+}
+
+// readListing decodes the stored entries of folderID.
+func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
+	var files []storedFile
+	var dirs []storedDir
+	prefix := idKey(folderID)
+	eachPrefix(k.bucket(bucketDirs), prefix, func(_, v []byte) {
+		var d storedDir
+		if json.Unmarshal(v, &d) == nil {
+			dirs = append(dirs, d)
+		}
+	})
+	eachPrefix(k.bucket(bucketFiles), prefix, func(_, v []byte) {
+		var f storedFile
+		if json.Unmarshal(v, &f) == nil {
+			files = append(files, f)
+		}
+	})
+	slices.SortStableFunc(dirs, func(a, b storedDir) int { return cmp.Compare(a.Seq, b.Seq) })
+	slices.SortStableFunc(files, func(a, b storedFile) int { return cmp.Compare(a.Seq, b.Seq) })
+	l := &folderListing{fetched: fetched}
+	for i := range dirs {
+		l.folders = append(l.folders, dirs[i].folder())
+	}
+	for i := range files {
+		l.files = append(l.files, files[i].file())
+	}
+	return l
+}
+
+// store keeps a listing just fetched from the API, and returns it with
+// the changes that processes made while it was in flight: entries they
+// added since it was fetched are kept, entries they removed are dropped.
+func (c *listCache) store(folderID int, l *folderListing) *folderListing {
+	var merged *folderListing
+	err := c.db.update(func(k *keyTx) error {
+		var meta listingMeta
+		getJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
+		since := l.fetched
+		files, dirs := lateChanges(k, folderID, since)
+		if err := clearListing(k, folderID); err != nil {
+			return err
+		}
+		gone := removedSince(k, folderID, since)
+		for i, file := range l.files {
+			if _, late := files[file.URL]; !late && !gone[goneName(goneFile, file.URL)] {
+				files[file.URL] = toStoredFile(file, time.Time{}, int64(i))
+			}
+		}
+		for i, dir := range l.folders {
+			if _, late := dirs[dir.ID]; !late && !gone[goneName(goneFolder, strconv.Itoa(dir.ID))] {
+				dirs[dir.ID] = toStoredDir(dir, time.Time{}, int64(i))
+			}
+		}
+		if err := writeEntries(k, folderID, files, dirs); err != nil {
+			return err
+		}
+		meta = listingMeta{Fetched: l.fetched, Version: meta.Version + 1}
+		if err := putJSON(k.bucket(bucketMeta), idKey(folderID), &meta); err != nil {
+			return err
+		}
+		merged = readListing(k, folderID, meta.Fetched)
+		return nil
+	})
+	c.markSeen(folderID)
+	if err != nil {
+		logStateError(err)
+		return l
+	}
+	return merged
+}
+
+// lateChanges returns the entries of folderID that our own changes added
+// at or after since.
+func lateChanges(k *keyTx, folderID int, since time.Time) (map[string]storedFile, map[int]storedDir) {
+	files, dirs := make(map[string]storedFile), make(map[int]storedDir)
+	prefix := idKey(folderID)
+	eachPrefix(k.bucket(bucketFiles), prefix, func(_, v []byte) {
+		var f storedFile
+		if json.Unmarshal(v, &f) == nil && !f.Added.Before(since) {
+			files[f.URL] = f
+		}
+	})
+	eachPrefix(k.bucket(bucketDirs), prefix, func(_, v []byte) {
+		var d storedDir
+		if json.Unmarshal(v, &d) == nil && !d.Added.Before(since) {
+			dirs[d.ID] = d
+		}
+	})
+	return files, dirs
+}
+
+// removedSince returns the removal marks of folderID made at or after
+// since.
+func removedSince(k *keyTx, folderID int, since time.Time) map[string]bool {
+	gone := make(map[string]bool)
+	eachPrefix(k.bucket(bucketGone), idKey(folderID), func(rest, v []byte) {
+		if t := decodeTime(v); !t.Before(since) {
+			gone[string(rest)] = true
+		}
+	})
+	return gone
+}
+
+// goneName is the key of a removal mark, after the folder ID.
+func goneName(kind byte, name string) string {
+	return string(kind) + name
+}
+
+// clearListing deletes the stored entries of folderID.
+func clearListing(k *keyTx, folderID int) error {
+	for _, name := range [][]byte{bucketFiles, bucketDirs} {
+		if err := deletePrefix(k.bucket(name), idKey(folderID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fileKey and dirKey are the keys of a listing's entries.
+func fileKey(folderID int, fileURL string) []byte {
+	return append(idKey(folderID), fileURL...)
+}
+
+func dirKey(folderID, subID int) []byte {
+	return append(idKey(folderID), idKey(subID)...)
+}
+
+// writeEntries stores the entries of folderID.
+func writeEntries(k *keyTx, folderID int, files map[string]storedFile, dirs map[int]storedDir) error {
+	for u, f := range files {
+		if err := putJSON(k.bucket(bucketFiles), fileKey(folderID, u), &f); err != nil {
+			return err
+		}
+	}
+	for id, d := range dirs {
+		if err := putJSON(k.bucket(bucketDirs), dirKey(folderID, id), &d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// change applies one of our own changes to the stored listing of
+// folderID, for every process. Entries are written even for a folder
+// with no stored listing: a listing of it may be in flight in another
+// process, and store keeps what changed since it was fetched.
+func (c *listCache) change(folderID int, fn func(k *keyTx, now time.Time) error) {
+	err := c.db.update(func(k *keyTx) error {
+		if err := fn(k, time.Now()); err != nil {
+			return err
+		}
+		return bumpVersion(k, folderID)
+	})
+	logStateError(err)
+}
+
+// bumpVersion marks the stored listing of folderID as changed.
+func bumpVersion(k *keyTx, folderID int) error {
+	b := k.bucket(bucketMeta)
+	var meta listingMeta
+	if !getJSON(b, idKey(folderID), &meta) {
+		return nil
+	}
+	meta.Version++
+	return putJSON(b, idKey(folderID), &meta)
+}
+
+// mark records a removal from folderID, and drops the mark of an earlier
+// one of the same entry on an addition.
+func mark(k *keyTx, folderID int, kind byte, name string, removed bool, now time.Time) error {
+	key := append(idKey(folderID), goneName(kind, name)...)
+	if !removed {
+		return k.bucket(bucketGone).Delete(key)
+	}
+	return putTime(k.bucket(bucketGone), key, now)
 }
 
 // setEmpty records that folderID was just made and is empty.
 func (c *listCache) setEmpty(folderID int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.folders[folderID] = &folderListing{fetched: time.Now()}
+	err := c.db.update(func(k *keyTx) error {
+		if err := clearListing(k, folderID); err != nil {
+			return err
+		}
+		var meta listingMeta
+		getJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
+		meta = listingMeta{Fetched: time.Now(), Version: meta.Version + 1}
+		return putJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
+	})
+	logStateError(err)
+	c.markSeen(folderID)
 }
 
 // addFile records a file that we uploaded, copied or moved into folderID.
 func (c *listCache) addFile(folderID int, file api.File) {
-	c.update(folderID, func(l *folderListing) {
-		l.files = append(l.files, file)
+	c.change(folderID, func(k *keyTx, now time.Time) error {
+		if err := mark(k, folderID, goneFile, file.URL, false, now); err != nil {
+			return err
+		}
+		stored := toStoredFile(file, now, now.UnixNano())
+		return putJSON(k.bucket(bucketFiles), fileKey(folderID, file.URL), &stored)
 	})
 }
 
 // removeFile records that the file with URL fileURL left folderID.
 func (c *listCache) removeFile(folderID int, fileURL string) {
-	c.update(folderID, func(l *folderListing) {
-		for i := range l.files {
-			if l.files[i].URL == fileURL {
-				l.files = append(l.files[:i], l.files[i+1:]...)
-				return
-			}
+	c.change(folderID, func(k *keyTx, now time.Time) error {
+		if err := mark(k, folderID, goneFile, fileURL, true, now); err != nil {
+			return err
 		}
+		return k.bucket(bucketFiles).Delete(fileKey(folderID, fileURL))
 	})
 }
 
 // addFolder records a subfolder made or moved into parentID.
 func (c *listCache) addFolder(parentID int, folder api.SubFolder) {
-	c.update(parentID, func(l *folderListing) {
-		l.folders = append(l.folders, folder)
+	c.change(parentID, func(k *keyTx, now time.Time) error {
+		if err := mark(k, parentID, goneFolder, strconv.Itoa(folder.ID), false, now); err != nil {
+			return err
+		}
+		stored := toStoredDir(folder, now, now.UnixNano())
+		return putJSON(k.bucket(bucketDirs), dirKey(parentID, folder.ID), &stored)
 	})
 }
 
 // removeFolder records that folderID left parentID, and forgets folderID's
 // own listing when it was deleted.
 func (c *listCache) removeFolder(parentID, folderID int, deleted bool) {
-	c.update(parentID, func(l *folderListing) {
-		for i := range l.folders {
-			if l.folders[i].ID == folderID {
-				l.folders = append(l.folders[:i], l.folders[i+1:]...)
-				return
-			}
+	c.change(parentID, func(k *keyTx, now time.Time) error {
+		if err := mark(k, parentID, goneFolder, strconv.Itoa(folderID), true, now); err != nil {
+			return err
 		}
+		return k.bucket(bucketDirs).Delete(dirKey(parentID, folderID))
 	})
 	if deleted {
 		c.forget(folderID)
 	}
 }
 
-// forget drops the listing of folderID so the next use fetches it again.
+// update runs fn on the stored listing of folderID, if there is one, and
+// stores what it added and removed.
+func (c *listCache) update(folderID int, fn func(l *folderListing)) {
+	before := c.stored(folderID)
+	if before == nil {
+		return
+	}
+	after := before.clone()
+	fn(after)
+	kept := make(map[string]bool, len(after.files))
+	for _, file := range after.files {
+		kept[file.URL] = true
+	}
+	for _, file := range before.files {
+		if !kept[file.URL] {
+			c.removeFile(folderID, file.URL)
+		}
+	}
+	had := make(map[string]api.File, len(before.files))
+	for _, file := range before.files {
+		had[file.URL] = file
+	}
+	for _, file := range after.files {
+		if old, ok := had[file.URL]; !ok || old != file {
+			c.addFile(folderID, file)
+		}
+	}
+}
+
+// forget drops the stored listing of folderID, for every process, so the
+// next use fetches it again.
 func (c *listCache) forget(folderID int) {
+	err := c.db.update(func(k *keyTx) error {
+		if err := clearListing(k, folderID); err != nil {
+			return err
+		}
+		return k.bucket(bucketMeta).Delete(idKey(folderID))
+	})
+	logStateError(err)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.folders, folderID)
+	delete(c.seen, folderID)
+	delete(c.copies, folderID)
+	c.mu.Unlock()
 }
 
-// flush drops every listing.
+// flush drops every stored listing of the key.
 func (c *listCache) flush() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.folders)
+	err := c.db.update(func(k *keyTx) error {
+		for _, name := range [][]byte{bucketMeta, bucketFiles, bucketDirs} {
+			if k.b.Bucket(name) == nil {
+				continue
+			}
+			if err := k.b.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	logStateError(err)
+	c.forgetSeen()
 }
 
-// urls returns the set of file URLs in our listing of folderID, or nil if
-// we have none.
+// urls returns the set of file URLs in the stored listing of folderID, or
+// nil if there is none.
 func (c *listCache) urls(folderID int) map[string]bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l := c.folders[folderID]
+	l := c.stored(folderID)
 	if l == nil {
 		return nil
 	}
@@ -277,4 +745,70 @@ func (c *listCache) urls(folderID int) map[string]bool {
 		set[file.URL] = true
 	}
 	return set
+}
+
+// prune drops what has expired: listings older than maxAge, entries of
+// folders with no listing and removal marks older than goneMemory, past
+// listing clocks and download URLs. It keeps the state small however
+// long it is used.
+func (c *listCache) prune(maxAge time.Duration) {
+	err := c.db.update(func(k *keyTx) error {
+		now := time.Now()
+		if err := pruneListings(k, now.Add(-maxAge)); err != nil {
+			return err
+		}
+		if err := pruneOrphans(k, now.Add(-goneMemory)); err != nil {
+			return err
+		}
+		if err := deleteWhere(k.bucket(bucketGone), func(v []byte) bool { return now.Sub(decodeTime(v)) > goneMemory }); err != nil {
+			return err
+		}
+		if err := deleteWhere(k.bucket(bucketListClock), func(v []byte) bool { return now.After(decodeTime(v)) }); err != nil {
+			return err
+		}
+		return deleteWhere(k.bucket(bucketTokens), func(v []byte) bool {
+			var t downloadToken
+			return json.Unmarshal(v, &t) != nil || now.After(t.Expires)
+		})
+	})
+	logStateError(err)
+}
+
+// pruneListings drops the listings fetched before cutoff.
+func pruneListings(k *keyTx, cutoff time.Time) error {
+	var old []int
+	eachPrefix(k.bucket(bucketMeta), nil, func(key, v []byte) {
+		var meta listingMeta
+		if json.Unmarshal(v, &meta) != nil || meta.Fetched.Before(cutoff) {
+			old = append(old, keyID(key))
+		}
+	})
+	for _, id := range old {
+		if err := clearListing(k, id); err != nil {
+			return err
+		}
+		if err := k.bucket(bucketMeta).Delete(idKey(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pruneOrphans drops entries added before cutoff to folders that have no
+// stored listing.
+func pruneOrphans(k *keyTx, cutoff time.Time) error {
+	meta := k.bucket(bucketMeta)
+	orphan := func(key []byte, added time.Time) bool {
+		return len(key) >= 8 && meta.Get(key[:8]) == nil && added.Before(cutoff)
+	}
+	if err := deleteKeys(k.bucket(bucketFiles), func(key, v []byte) bool {
+		var f storedFile
+		return json.Unmarshal(v, &f) != nil || orphan(key, f.Added)
+	}); err != nil {
+		return err
+	}
+	return deleteKeys(k.bucket(bucketDirs), func(key, v []byte) bool {
+		var d storedDir
+		return json.Unmarshal(v, &d) != nil || orphan(key, d.Added)
+	})
 }

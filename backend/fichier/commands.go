@@ -160,6 +160,30 @@ password (file_password) and cdn options apply.
 rclone backend token 1fichier:dir file.bin
 curl -o file.bin "$(rclone backend token 1fichier:dir file.bin | jq -r .url)"
 ` + "```",
+}, {
+	Name:  "forget",
+	Short: "Drop the listings and answers stored for this key on this machine.",
+	Long: `Every rclone process on this machine shares what it learnt about the
+account of an API key: folder listings, the account info, download URLs,
+and the clocks of 1fichier's rules. They live in a small file under
+rclone's cache directory (see ` + "`rclone config paths`" + `), named by a hash
+(the key itself is not in it). This drops the stored listings, account
+info and download URLs of the remote's key, for every process, so the
+next commands fetch them afresh (each folder still waits for its 30 s
+listing slot).
+
+The rate clocks and any flood lock are kept: forgetting them would let
+the next calls break 1fichier's rules and lock the account. Add
+` + "`-o clocks`" + ` to drop them too, only if they are wrong (after changing
+the system clock, say).
+
+` + "```console" + `
+rclone backend forget 1fichier:
+rclone rc backend/command command=forget fs=1fichier:
+` + "```",
+	Opts: map[string]string{
+		"clocks": "Also drop the rate clocks and the flood lock (risky: the next calls may break 1fichier's limits).",
+	},
 }}
 
 // Command the backend to run a named command
@@ -192,6 +216,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.scan(ctx, arg)
 	case "token":
 		return f.token(ctx, arg)
+	case "forget":
+		return f.forgetCommand(opt)
 	}
 	return nil, fs.ErrorCommandNotFound
 }
@@ -480,6 +506,23 @@ func (f *Fs) password(ctx context.Context, arg []string, opt map[string]string) 
 		}
 	}
 	return f.shareFolder(ctx, remote, id, &newPass)
+}
+
+// forgetCommand drops what the shared state keeps for the key, and says
+// what it dropped.
+func (f *Fs) forgetCommand(opt map[string]string) (any, error) {
+	_, clocks := opt["clocks"]
+	if err := f.acc.forget(clocks); err != nil {
+		return nil, fmt.Errorf("couldn't clear the shared state: %w", err)
+	}
+	if f.dirCache != nil {
+		f.dirCache.ResetRoot()
+	}
+	if clocks {
+		fs.Logf(f, "dropped the stored listings, account info, download URLs, rate clocks and flood lock of this key")
+		return "forgot listings, account info, download URLs and clocks", nil
+	}
+	return "forgot listings, account info and download URLs", nil
 }
 
 // folderInfo reads folder id's own details. It is a listing of the

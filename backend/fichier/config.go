@@ -60,8 +60,10 @@ func (e *floodError) Unwrap() error { return e.err }
 
 // checkKey reads the account of the key in m with one user/info.cgi
 // call. It needs no Fs, but waits for and feeds the same per-key budget
-// and flood gate as every remote using the key in this process. It does
-// not retry: a person is waiting.
+// and flood gate as every rclone using the key on this machine, and takes
+// the answer another process read in the last five minutes instead of
+// breaking 1fichier's rule for user/info. It does not retry: a person is
+// waiting.
 func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 	opt := new(Options)
 	if err := configstruct.Set(m, opt); err != nil {
@@ -71,25 +73,26 @@ func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 		return nil, err
 	}
 	acc := accountFor(opt)
-	if info, ok := acc.cachedUserInfo(userInfoCacheTime); ok {
-		return info, nil
-	}
 	if wait := acc.limits.lockRemaining(); wait > 0 {
+		if info, ok := acc.cachedUserInfo(userInfoCacheTime); ok {
+			return info, nil
+		}
 		return nil, &floodError{err: &api.Error{Message: "flood lock still running"}, wait: wait}
 	}
 	srv := rest.NewClient(fshttp.NewClient(ctx)).SetRoot(opt.APIURL).SetErrorHandler(errorHandler)
 	srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
-	var info api.UserInfo
-	_, err := callOnce(ctx, acc, srv, &rest.Opts{Method: "POST", Path: "/user/info.cgi"}, struct{}{}, &info)
+	info, err := acc.readUserInfo(ctx, func(info *api.UserInfo, before func() error) error {
+		if err := before(); err != nil {
+			return err
+		}
+		_, err := callOnce(ctx, acc, srv, &rest.Opts{Method: "POST", Path: "/user/info.cgi"}, struct{}{}, info)
+		return err
+	})
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) && apiErr.Kind() == api.KindFlood {
 		return nil, &floodError{err: apiErr, wait: acc.limits.flood(apiErr.Message)}
 	}
-	if err != nil {
-		return nil, err
-	}
-	acc.setUserInfo(&info)
-	return &info, nil
+	return info, err
 }
 
 // describeAccount is the account as the wizard shows it.

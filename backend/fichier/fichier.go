@@ -56,6 +56,9 @@ const (
 	removeBatch = 100
 	// listLimit is the most files 1fichier returns in one listing.
 	listLimit = 5000
+	// defaultListCacheTime is list_cache_time's default, and the least
+	// time a stored listing is kept before it is pruned.
+	defaultListCacheTime = 10 * time.Minute
 )
 
 // retryErrorCodes are HTTP statuses worth retrying. 403 is not among them:
@@ -127,11 +130,13 @@ but https or a loopback address gets a warning.`,
 			Default:  defaultAPIURL,
 			Advanced: true,
 		}, {
-			Help: `Most API calls per second, for every remote using this key.
+			Help: `Most API calls per second, for every rclone using this key.
 
 1fichier documents 3 calls per second and has been seen locking
-accounts at less; the budget is shared by every remote and command in
-this rclone process that uses the same key.`,
+accounts at less. The budget is shared by every remote, mount and
+command using the same key on this machine, in this rclone process and
+in every other one: two commands at once together make no more than
+this. Where remotes of one key set different values, the lowest wins.`,
 			Name:     "api_rate",
 			Default:  2.0,
 			Advanced: true,
@@ -140,26 +145,39 @@ this rclone process that uses the same key.`,
 
 1fichier allows one listing of a folder per 30 seconds and locks the
 account for a while if a client lists faster. The time of each listing
-is kept in rclone's cache directory, so a command run right after
-another (a copy, then a check) waits its turn too.`,
+is shared by every rclone process on the machine, so a command run
+right after another (a copy, then a check) never lists a folder too
+soon: it uses the listing the other one stored instead.`,
 			Name:     "list_interval",
 			Default:  fs.Duration(30 * time.Second),
 			Advanced: true,
 		}, {
 			Help: `How long a folder listing is used before it is fetched again.
 
-Listings are updated by this rclone's own uploads, moves and deletes,
-so a copy or sync lists each folder once. Lower this if files are
-changed elsewhere while a mount is running; raise it for long syncs
-of folders nobody else touches.`,
+Listings are kept in a state shared by every rclone process of the
+machine (under rclone's cache directory) and updated by their own
+uploads, moves and deletes, so a copy or sync lists each folder once,
+and the check that follows lists nothing it does not have to. A
+command reuses a stored listing younger than this when 1fichier would
+not let it list the folder yet; when it could, its first look at a
+folder is a fresh listing.
+
+Set 0 to always fetch fresh listings: each command then waits for
+every folder's 30 s slot, as with other rclone backends. Lower it if
+files are changed elsewhere while a mount is running; raise it for
+long syncs of folders nobody else touches. "rclone backend forget
+remote:" drops every stored listing.`,
 			Name:     "list_cache_time",
-			Default:  fs.Duration(10 * time.Minute),
+			Default:  fs.Duration(defaultListCacheTime),
 			Advanced: true,
 		}, {
 			Help: `How long to pause every API call after 1fichier reports a flood.
 
 1fichier does not say how long its "Flood detected" locks last. Each
-further lock soon after the last one doubles the pause, up to an hour.`,
+further lock soon after the last one doubles the pause, up to 12 times
+this, and spaces calls further apart for an hour. The pause holds
+every rclone process using the key. Where remotes of one key set
+different values, the longest wins.`,
 			Name:     "flood_wait",
 			Default:  fs.Duration(5 * time.Minute),
 			Advanced: true,
@@ -489,7 +507,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		ReadMimeType:            true,
 	}).Fill(ctx, f)
 	if opt.SharedFolder != "" {
-		f.shared = newListCache()
+		f.shared = newListCache(openState(stateDir(), f.websiteURL, "shared folder\x00"+opt.SharedFolder+"\x00"+opt.FolderPassword))
 		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutStream").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
 		return f, nil
 	}
@@ -549,7 +567,11 @@ func (f *Fs) readOnly() error {
 
 // listing returns the listing of a folder, from the cache if it is younger than maxAge.
 func (f *Fs) listing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
-	return f.acc.listings.get(ctx, id, maxAge, f.fetchListing)
+	fresh := func(fetched time.Time) bool {
+		_, _, listInterval := f.acc.limits.settings()
+		return time.Since(fetched) < listInterval || !f.acc.limits.listSlotOpen(id)
+	}
+	return f.acc.listings.get(ctx, id, maxAge, fresh, f.fetchListing)
 }
 
 // fetchListing lists one folder with a single folder/ls.cgi call that also
@@ -1141,19 +1163,18 @@ func (f *Fs) DirCacheFlush() {
 	f.acc.listings.flush()
 }
 
-// accountInfo returns user/info.cgi's answer, cached: the endpoint may be
-// called once a minute per IP and once per five minutes per user.
+// accountInfo returns user/info.cgi's answer, shared by every process:
+// the endpoint may be called once a minute per IP and once per five
+// minutes per user.
 func (f *Fs) accountInfo(ctx context.Context) (*api.UserInfo, error) {
-	if info, ok := f.acc.cachedUserInfo(userInfoCacheTime); ok {
-		return info, nil
-	}
-	var info api.UserInfo
-	opts := rest.Opts{Method: "POST", Path: "/user/info.cgi"}
-	if err := f.call(ctx, &opts, struct{}{}, &info, nil); err != nil {
+	info, err := f.acc.readUserInfo(ctx, func(info *api.UserInfo, before func() error) error {
+		opts := rest.Opts{Method: "POST", Path: "/user/info.cgi"}
+		return f.call(ctx, &opts, struct{}{}, info, before)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("couldn't read account info: %w", err)
 	}
-	f.acc.setUserInfo(&info)
-	return &info, nil
+	return info, nil
 }
 
 // About gets quota information: cold storage used and allowed, and hot

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -105,22 +104,42 @@ func TestNoopResyncListsEachFolderOnce(t *testing.T) {
 	ctx := context.Background()
 	srv := fichiertest.NewServer(t, fichiertest.Options())
 	src := makeTree(t, 5, 4)
-	dst := fichiertest.NewFs(t, srv, "backup", nil)
+	// Slots longer than the copy takes at 100x, so that the next
+	// process comes within them.
+	slow := map[string]string{"list_interval": "2s"}
+	dst := fichiertest.NewFs(t, srv, "backup", slow)
 	require.NoError(t, fssync.Sync(ctx, dst, src, false))
 	require.Equal(t, 20, srv.FileCount())
 
-	// A new process: no state carried over.
+	// A new process right after: every listing is younger than a slot,
+	// so it takes the listings the first one stored.
 	forgetAccounts()
 	srv.ResetStats()
-	dst = fichiertest.NewFs(t, srv, "backup", nil)
+	dst = fichiertest.NewFs(t, srv, "backup", slow)
 	require.NoError(t, fssync.Sync(ctx, dst, src, false))
 	stats := srv.Stats()
-	// Account root (to find "backup"), "backup" and its 5 folders: each once.
+	assert.Zero(t, stats.Total(), "a no-op sync within the listing slots makes no call")
+
+	// A new process once the slots are open again lists each folder
+	// fresh, once: the account root (to find "backup"), "backup" and its
+	// 5 folders.
+	time.Sleep(withMargin(2 * time.Second))
+	forgetAccounts()
+	srv.ResetStats()
+	dst = fichiertest.NewFs(t, srv, "backup", slow)
+	require.NoError(t, fssync.Sync(ctx, dst, src, false))
+	stats = srv.Stats()
 	assert.Equal(t, int64(7), stats.Calls["folder/ls.cgi"])
 	assert.Zero(t, stats.Calls["file/ls.cgi"])
 	assert.Zero(t, stats.Calls["upload.cgi"])
 	assert.Equal(t, int64(7), stats.Total(), "a no-op sync only lists")
 	assert.Zero(t, stats.FloodLocks)
+}
+
+// listSlot is how long after a listing the tests' folder slot reopens:
+// the sped-up list_interval with the backend's margin, and some more.
+func listSlot() time.Duration {
+	return withMargin(30*time.Second/fichiertest.TimeScale) + 50*time.Millisecond
 }
 
 func TestTwoRemotesShareOneListing(t *testing.T) {
@@ -284,54 +303,6 @@ func TestFloodLockStopsAllCallers(t *testing.T) {
 	assert.Equal(t, int64(1), stats.CallsDuringLock, "only the call that found the lock")
 	assert.Equal(t, int64(1), stats.FloodRejected)
 	assert.Zero(t, stats.FloodLocks, "the lock was already on; no new one")
-}
-
-func TestFloodWaitHonoursCancel(t *testing.T) {
-	l := newLimits(100, time.Hour, time.Second, "")
-	l.flood("Flood detected: IP Locked #374")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	assert.ErrorIs(t, l.wait(ctx), context.Canceled)
-}
-
-func TestFloodWaitEscalates(t *testing.T) {
-	l := newLimits(100, time.Minute, time.Second, "")
-	first := l.flood("Flood detected: IP Locked #374")
-	assert.Equal(t, time.Minute, first)
-	assert.Equal(t, 50.0, float64(l.bucket.Limit()), "a lock also halves the rate")
-	// An answer from a call already in flight does not extend the lock.
-	assert.LessOrEqual(t, l.flood("Flood detected: IP Locked #374"), time.Minute)
-	// A new lock right after this one ends doubles the wait.
-	l.mu.Lock()
-	l.lockedUntil = time.Now()
-	l.mu.Unlock()
-	assert.Equal(t, 2*time.Minute, l.flood("Flood detected: User Locked #223"))
-}
-
-// A later rclone process must respect the listing clocks and flood lock
-// of an earlier one: 1fichier's rules do not restart with rclone.
-func TestLimitsCarryOverToTheNextProcess(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "limits.json")
-	first := newLimits(100, time.Hour, time.Minute, path)
-	require.NoError(t, first.waitList(context.Background(), 42))
-	require.NoError(t, first.wait(context.Background()))
-	first.flood("Flood detected: IP Locked #374")
-
-	next := newLimits(100, time.Hour, time.Minute, path)
-	assert.Greater(t, next.lockRemaining(), 59*time.Minute, "the flood lock carries over")
-	next.mu.Lock()
-	next.load()
-	slot := next.nextList[42]
-	next.mu.Unlock()
-	assert.Greater(t, time.Until(slot), 50*time.Second, "folder 42 was just listed: the next listing waits")
-
-	assert.WithinDuration(t, time.Now().Add(callWindow), next.startAfter, callWindow/2,
-		"the first call waits a second after the last one of the previous process")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer cancel()
-	assert.ErrorIs(t, next.waitList(ctx, 42), context.DeadlineExceeded)
-	assert.NoError(t, next.waitList(context.Background(), 7), "other folders are free")
 }
 
 func TestFatalErrorsAreNotRetried(t *testing.T) {

@@ -68,12 +68,16 @@ func (f *Fs) fetchShared(ctx context.Context, _ int) (*folderListing, error) {
 	return l, nil
 }
 
+// notFresh makes a process's first look at a shared folder fetch it: the
+// website has no listing rule of its own, only the call rate.
+func notFresh(time.Time) bool { return false }
+
 // listShared lists the shared folder: it has no subfolders.
 func (f *Fs) listShared(ctx context.Context, dir string) (entries fs.DirEntries, err error) {
 	if dir != "" {
 		return nil, fs.ErrorDirNotFound
 	}
-	l, err := f.shared.get(ctx, 0, time.Duration(f.opt.ListCacheTime), f.fetchShared)
+	l, err := f.shared.get(ctx, 0, time.Duration(f.opt.ListCacheTime), notFresh, f.fetchShared)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +92,7 @@ func (f *Fs) findShared(ctx context.Context, remote string) (*Object, error) {
 	if path.Dir(remote) != "." {
 		return nil, fs.ErrorObjectNotFound
 	}
-	l, err := f.shared.get(ctx, 0, time.Duration(f.opt.ListCacheTime), f.fetchShared)
+	l, err := f.shared.get(ctx, 0, time.Duration(f.opt.ListCacheTime), notFresh, f.fetchShared)
 	if err != nil {
 		return nil, err
 	}

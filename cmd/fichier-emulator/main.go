@@ -7,7 +7,7 @@
 //	fichier-emulator --listen 127.0.0.1:PORT --key KEY [--key KEY2 ...]
 //	    [--offer premium|access|free] [--email E] [--time-scale F]
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
-//	    [--listing-delay D] [--no-rate-limits] [-v]
+//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -47,6 +47,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -79,6 +80,7 @@ type config struct {
 	seed         int64
 	listingDelay time.Duration
 	noRateLimits bool
+	listRule     emulator.ListRule
 	verbose      bool
 }
 
@@ -110,22 +112,26 @@ func parseOffer(s string) (emulator.Offer, error) {
 // checks across flags come back as a *usageError. flag.ErrHelp means help
 // was asked for and printed.
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{offer: emulator.OfferPremium, timeScale: 1}
+	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder}
+	fs := cfg.flagSet(stderr)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usagef("unexpected argument %q (every option is a flag)", fs.Arg(0))
+	}
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// flagSet defines the command's flags, each writing into cfg.
+func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("fichier-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.listen, "listen", "127.0.0.1:0", "`host:port` to serve the emulator on (port 0 picks a free port)")
-	fs.Func("key", "API `KEY` of an account; repeat for more accounts (at least one)", func(s string) error {
-		if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\r\n") {
-			return errors.New("a key must be non-empty and contain no white space")
-		}
-		for _, k := range cfg.keys {
-			if k == s {
-				return errors.New("key given twice")
-			}
-		}
-		cfg.keys = append(cfg.keys, s)
-		return nil
-	})
+	fs.Func("key", "API `KEY` of an account; repeat for more accounts (at least one)", cfg.addKey)
 	fs.Func("offer", "`OFFER` of every account: premium, access or free (default premium)", func(s string) error {
 		o, err := parseOffer(s)
 		cfg.offer = o
@@ -140,47 +146,63 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Int64Var(&cfg.seed, "seed", 0, "`N` seeds ids, tokens and random faults")
 	fs.DurationVar(&cfg.listingDelay, "listing-delay", 0, "new uploads appear in listings only after `D` (eventual consistency)")
 	fs.BoolVar(&cfg.noRateLimits, "no-rate-limits", false, "turn every flood rule off")
+	fs.Func("list-rule", "`READING` of the one-listing-per-folder-per-30s rule: folder (folder/ls.cgi and file/ls.cgi of a folder share one slot) or endpoint (each endpoint has its own slot) (default folder)", func(s string) error {
+		r, err := emulator.ParseListRule(s)
+		cfg.listRule = r
+		return err
+	})
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
+	return fs
+}
 
-	if fs.NArg() > 0 {
-		return nil, usagef("unexpected argument %q (every option is a flag)", fs.Arg(0))
+// addKey takes one --key.
+func (cfg *config) addKey(s string) error {
+	if strings.TrimSpace(s) == "" || strings.ContainsAny(s, " \t\r\n") {
+		return errors.New("a key must be non-empty and contain no white space")
 	}
+	if slices.Contains(cfg.keys, s) {
+		return errors.New("key given twice")
+	}
+	cfg.keys = append(cfg.keys, s)
+	return nil
+}
+
+// check applies the checks that span flags, or that the flag package
+// cannot make.
+func (cfg *config) check() error {
 	if len(cfg.keys) == 0 {
-		return nil, usagef("--key is required")
+		return usagef("--key is required")
 	}
 	if _, _, err := net.SplitHostPort(cfg.listen); err != nil {
-		return nil, usagef("--listen %q: want host:port: %v", cfg.listen, err)
+		return usagef("--listen %q: want host:port: %v", cfg.listen, err)
 	}
 	if cfg.proxy != "" {
 		if _, _, err := net.SplitHostPort(cfg.proxy); err != nil {
-			return nil, usagef("--proxy %q: want host:port: %v", cfg.proxy, err)
+			return usagef("--proxy %q: want host:port: %v", cfg.proxy, err)
 		}
 	}
 	if cfg.caOut != "" && cfg.proxy == "" {
-		return nil, usagef("--ca-out needs --proxy")
+		return usagef("--ca-out needs --proxy")
 	}
 	if !(cfg.timeScale > 0) || cfg.timeScale > 1e9 {
-		return nil, usagef("--time-scale %v: want a number above 0", cfg.timeScale)
+		return usagef("--time-scale %v: want a number above 0", cfg.timeScale)
 	}
 	if cfg.listingDelay < 0 {
-		return nil, usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
+		return usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
 	}
 	if cfg.email != "" && strings.Count(cfg.email, "@") != 1 {
-		return nil, usagef("--email %q: want one address", cfg.email)
+		return usagef("--email %q: want one address", cfg.email)
 	}
 	if cfg.faults != "" {
 		if _, err := emulator.ParseFaults(cfg.faults); err != nil {
-			return nil, usagef("--faults %q: %v", cfg.faults, err)
+			return usagef("--faults %q: %v", cfg.faults, err)
 		}
 	}
-	return cfg, nil
+	return nil
 }
 
 // accounts builds one account per key, all with the same offer.
@@ -230,19 +252,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // serve runs the emulator (and proxy) until ctx is done.
 func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err error) {
-	opts := emulator.Options{
-		Accounts:     cfg.accounts(),
-		NoRateLimits: cfg.noRateLimits,
-		TimeScale:    cfg.timeScale,
-		ListingDelay: cfg.listingDelay,
-		DataDir:      cfg.dataDir,
-		Faults:       cfg.faults,
-		Seed:         cfg.seed,
-	}
-	if cfg.verbose {
-		opts.Log = stderr
-	}
-	emu, err := emulator.New(opts)
+	emu, err := emulator.New(cfg.options(stderr))
 	if err != nil {
 		return err
 	}
@@ -265,24 +275,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 	var proxy *emulator.Proxy
 	var proxyLn net.Listener
 	if cfg.proxy != "" {
-		popts := emulator.ProxyOptions{}
-		if cfg.verbose {
-			popts.Log = stderr
-		}
-		if proxy, err = emulator.NewProxy(emu, popts); err == nil {
-			proxyLn, err = net.Listen("tcp", cfg.proxy)
-			if err != nil {
-				err = fmt.Errorf("--proxy: %w", err)
-			}
-		}
-		if err == nil && cfg.caOut != "" {
-			err = proxy.WriteCA(cfg.caOut)
-		}
-		if err != nil {
+		if proxy, proxyLn, err = cfg.startProxy(emu, stderr); err != nil {
 			_ = srv.Close()
-			if proxyLn != nil {
-				_ = proxyLn.Close()
-			}
 			return err
 		}
 		// Only a header timeout: a tunnel lives inside one request to this
@@ -294,6 +288,70 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 
 	// Tell the script where everything is. Listeners are bound, so a
 	// client may connect as soon as it reads these lines.
+	if _, werr := io.WriteString(stdout, cfg.startLines(ln, proxyLn)); werr != nil {
+		fmt.Fprintf(stderr, "fichier-emulator: writing start-up lines: %v\n", werr)
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc: // a listener failed on its own
+	}
+	if cfg.verbose {
+		fmt.Fprintln(stderr, "fichier-emulator: stopping")
+	}
+	shutdown(servers, proxy)
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", serveErr)
+	}
+	return nil
+}
+
+// options are the emulator's Options for this command line.
+func (cfg *config) options(stderr io.Writer) emulator.Options {
+	opts := emulator.Options{
+		Accounts:     cfg.accounts(),
+		NoRateLimits: cfg.noRateLimits,
+		TimeScale:    cfg.timeScale,
+		ListingDelay: cfg.listingDelay,
+		DataDir:      cfg.dataDir,
+		Faults:       cfg.faults,
+		Seed:         cfg.seed,
+		ListRule:     cfg.listRule,
+	}
+	if cfg.verbose {
+		opts.Log = stderr
+	}
+	return opts
+}
+
+// startProxy builds the proxy in front of emu, binds --proxy and writes
+// the CA to --ca-out. On error nothing is left open.
+func (cfg *config) startProxy(emu *emulator.Server, stderr io.Writer) (*emulator.Proxy, net.Listener, error) {
+	popts := emulator.ProxyOptions{}
+	if cfg.verbose {
+		popts.Log = stderr
+	}
+	proxy, err := emulator.NewProxy(emu, popts)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.proxy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--proxy: %w", err)
+	}
+	if cfg.caOut != "" {
+		if err := proxy.WriteCA(cfg.caOut); err != nil {
+			_ = ln.Close()
+			return nil, nil, err
+		}
+	}
+	return proxy, ln, nil
+}
+
+// startLines are the key=value lines printed once the listeners are
+// bound, ending with ready=1.
+func (cfg *config) startLines(ln, proxyLn net.Listener) string {
 	base := "http://" + printableAddr(ln.Addr())
 	lines := []string{
 		"url=" + base,
@@ -315,19 +373,12 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 		}
 	}
 	lines = append(lines, "ready=1")
-	if _, werr := io.WriteString(stdout, strings.Join(lines, "\n")+"\n"); werr != nil {
-		fmt.Fprintf(stderr, "fichier-emulator: writing start-up lines: %v\n", werr)
-	}
+	return strings.Join(lines, "\n") + "\n"
+}
 
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc: // a listener failed on its own
-	}
-	if cfg.verbose {
-		fmt.Fprintln(stderr, "fichier-emulator: stopping")
-	}
-
+// shutdown stops the servers, waiting up to shutdownTimeout for the
+// requests in flight, then the proxy.
+func shutdown(servers []*http.Server, proxy *emulator.Proxy) {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	for _, s := range servers {
@@ -338,10 +389,6 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 	if proxy != nil {
 		_ = proxy.Close()
 	}
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return fmt.Errorf("serving: %w", serveErr)
-	}
-	return nil
 }
 
 // printableAddr is addr as a client should dial it: a wildcard address

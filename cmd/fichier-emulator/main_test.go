@@ -392,6 +392,7 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 		{"ca-out without proxy", []string{"--key", "k", "--ca-out", "ca.pem"}, 2, "--ca-out needs --proxy"},
 		{"bad faults", []string{"--key", "k", "--faults", "file/ls.cgi=explode"}, 2, "--faults"},
 		{"bad email", []string{"--key", "k", "--email", "nobody"}, 2, "--email"},
+		{"bad list rule", []string{"--key", "k", "--list-rule", "both"}, 2, "invalid value \"both\" for flag -list-rule"},
 		{"stray argument", []string{"--key", "k", "serve"}, 2, "unexpected argument \"serve\""},
 		{"port in use", []string{"--key", "k", "--listen", busy.Addr().String()}, 1, "--listen"},
 	} {
@@ -411,7 +412,7 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
 }
@@ -481,5 +482,18 @@ func TestPrintableAddr(t *testing.T) {
 		addr, err := net.ResolveTCPAddr("tcp", in)
 		require.NoError(t, err)
 		assert.Equal(t, want, printableAddr(addr), in)
+	}
+}
+
+func TestListRuleFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]emulator.ListRule{
+		"":                     emulator.ListRuleFolder,
+		"--list-rule folder":   emulator.ListRuleFolder,
+		"--list-rule endpoint": emulator.ListRuleEndpoint,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).ListRule, args)
 	}
 }

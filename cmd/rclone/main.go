@@ -19,8 +19,22 @@ import (
 // replacing upstream's "DEV" pre-release label.
 const BuildSuffix = "fichier"
 
+// version is stamped by "make build" and "make release" from git
+// (scripts/version.sh) with -ldflags "-X main.version=...". A plain
+// "go build" leaves it empty and the binary says fs.VersionTag-fichier.
+var version string
+
 func init() {
-	fs.Version = fs.VersionTag + "-" + BuildSuffix
+	fs.Version = buildVersion(version)
+}
+
+// buildVersion returns what "rclone version" shows: the stamped version,
+// or rclone's own version tag with this build's suffix.
+func buildVersion(stamped string) string {
+	if stamped != "" {
+		return stamped
+	}
+	return fs.VersionTag + "-" + BuildSuffix
 }
 
 func main() {

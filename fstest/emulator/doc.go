@@ -32,7 +32,32 @@
 //
 // Each quirk is commented where it is implemented, with its source:
 // documented (api.html), observed (real traffic or code that works
-// against the live service), or assumed. In short:
+// against the live service), or assumed.
+//
+// Comments use these tags for their sources:
+//
+//   - [doc]: 1fichier's own API page, https://1fichier.com/api.html,
+//     read directly or as quoted in rclone's code and issues.
+//   - [obs]: observed: seen in captured real traffic, or done by a
+//     client that works against the live service. The clients are
+//     named: rclone (its fichier backend, its issues and history) and JD.
+//   - [para]: a third-party paraphrase of api.html (SW, RB or CS). A
+//     value only SW gives is probable, not confirmed.
+//   - [inf]: our own inference, the weakest source.
+//   - SW: a 2025 third-party OpenAPI description of the API, written for
+//     a TypeScript client; it calls itself official but is not.
+//   - RB: the README and code of a third-party Ruby client library.
+//   - CS: the comments and code of a third-party C# client library (its
+//     date handling shows the French time zone).
+//   - JD: JDownloader's 1fichier plugin, which downloads through the
+//     live API and handles its errors and flood locks.
+//   - PL: a pyLoad maintainer's report of flood locks when the API is
+//     called more than about once a minute.
+//   - PHP: a third-party PHP client and its wiki, with masked dumps of
+//     real answers.
+//
+// "Assumed" marks a choice no source settles (see the stricter
+// readings below). The conventions, in short:
 //
 //   - Every API call needs "Authorization: Bearer <key>" and
 //     "Content-Type: application/json" (clients send it on every call,
@@ -105,7 +130,8 @@
 // at most CallsPerSecond calls in any sliding 1 s window (all /v1 calls
 // plus upload.cgi and end.pl of the key's sessions; downloads and /dir
 // are not counted); one listing of the same folder per
-// FolderListInterval (folder/ls.cgi and file/ls.cgi share the slot);
+// FolderListInterval (folder/ls.cgi and file/ls.cgi share the slot;
+// Options.ListRule = ListRuleEndpoint gives each endpoint its own);
 // file/ls.cgi with folder_id -1 once per AllFilesListInterval;
 // user/info.cgi once per UserInfoPerIP per client IP and once per
 // UserInfoPerUser per key. Breaking any rule answers HTTP 403
@@ -132,8 +158,11 @@
 // DIR/meta.json after each change, so a new Server on the same
 // directory finds everything again (upload sessions and download tokens
 // are not kept). Stats counts calls per endpoint, flood locks and
-// refusals, and bytes in and out; Options.Log gets one line per request
-// with the API key masked.
+// refusals, broken rate rules by rule, bytes in and out, and per
+// account the most calls seen in any sliding window of one second (one
+// scaled second with a TimeScale: the CallsPerSecond rule's window), so
+// tests can assert pacing directly; Options.Log gets one line per
+// request with the API key masked.
 //
 // # Test helpers
 //

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -48,26 +47,6 @@ func b2i(b bool) int {
 }
 
 func (c *call) owner() string { return c.acct.Email }
-
-// listingRule is the flood rule for listing a folder: folder/ls.cgi and
-// file/ls.cgi of the same folder share one 30 s slot (api.html as
-// quoted by rclone: "1 request per folder per 30s"; which call it meant
-// is ambiguous, so both count, the stricter reading).
-func (c *call) listingRule(owner string, folderID int64) *apiError {
-	r := c.s.rates.r
-	if folderID == -1 {
-		// api.html: "List all files of the account is limited to 1
-		// request per hour."
-		if !c.s.rates.spaced(c.now, spacing{"all:" + c.key, r.AllFilesListInterval}) {
-			return errFlood
-		}
-		return nil
-	}
-	if !c.s.rates.spaced(c.now, spacing{fmt.Sprintf("list:%s:%s:%d", c.key, owner, folderID), r.FolderListInterval}) {
-		return errFlood
-	}
-	return nil
-}
 
 // sharedOwner resolves sharing_user: the owner of a folder shared with
 // the caller (groupware). It returns the owner's email.
@@ -472,27 +451,15 @@ type fileMvResp struct {
 
 var errRenameOne = ko(http.StatusBadRequest, "Rename only works with one file #319")
 
+// fileMv moves files to a folder (the caller's, or one shared with
+// them), renaming the only one when asked.
 func (c *call) fileMv() (any, *apiError) {
 	var req fileMvReq
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	if len(req.URLs) == 0 {
-		return nil, errMissingParam("urls")
-	}
-	if req.DestinationFolderID == nil {
-		// SW: destination_folder_id "Must be defined", 0 = root.
-		return nil, errMissingParam("destination_folder_id")
-	}
-	rename := req.Rename != nil && *req.Rename != ""
-	if rename {
-		// SW/RB: rename "only works with exactly one URL".
-		if len(req.URLs) != 1 {
-			return nil, errRenameOne
-		}
-		if e := checkName(*req.Rename); e != nil {
-			return nil, e
-		}
+	if e := req.check(); e != nil {
+		return nil, e
 	}
 	owner := c.owner()
 	if req.DestinationUser != "" && req.DestinationUser != owner {
@@ -513,13 +480,45 @@ func (c *call) fileMv() (any, *apiError) {
 		if e != nil {
 			return nil, e
 		}
-		if rename && f.Name == *req.Rename {
+		if req.renames() && f.Name == *req.Rename {
 			// Observed (rclone #7856, 2024): the API refuses a move to the
 			// same name, answering "No file has been renamed #312".
 			return nil, errNotRenamed
 		}
 		todo = append(todo, f)
 	}
+	resp := c.moveFiles(todo, dest, req)
+	c.s.changed()
+	return resp, nil
+}
+
+// renames reports whether the move also renames.
+func (req *fileMvReq) renames() bool { return req.Rename != nil && *req.Rename != "" }
+
+// check applies the request's own rules, before any file is looked at.
+func (req *fileMvReq) check() *apiError {
+	if len(req.URLs) == 0 {
+		return errMissingParam("urls")
+	}
+	if req.DestinationFolderID == nil {
+		// [para SW] destination_folder_id "Must be defined", 0 = root.
+		return errMissingParam("destination_folder_id")
+	}
+	if req.renames() {
+		// [para SW, RB] rename "only works with exactly one URL".
+		if len(req.URLs) != 1 {
+			return errRenameOne
+		}
+		if e := checkName(*req.Rename); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// moveFiles moves (and renames) the checked files into dest
+// (c.s.mu held).
+func (c *call) moveFiles(todo []*fileMeta, dest *folderMeta, req fileMvReq) fileMvResp {
 	resp := fileMvResp{Status: "OK", URLs: []string{}}
 	for _, f := range todo {
 		if _, still := c.s.st.Files[f.ID]; !still {
@@ -527,7 +526,7 @@ func (c *call) fileMv() (any, *apiError) {
 		}
 		f.Folder = dest.ID
 		f.Owner = dest.Owner
-		if rename {
+		if req.renames() {
 			f.Name = *req.Rename
 			resp.Filename = f.Name
 		}
@@ -542,8 +541,7 @@ func (c *call) fileMv() (any, *apiError) {
 		resp.Moved++
 		resp.URLs = append(resp.URLs, fileURL(f.ID))
 	}
-	c.s.changed()
-	return resp, nil
+	return resp
 }
 
 // ---------------------------------------------------------------------
@@ -722,30 +720,15 @@ type fileChattrResp struct {
 	URLs    []string `json:"urls"`
 }
 
+// fileChattr changes the attributes of the caller's files: all of them
+// or none.
 func (c *call) fileChattr() (any, *apiError) {
 	var req fileChattrReq
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	if len(req.URLs) == 0 {
-		return nil, errMissingParam("urls")
-	}
-	if req.Filename != nil {
-		if len(req.URLs) != 1 {
-			return nil, errRenameOne
-		}
-		if e := checkName(*req.Filename); e != nil {
-			return nil, e
-		}
-	}
-	// SW: an access password has at least 6 characters; "" removes it.
-	if req.Pass != nil && *req.Pass != "" && len(*req.Pass) < 6 {
-		return nil, ko(http.StatusBadRequest, "Password must be at least 6 characters #331")
-	}
-	for _, v := range []*int{req.NoSSL, req.Inline, req.CDN} {
-		if v != nil && *v != 0 && *v != 1 {
-			return nil, errBadParam("flag")
-		}
+	if e := req.check(); e != nil {
+		return nil, e
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
@@ -759,38 +742,63 @@ func (c *call) fileChattr() (any, *apiError) {
 	}
 	resp := fileChattrResp{Status: "OK", URLs: []string{}}
 	for _, f := range todo {
-		if req.Filename != nil {
-			f.Name = *req.Filename
-		}
-		if req.Description != nil {
-			f.Description = *req.Description
-		}
-		if req.Pass != nil {
-			f.Pass = *req.Pass
-		}
-		if req.NoSSL != nil {
-			f.NoSSL = *req.NoSSL
-		}
-		if req.Inline != nil {
-			f.Inline = *req.Inline
-		}
-		if req.CDN != nil {
-			f.CDN = *req.CDN
-		}
-		if req.ACL != nil {
-			// An empty object removes the ACL.
-			if len(req.ACL.IP)+len(req.ACL.Country)+len(req.ACL.Email) == 0 && req.ACL.Premium == 0 {
-				f.ACL = nil
-			} else {
-				a := *req.ACL
-				f.ACL = &a
-			}
-		}
+		req.apply(f)
 		resp.Updated++
 		resp.URLs = append(resp.URLs, fileURL(f.ID))
 	}
 	c.s.changed()
 	return resp, nil
+}
+
+// check applies the request's own rules, before any file is looked at.
+func (req *fileChattrReq) check() *apiError {
+	if len(req.URLs) == 0 {
+		return errMissingParam("urls")
+	}
+	if req.Filename != nil {
+		if len(req.URLs) != 1 {
+			return errRenameOne
+		}
+		if e := checkName(*req.Filename); e != nil {
+			return e
+		}
+	}
+	// [para SW] an access password has at least 6 characters; "" removes it.
+	if req.Pass != nil && *req.Pass != "" && len(*req.Pass) < 6 {
+		return ko(http.StatusBadRequest, "Password must be at least 6 characters #331")
+	}
+	for _, v := range []*int{req.NoSSL, req.Inline, req.CDN} {
+		if v != nil && *v != 0 && *v != 1 {
+			return errBadParam("flag")
+		}
+	}
+	return nil
+}
+
+// apply sets the attributes the request gives on f.
+func (req *fileChattrReq) apply(f *fileMeta) {
+	setIf(&f.Name, req.Filename)
+	setIf(&f.Description, req.Description)
+	setIf(&f.Pass, req.Pass)
+	setIf(&f.NoSSL, req.NoSSL)
+	setIf(&f.Inline, req.Inline)
+	setIf(&f.CDN, req.CDN)
+	if req.ACL != nil {
+		// An empty object removes the ACL.
+		if len(req.ACL.IP)+len(req.ACL.Country)+len(req.ACL.Email) == 0 && req.ACL.Premium == 0 {
+			f.ACL = nil
+		} else {
+			a := *req.ACL
+			f.ACL = &a
+		}
+	}
+}
+
+// setIf sets *dst to *v when v is given.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // ---------------------------------------------------------------------

@@ -2,12 +2,9 @@ package emulator
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/jzelinskie/whirlpool"
 )
 
 // Fixture helpers: seed and inspect the emulator directly from Go,
@@ -67,31 +64,21 @@ func (s *Server) PutFileFrom(key string, folderID int64, name string, r io.Reade
 	if e := checkName(name); e != nil {
 		return "", e
 	}
-	blob := s.newBlobID()
-	bw, err := s.store.create(blob)
+	b, err := s.storeBlob(r, 0)
 	if err != nil {
-		return "", err
-	}
-	h := whirlpool.New()
-	n, err := io.Copy(io.MultiWriter(bw, h), r)
-	if err != nil {
-		bw.abort()
-		return "", err
-	}
-	if err := bw.commit(); err != nil {
 		return "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.folder(a.Email, folderID) == nil {
-		_ = s.store.remove(blob)
+		_ = s.store.remove(b.id)
 		return "", fmt.Errorf("emulator: no folder %d", folderID)
 	}
 	now := s.now()
 	f := &fileMeta{
-		ID: s.newFileID(), Owner: a.Email, Folder: folderID, Name: name, Size: n,
-		Whirlpool: hex.EncodeToString(h.Sum(nil)), ContentType: contentTypeFor(name),
-		Created: now, Visible: now, Blob: blob,
+		ID: s.newFileID(), Owner: a.Email, Folder: folderID, Name: name, Size: b.size,
+		Whirlpool: b.whirlpool, ContentType: contentTypeFor(name),
+		Created: now, Visible: now, Blob: b.id,
 	}
 	s.st.Files[f.ID] = f
 	s.changed()

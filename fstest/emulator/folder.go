@@ -39,6 +39,7 @@ type folderLsReq struct {
 	Files       int    `json:"files"`
 }
 
+// folderLs lists a folder's subfolders (and with files:1 its files).
 func (c *call) folderLs() (any, *apiError) {
 	var req folderLsReq
 	if e := c.decode(&req); e != nil {
@@ -64,31 +65,9 @@ func (c *call) folderLs() (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	max := c.s.maxListItems()
 	files := c.s.filesIn(owner, id, true, c.now)
-	resp := folderLsResp{
-		FolderID:   id,
-		Status:     "OK",
-		Files:      len(files),
-		Name:       f.Name,
-		SubFolders: []subFolder{},
-	}
-	if id != 0 {
-		var size int64
-		for _, x := range files {
-			size += x.Size
-		}
-		resp.Size = &size
-		resp.CreateDate = fmtDate(f.Created)
-		p := b2i(f.SharePass != "")
-		resp.Pass = &p
-	}
-	if f.ShareID != "" {
-		resp.Shared = shareURL(f.ShareID)
-	}
-	if owner == c.owner() {
-		resp.Shares = f.Shares
-	}
+	resp := c.folderHeader(owner, f, files)
+	max := c.s.maxListItems()
 	for _, sf := range c.s.subFolders(owner, id) {
 		if len(resp.SubFolders) >= max {
 			break // api.html: at most 5000 results
@@ -108,6 +87,35 @@ func (c *call) folderLs() (any, *apiError) {
 		resp.Items = &items
 	}
 	return resp, nil
+}
+
+// folderHeader is folder/ls.cgi's answer for owner's folder f without
+// its entries; files are f's visible files (c.s.mu held).
+func (c *call) folderHeader(owner string, f *folderMeta, files []*fileMeta) folderLsResp {
+	resp := folderLsResp{
+		FolderID:   f.ID,
+		Status:     "OK",
+		Files:      len(files),
+		Name:       f.Name,
+		SubFolders: []subFolder{},
+	}
+	if f.ID != 0 {
+		var size int64
+		for _, x := range files {
+			size += x.Size
+		}
+		resp.Size = &size
+		resp.CreateDate = fmtDate(f.Created)
+		p := b2i(f.SharePass != "")
+		resp.Pass = &p
+	}
+	if f.ShareID != "" {
+		resp.Shared = shareURL(f.ShareID)
+	}
+	if owner == c.owner() {
+		resp.Shares = f.Shares
+	}
+	return resp
 }
 
 func shareURL(id string) string { return "https://1fichier.com/dir/" + id }
@@ -212,7 +220,7 @@ func (c *call) folderRm() (any, *apiError) {
 	}
 	delete(c.s.st.Folders, f.ID)
 	c.s.changed()
-	return okBody{Status: "OK", Message: "Folder removed"}, nil
+	return statusBody{Status: "OK", Message: "Folder removed"}, nil
 }
 
 // ---------------------------------------------------------------------

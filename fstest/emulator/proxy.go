@@ -206,42 +206,58 @@ func (p *Proxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proxy is closed", http.StatusServiceUnavailable)
 		return
 	}
+	raw, conn, ok := p.takeOver(w, r)
+	if !ok {
+		return
+	}
+	defer p.untrack(raw)
+	p.logf("proxy: tunnel to %s", r.Host)
+	tlsConn := tls.Server(conn, p.tlsConfig(strings.ToLower(strings.TrimSuffix(host, "."))))
+	p.serveTunnel(raw, tlsConn)
+}
+
+// takeOver hijacks a CONNECT request's connection, tracks it and
+// answers 200. It returns the client's TCP connection and the one to run
+// TLS on; ok is false when the connection is gone.
+func (p *Proxy) takeOver(w http.ResponseWriter, r *http.Request) (raw, conn net.Conn, ok bool) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		http.Error(w, "proxy: connection cannot be taken over", http.StatusInternalServerError)
-		return
+		return nil, nil, false
 	}
 	raw, rw, err := hj.Hijack()
 	if err != nil {
 		p.logf("proxy: hijack for %s: %v", r.Host, err)
-		return
+		return nil, nil, false
 	}
 	if !p.track(raw) {
 		_ = raw.Close()
-		return
+		return nil, nil, false
 	}
-	defer p.untrack(raw)
 	if _, err := io.WriteString(raw, "HTTP/1.1 200 Connection Established\r\n\r\n"); err != nil {
 		_ = raw.Close()
-		return
+		p.untrack(raw)
+		return nil, nil, false
 	}
 	// TLS runs straight on the client's TCP connection, so a handler that
 	// unwraps it (tls.Conn.NetConn) can reset it as it would without the
 	// proxy. Only a client that sent its ClientHello before reading the
 	// CONNECT answer needs a wrapper, for the bytes the server had already
 	// buffered.
-	var conn net.Conn = raw
+	conn = raw
 	if n := rw.Reader.Buffered(); n > 0 {
 		conn = &proxyPrefixedConn{Conn: raw, r: io.MultiReader(io.LimitReader(rw.Reader, int64(n)), raw)}
 	}
-	p.logf("proxy: tunnel to %s", r.Host)
-	tlsConn := tls.Server(conn, p.tlsConfig(strings.ToLower(strings.TrimSuffix(host, "."))))
+	return raw, conn, true
+}
 
-	// Serve the tunnel with a one-connection http.Server: it gives keep-alive,
-	// r.TLS (it runs the handshake itself for a *tls.Conn), chunked bodies and
-	// timeouts for free. Serve returns once the tunnel is closed, or once a
-	// handler has hijacked it (fault injection does, to cut connections); the
-	// hijacker then owns the connection and closes it itself.
+// serveTunnel serves the API over one tunnel with a one-connection
+// http.Server: it gives keep-alive, r.TLS (it runs the handshake itself
+// for a *tls.Conn), chunked bodies and timeouts for free. It returns
+// once the tunnel is closed, or once a handler has hijacked it (fault
+// injection does, to cut connections); the hijacker then owns the
+// connection and closes it itself.
+func (p *Proxy) serveTunnel(raw net.Conn, tlsConn *tls.Conn) {
 	ln := newProxyConnListener(tlsConn, raw.LocalAddr())
 	var hijacked atomic.Bool
 	srv := &http.Server{

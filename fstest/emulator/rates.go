@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -37,6 +38,42 @@ func DefaultRates() Rates {
 	}
 }
 
+// ListRule is a reading of the folder-listing rule. api.html (as quoted
+// by rclone) says "1 request per folder per 30s" without saying which
+// call it means: folder/ls.cgi, file/ls.cgi, or both together.
+type ListRule string
+
+// The two readings of the folder-listing rule.
+const (
+	// ListRuleFolder, the default and the stricter reading: folder/ls.cgi
+	// and file/ls.cgi of one folder share one slot per
+	// FolderListInterval.
+	ListRuleFolder ListRule = "folder"
+	// ListRuleEndpoint, the milder reading: each of the two endpoints
+	// has its own slot per folder.
+	ListRuleEndpoint ListRule = "endpoint"
+)
+
+// ParseListRule reads a ListRule from its name; "" is ListRuleFolder.
+func ParseListRule(s string) (ListRule, error) {
+	switch r := ListRule(s); r {
+	case "":
+		return ListRuleFolder, nil
+	case ListRuleFolder, ListRuleEndpoint:
+		return r, nil
+	}
+	return "", fmt.Errorf("emulator: unknown listing rule %q (want %q or %q)", s, ListRuleFolder, ListRuleEndpoint)
+}
+
+// The rate rules' names, as counted in Stats.BrokenRules.
+const (
+	ruleCallsPerSecond  = "calls_per_second"
+	ruleFolderListing   = "folder_listing"
+	ruleAllFilesListing = "all_files_listing"
+	ruleUserInfoIP      = "user_info_ip"
+	ruleUserInfoUser    = "user_info_user"
+)
+
 // rateLimiter enforces Rates. Time comes from the caller so tests can
 // drive it with a fake clock.
 type rateLimiter struct {
@@ -50,6 +87,7 @@ type rateLimiter struct {
 	lockEnd map[string]time.Time   // key -> end of its flood lock
 	last    map[string]time.Time   // rule id -> last admitted call
 	onLock  func()                 // called when a lock starts
+	onBreak func(rule string)      // called when a call breaks a rule
 }
 
 func newRateLimiter(r Rates, on bool, scale float64) *rateLimiter {
@@ -106,6 +144,7 @@ func (rl *rateLimiter) admit(key string, now time.Time) (locked bool, err *apiEr
 		}
 	}
 	if n >= rl.limit {
+		rl.broke(ruleCallsPerSecond)
 		rl.lockLocked(key, now)
 		return false, errFlood
 	}
@@ -135,9 +174,17 @@ func (rl *rateLimiter) lockLocked(key string, now time.Time) bool {
 	return true
 }
 
+// broke reports a broken rule to onBreak.
+func (rl *rateLimiter) broke(rule string) {
+	if rl.onBreak != nil {
+		rl.onBreak(rule)
+	}
+}
+
 // spacing is one "at most one call per interval" rule instance.
 type spacing struct {
-	id       string
+	rule     string        // the rule's name (ruleFolderListing, ...)
+	id       string        // what the rule is counted on (key, folder, IP)
 	interval time.Duration // real time at TimeScale 1
 }
 
@@ -149,14 +196,43 @@ func (rl *rateLimiter) spaced(now time.Time, rules ...spacing) bool {
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
+	ok := true
 	for _, r := range rules {
 		d := rl.scaled(r.interval)
-		if t, ok := rl.last[r.id]; ok && d > 0 && now.Sub(t) < d {
-			return false
+		if t, seen := rl.last[r.rule+":"+r.id]; seen && d > 0 && now.Sub(t) < d {
+			rl.broke(r.rule)
+			ok = false
 		}
 	}
+	if !ok {
+		return false
+	}
 	for _, r := range rules {
-		rl.last[r.id] = now
+		rl.last[r.rule+":"+r.id] = now
 	}
 	return true
+}
+
+// listingRule applies the listing rules to a listing of owner's folder
+// by this call: file/ls.cgi with folder_id -1 once per
+// AllFilesListInterval (api.html: "List all files of the account is
+// limited to 1 request per hour"), and any other folder once per
+// FolderListInterval, by folder or by endpoint and folder as
+// Options.ListRule says.
+func (c *call) listingRule(owner string, folderID int64) *apiError {
+	r := c.s.rates.r
+	if folderID == -1 {
+		if !c.s.rates.spaced(c.now, spacing{ruleAllFilesListing, c.key, r.AllFilesListInterval}) {
+			return errFlood
+		}
+		return nil
+	}
+	slot := fmt.Sprintf("%s:%s:%d", c.key, owner, folderID)
+	if c.s.listRule == ListRuleEndpoint {
+		slot += ":" + c.endpoint
+	}
+	if !c.s.rates.spaced(c.now, spacing{ruleFolderListing, slot, r.FolderListInterval}) {
+		return errFlood
+	}
+	return nil
 }

@@ -237,3 +237,47 @@ func TestFloodDoesNotTouchDownloads(t *testing.T) {
 	// JD: "DOWNLOADS VIA API WILL STILL WORK".
 	assert.Equal(t, 200, do(t, http.MethodGet, dl, nil, nil).Code)
 }
+
+func TestListRuleReadings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		rule     ListRule
+		flooded  bool // file/ls.cgi right after folder/ls.cgi of the same folder
+		describe string
+	}{
+		{"", true, "default: the folder reading"},
+		{ListRuleFolder, true, "folder: both endpoints share one slot"},
+		{ListRuleEndpoint, false, "endpoint: each endpoint has its own slot"},
+	} {
+		t.Run(string(tc.rule), func(t *testing.T) {
+			t.Parallel()
+			clock := newFakeClock()
+			ts := newTS(t, Options{Now: clock.Now, ListRule: tc.rule,
+				Rates: only(func(r *Rates) { r.FolderListInterval = 30 * time.Second })})
+			ts.ok(t, "folder/ls.cgi", map[string]any{"folder_id": 0})
+			if tc.flooded {
+				ts.requireFlood(t, "file/ls.cgi", map[string]any{"folder_id": 0})
+				assert.Equal(t, map[string]int64{"folder_listing": 1}, ts.Stats().BrokenRules, tc.describe)
+				return
+			}
+			ts.ok(t, "file/ls.cgi", map[string]any{"folder_id": 0})
+			// Each endpoint still has its own 30 s slot.
+			clock.Advance(29 * time.Second)
+			ts.requireFlood(t, "folder/ls.cgi", map[string]any{"folder_id": 0})
+			assert.Equal(t, map[string]int64{"folder_listing": 1}, ts.Stats().BrokenRules, tc.describe)
+		})
+	}
+}
+
+func TestParseListRule(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]ListRule{"": ListRuleFolder, "folder": ListRuleFolder, "endpoint": ListRuleEndpoint} {
+		got, err := ParseListRule(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	_, err := ParseListRule("both")
+	assert.ErrorContains(t, err, `unknown listing rule "both"`)
+	_, err = New(Options{Accounts: []Account{{Key: "k", Offer: OfferPremium}}, ListRule: "both"})
+	assert.Error(t, err)
+}

@@ -2,10 +2,8 @@ package emulator
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net"
 	"net/http"
@@ -14,8 +12,6 @@ import (
 	"sort"
 	"syscall"
 	"time"
-
-	"github.com/jzelinskie/whirlpool"
 )
 
 // Remote upload: remote/request.cgi queues URLs that the emulator really
@@ -148,77 +144,88 @@ func (s *Server) runRemote(id int64, quota int64) {
 	s.mu.Unlock()
 }
 
+// fetchRemote fetches one URL of a remote-upload job and adds it to the
+// job's folder, with the name the server gave it.
 func (s *Server) fetchRemote(client *http.Client, job *remoteJob, u string, headers map[string]string, quota int64) remoteResult {
 	res := remoteResult{URL: u, Status: "KO"}
 	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Minute)
 	defer cancel()
+	resp, msg := s.getRemote(ctx, client, u, headers)
+	if resp == nil {
+		res.Message = msg
+		return res
+	}
+	defer func() { _ = resp.Body.Close() }()
+	name := remoteFileName(resp, u)
+	b, err := s.storeBlob(resp.Body, s.maxFileSize())
+	switch {
+	case errors.Is(err, errBlobStorage):
+		res.Message = "Storage error"
+	case errors.Is(err, errBlobTooBig):
+		res.Message = "File too big"
+	case err != nil:
+		res.Message = "Download failed: " + err.Error()
+	case b.size == 0:
+		_ = s.store.remove(b.id)
+		res.Message = errEmptyFile
+	default:
+		res.DownloadLink, res.Message = s.addRemoteFile(job, name, b, quota)
+	}
+	if res.DownloadLink != "" {
+		res.Status = "OK"
+	}
+	return res
+}
+
+// getRemote sends the GET for one job URL. Unless the answer is a 200,
+// it returns nil and the job's message for the failure.
+func (s *Server) getRemote(ctx context.Context, client *http.Client, u string, headers map[string]string) (*http.Response, string) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		res.Message = "Invalid URL"
-		return res
+		return nil, "Invalid URL"
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
 	resp, err := client.Do(req)
+	if errors.Is(err, errHostNotAllowed) {
+		return nil, "Host not allowed"
+	}
 	if err != nil {
-		res.Message = "Download failed: " + err.Error()
-		if errors.Is(err, errHostNotAllowed) {
-			res.Message = "Host not allowed"
-		}
-		return res
+		return nil, "Download failed: " + err.Error()
 	}
-	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		res.Message = fmt.Sprintf("Download failed: HTTP %d", resp.StatusCode)
-		return res
+		_ = resp.Body.Close()
+		return nil, fmt.Sprintf("Download failed: HTTP %d", resp.StatusCode)
 	}
+	return resp, ""
+}
+
+// remoteFileName names a file fetched from u: the Content-Disposition
+// filename, else u's last path element, else (or when the service would
+// refuse the name) "file".
+func remoteFileName(resp *http.Response, u string) string {
 	name := ""
 	if _, p, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil {
 		name = p["filename"]
 	}
-	if name == "" {
-		name = path.Base(req.URL.Path)
+	if p, err := url.Parse(u); name == "" && err == nil {
+		name = path.Base(p.Path)
 	}
-	if name == "" || name == "/" || name == "." {
+	if name == "" || name == "/" || name == "." || checkName(name) != nil {
 		name = "file"
 	}
-	if checkName(name) != nil {
-		name = "file"
-	}
-	blob := s.newBlobID()
-	bw, err := s.store.create(blob)
-	if err != nil {
-		res.Message = "Storage error"
-		return res
-	}
-	h := whirlpool.New()
-	max := s.maxFileSize()
-	n, err := io.Copy(io.MultiWriter(bw, h), io.LimitReader(resp.Body, max+1))
-	switch {
-	case err != nil:
-		bw.abort()
-		res.Message = "Download failed: " + err.Error()
-		return res
-	case n > max:
-		bw.abort()
-		res.Message = "File too big"
-		return res
-	case n == 0:
-		bw.abort()
-		res.Message = errEmptyFile
-		return res
-	}
-	if err := bw.commit(); err != nil {
-		res.Message = "Storage error"
-		return res
-	}
+	return name
+}
+
+// addRemoteFile adds the stored blob b as the job's file name, within
+// the owner's quota. It returns the file's URL, or "" and a message.
+func (s *Server) addRemoteFile(job *remoteJob, name string, b storedBlob, quota int64) (link, msg string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.usedBytes(job.Owner)+n > quota {
-		_ = s.store.remove(blob)
-		res.Message = "Not enough space"
-		return res
+	if s.usedBytes(job.Owner)+b.size > quota {
+		_ = s.store.remove(b.id)
+		return "", "Not enough space"
 	}
 	folder := job.Folder
 	if s.folder(job.Owner, folder) == nil {
@@ -226,13 +233,12 @@ func (s *Server) fetchRemote(client *http.Client, job *remoteJob, u string, head
 	}
 	now := s.now()
 	f := &fileMeta{
-		ID: s.newFileID(), Owner: job.Owner, Folder: folder, Name: name, Size: n,
-		Whirlpool: hex.EncodeToString(h.Sum(nil)), ContentType: contentTypeFor(name),
-		Created: now, Visible: now.Add(s.dur(s.opts.ListingDelay)), Blob: blob,
+		ID: s.newFileID(), Owner: job.Owner, Folder: folder, Name: name, Size: b.size,
+		Whirlpool: b.whirlpool, ContentType: contentTypeFor(name),
+		Created: now, Visible: now.Add(s.dur(s.opts.ListingDelay)), Blob: b.id,
 	}
 	s.st.Files[f.ID] = f
-	res.Status, res.DownloadLink, res.Message = "OK", fileURL(f.ID), ""
-	return res
+	return fileURL(f.ID), ""
 }
 
 type remoteLsEntry struct {

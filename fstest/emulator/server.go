@@ -67,8 +67,6 @@ type Options struct {
 	ForeignDownloadHost string        // if set, get_token URLs use this host:port instead (key-hygiene tests)
 	Log                 io.Writer     // nil = no request log; one line per request
 
-	// Additions beyond the lead's contract.
-
 	// Now replaces the wall clock for every rule, expiry and date (tests
 	// use it to make rate rules deterministic). nil = time.Now.
 	Now func() time.Time
@@ -79,6 +77,9 @@ type Options struct {
 	// KeepURLOnMove makes file/mv.cgi keep a file's URL. By default a
 	// moved file gets a new URL (see doc.go: the stricter reading).
 	KeepURLOnMove bool
+	// ListRule is the reading of the folder-listing rule; "" =
+	// ListRuleFolder.
+	ListRule ListRule
 }
 
 // Server is the emulator. It is an http.Handler serving every role of
@@ -93,6 +94,7 @@ type Server struct {
 	accounts map[string]*Account // by key
 	byEmail  map[string]*Account
 	rates    *rateLimiter
+	listRule ListRule
 	faults   *Faults
 	stats    *statsCounter
 	store    store
@@ -116,13 +118,17 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Accounts) == 0 {
 		return nil, errors.New("emulator: at least one account is required")
 	}
+	listRule, err := ParseListRule(string(opts.ListRule))
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		opts:     opts,
 		now:      opts.Now,
 		scale:    opts.TimeScale,
+		listRule: listRule,
 		accounts: map[string]*Account{},
 		byEmail:  map[string]*Account{},
-		stats:    newStatsCounter(),
 		rnd:      rand.New(rand.NewSource(opts.Seed)),
 		sessions: map[string]*uploadSession{},
 		tokens:   map[string]*dlToken{},
@@ -133,31 +139,50 @@ func New(opts Options) (*Server, error) {
 	if s.scale <= 0 {
 		s.scale = 1
 	}
-	start := s.now()
-	s.start = start
+	s.stats = newStatsCounter(s.dur(time.Second))
+	s.start = s.now()
 	for _, a := range opts.Accounts {
 		if err := s.addAccount(a); err != nil {
 			return nil, err
 		}
 	}
-	rates := DefaultRates()
-	if opts.Rates != nil {
-		rates = *opts.Rates
+	if err := s.setupRules(); err != nil {
+		return nil, err
 	}
-	s.rates = newRateLimiter(rates, !opts.NoRateLimits, s.scale)
+	if err := s.openStore(); err != nil {
+		return nil, err
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// setupRules builds the rate limiter and the fault injector from s.opts.
+func (s *Server) setupRules() error {
+	rates := DefaultRates()
+	if s.opts.Rates != nil {
+		rates = *s.opts.Rates
+	}
+	s.rates = newRateLimiter(rates, !s.opts.NoRateLimits, s.scale)
 	s.rates.onLock = s.stats.floodLock
-	s.faults = newFaults(opts.Seed)
-	if opts.Faults != "" {
-		rules, err := ParseFaults(opts.Faults)
+	s.rates.onBreak = s.stats.ruleBroken
+	s.faults = newFaults(s.opts.Seed)
+	if s.opts.Faults != "" {
+		rules, err := ParseFaults(s.opts.Faults)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.faults.AddRules(rules...)
 	}
-	if opts.DataDir != "" {
-		ds, err := newDirStore(opts.DataDir)
+	return nil
+}
+
+// openStore opens the blob store (memory, or Options.DataDir) and loads
+// the saved state from it.
+func (s *Server) openStore() error {
+	if s.opts.DataDir != "" {
+		ds, err := newDirStore(s.opts.DataDir)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.store = ds
 	} else {
@@ -165,11 +190,10 @@ func New(opts Options) (*Server, error) {
 	}
 	st, err := loadState(s.store)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.st = st
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	return s, nil
+	return nil
 }
 
 // addAccount validates a, fills its defaults and registers it.
@@ -288,7 +312,7 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		h, ok := apiRoutes[name]
 		if !ok {
 			return "", func(w http.ResponseWriter, r *http.Request) {
-				writeKO(w, r, http.StatusNotFound, "Resource not found #404", false)
+				writeKO(w, ko(http.StatusNotFound, "Resource not found #404"))
 			}
 		}
 		return name, func(w http.ResponseWriter, r *http.Request) { s.serveAPI(w, r, name, h) }
@@ -467,7 +491,14 @@ func (s *Server) arrival(r *http.Request) time.Time {
 // its arrival. It is called for every API, upload.cgi and end.pl request
 // of a known key.
 func (s *Server) gate(key string, r *http.Request) *apiError {
-	locked, err := s.rates.admit(key, s.arrival(r))
+	at := s.arrival(r)
+	s.acctMu.RLock()
+	acct := s.accounts[key]
+	s.acctMu.RUnlock()
+	if acct != nil {
+		s.stats.arrived(acct.Email, at)
+	}
+	locked, err := s.rates.admit(key, at)
 	if locked {
 		s.stats.duringLock()
 	}
@@ -486,19 +517,19 @@ func (s *Server) flood(key string) {
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string, h apiHandler) {
 	if r.Method != http.MethodPost && !(h.getOK && r.Method == http.MethodGet) {
-		writeKO(w, r, http.StatusMethodNotAllowed, errMethod.msg, false)
+		writeKO(w, errMethod)
 		return
 	}
 	c := &call{s: s, r: r, endpoint: name, ip: remoteIP(r), now: s.now()}
 	acct, key, aerr := s.authenticate(r)
 	if aerr != nil && !(h.anonymousOK && aerr == errNotAuth) {
-		writeKO(w, r, aerr.code, aerr.msg, false)
+		writeKO(w, aerr)
 		return
 	}
 	c.acct, c.key = acct, key
 	if acct != nil {
 		if e := s.gate(key, r); e != nil {
-			writeKO(w, r, e.code, e.msg, false)
+			writeKO(w, e)
 			return
 		}
 	}
@@ -511,7 +542,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string, h
 	// even GET ("1Fichier API is bad", rclone); we require it.
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		writeKO(w, r, errBadContentType.code, errBadContentType.msg, false)
+		writeKO(w, errBadContentType)
 		return
 	}
 	switch {
@@ -519,12 +550,12 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string, h
 		// Users' guides: endpoints that need a body want valid JSON,
 		// even {}. user/info.cgi accepts none (rclone) or "" (JD).
 		if !h.emptyBodyOK {
-			writeKO(w, r, errBadJSON.code, errBadJSON.msg, false)
+			writeKO(w, errBadJSON)
 			return
 		}
 		c.body = []byte("{}")
 	case c.body[0] != '{' || !json.Valid(c.body):
-		writeKO(w, r, errBadJSON.code, errBadJSON.msg, false)
+		writeKO(w, errBadJSON)
 		return
 	}
 	var p struct {
@@ -536,7 +567,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string, h
 		if e.flood {
 			s.flood(key)
 		}
-		writeKO(w, r, e.code, e.msg, e.noMessage)
+		writeKO(w, e)
 		return
 	}
 	writeJSON(w, http.StatusOK, res, p.Pretty == 1)
@@ -561,22 +592,21 @@ func writeJSON(w http.ResponseWriter, code int, v any, pretty bool) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-type koBody struct {
+// statusBody is the bare envelope: a status ("OK" or "KO") and a message.
+type statusBody struct {
 	Status  string `json:"status"`
 	Message string `json:"message,omitempty"`
 }
 
-// writeKO writes {"status":"KO","message":"..."} (documented envelope).
-func writeKO(w http.ResponseWriter, r *http.Request, code int, msg string, noMessage bool) {
-	if noMessage {
+// writeKO writes e as {"status":"KO","message":"..."} (the documented
+// envelope) with e's HTTP code, or as a bare {"status":"KO"} when e has
+// no message.
+func writeKO(w http.ResponseWriter, e *apiError) {
+	msg := e.msg
+	if e.noMessage {
 		msg = ""
 	}
-	writeJSON(w, code, koBody{Status: "KO", Message: msg}, false)
-}
-
-type okBody struct {
-	Status  string `json:"status"`
-	Message string `json:"message,omitempty"`
+	writeJSON(w, e.code, statusBody{Status: "KO", Message: msg}, false)
 }
 
 // ---------------------------------------------------------------------

@@ -2,9 +2,12 @@ package emulator
 
 import (
 	"io"
+	"maps"
 	"net/http"
+	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Stats are the emulator's counters since New or the last ResetStats.
@@ -15,6 +18,30 @@ type Stats struct {
 	CallsDuringLock int64            `json:"calls_during_lock"` // calls that arrived while their key was locked
 	BytesIn         int64            `json:"bytes_in"`          // request bodies read
 	BytesOut        int64            `json:"bytes_out"`         // response bodies written
+
+	// MaxCallsPerSecond is, by account email, the most calls of that
+	// account's key that arrived within any sliding window of one
+	// second, the window of the CallsPerSecond rule: every call the rule
+	// counts (API, upload.cgi and end.pl), refused ones included. With a
+	// TimeScale the window is one scaled second (1 s / TimeScale), so
+	// sped-up runs are measured against the rule they run under. The
+	// email, not the key, names the account: the key is a password.
+	MaxCallsPerSecond map[string]int64 `json:"max_calls_per_second"`
+	// BrokenRules counts, by rule, the calls that broke a rate rule and
+	// were refused with the flood error: "calls_per_second",
+	// "folder_listing", "all_files_listing", "user_info_ip" and
+	// "user_info_user" (see Rates). Calls refused because their key was
+	// already locked break no rule and are not counted here.
+	BrokenRules map[string]int64 `json:"broken_rules"`
+}
+
+// PeakCallRate is the highest MaxCallsPerSecond over every account.
+func (s Stats) PeakCallRate() int64 {
+	var peak int64
+	for _, v := range s.MaxCallsPerSecond {
+		peak = max(peak, v)
+	}
+	return peak
 }
 
 // Total is the sum of Calls.
@@ -29,6 +56,9 @@ func (s Stats) Total() int64 {
 type statsCounter struct {
 	mu              sync.Mutex
 	calls           map[string]int64
+	window          time.Duration           // one scaled second
+	perKey          map[string]*callHistory // by account email
+	broken          map[string]int64        // by rule name
 	floodLocks      atomic.Int64
 	floodRej        atomic.Int64
 	callsDuringLock atomic.Int64
@@ -36,11 +66,42 @@ type statsCounter struct {
 	bytesOut        atomic.Int64
 }
 
-func newStatsCounter() *statsCounter { return &statsCounter{calls: map[string]int64{}} }
+func newStatsCounter(window time.Duration) *statsCounter {
+	c := &statsCounter{window: window}
+	c.reset()
+	return c
+}
+
+// reset empties the maps (c.mu held, or c not yet shared).
+func (c *statsCounter) reset() {
+	c.calls = map[string]int64{}
+	c.perKey = map[string]*callHistory{}
+	c.broken = map[string]int64{}
+}
 
 func (c *statsCounter) call(endpoint string) {
 	c.mu.Lock()
 	c.calls[endpoint]++
+	c.mu.Unlock()
+}
+
+// arrived records a call of account (its email) that arrived at t, for
+// MaxCallsPerSecond.
+func (c *statsCounter) arrived(account string, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h := c.perKey[account]
+	if h == nil {
+		h = &callHistory{}
+		c.perKey[account] = h
+	}
+	h.add(t, c.window)
+}
+
+// ruleBroken counts one call that broke rule.
+func (c *statsCounter) ruleBroken(rule string) {
+	c.mu.Lock()
+	c.broken[rule]++
 	c.mu.Unlock()
 }
 
@@ -52,18 +113,22 @@ func (c *statsCounter) duringLock()    { c.callsDuringLock.Add(1) }
 func (s *Server) Stats() Stats {
 	c := s.stats
 	c.mu.Lock()
-	calls := make(map[string]int64, len(c.calls))
-	for k, v := range c.calls {
-		calls[k] = v
+	calls := maps.Clone(c.calls)
+	broken := maps.Clone(c.broken)
+	peaks := make(map[string]int64, len(c.perKey))
+	for k, h := range c.perKey {
+		peaks[k] = h.max
 	}
 	c.mu.Unlock()
 	return Stats{
-		Calls:           calls,
-		FloodLocks:      c.floodLocks.Load(),
-		FloodRejected:   c.floodRej.Load(),
-		CallsDuringLock: c.callsDuringLock.Load(),
-		BytesIn:         c.bytesIn.Load(),
-		BytesOut:        c.bytesOut.Load(),
+		Calls:             calls,
+		MaxCallsPerSecond: peaks,
+		BrokenRules:       broken,
+		FloodLocks:        c.floodLocks.Load(),
+		FloodRejected:     c.floodRej.Load(),
+		CallsDuringLock:   c.callsDuringLock.Load(),
+		BytesIn:           c.bytesIn.Load(),
+		BytesOut:          c.bytesOut.Load(),
 	}
 }
 
@@ -71,13 +136,44 @@ func (s *Server) Stats() Stats {
 func (s *Server) ResetStats() {
 	c := s.stats
 	c.mu.Lock()
-	c.calls = map[string]int64{}
+	c.reset()
 	c.mu.Unlock()
 	c.floodLocks.Store(0)
 	c.floodRej.Store(0)
 	c.callsDuringLock.Store(0)
 	c.bytesIn.Store(0)
 	c.bytesOut.Store(0)
+}
+
+// callHistory is one account's recent call arrivals, in time order,
+// and the most seen within one window.
+type callHistory struct {
+	times []time.Time
+	max   int64
+}
+
+// add records a call at t and updates max. Calls may be recorded a
+// little out of order (handlers race to get here), so t is inserted in
+// place and every window that ends at a call from t on is recounted: a
+// window (e-window, e] ending at each call e covers every busiest case.
+func (h *callHistory) add(t time.Time, window time.Duration) {
+	i := sort.Search(len(h.times), func(i int) bool { return h.times[i].After(t) })
+	h.times = append(h.times, time.Time{})
+	copy(h.times[i+1:], h.times[i:])
+	h.times[i] = t
+	// Keep two windows before the newest call: room for late arrivals.
+	newest := h.times[len(h.times)-1]
+	cut := sort.Search(len(h.times), func(i int) bool { return newest.Sub(h.times[i]) < 2*window })
+	h.times = h.times[cut:]
+	for j := range h.times {
+		e := h.times[j]
+		if e.Before(t) || e.Sub(t) >= window {
+			continue
+		}
+		lo := sort.Search(len(h.times), func(i int) bool { return e.Sub(h.times[i]) < window })
+		hi := sort.Search(len(h.times), func(i int) bool { return h.times[i].After(e) })
+		h.max = max(h.max, int64(hi-lo))
+	}
 }
 
 // serveStats answers /debug/stats: GET returns the counters as JSON,

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/jzelinskie/whirlpool"
 )
 
 // store keeps file contents ("blobs", which copies share) and the
@@ -39,6 +42,51 @@ type blobReader interface {
 }
 
 var errNoBlob = errors.New("emulator: blob not found")
+
+// Errors of Server.storeBlob, besides those of the reader it streams.
+var (
+	errBlobStorage = errors.New("storage error")
+	errBlobTooBig  = errors.New("over the size limit")
+)
+
+// storedBlob is a blob committed to the store, with what was learnt
+// while streaming it.
+type storedBlob struct {
+	id        string
+	size      int64
+	whirlpool string // lowercase hex
+}
+
+// storeBlob streams r into a new blob, computing its size and Whirlpool
+// on the way; nothing is buffered whole except by the memory store. A
+// stream longer than limit bytes (0 = no limit) is errBlobTooBig. On
+// error nothing is left behind: a read error comes back as it is, a
+// store failure wraps errBlobStorage.
+func (s *Server) storeBlob(r io.Reader, limit int64) (storedBlob, error) {
+	id := s.newBlobID()
+	bw, err := s.store.create(id)
+	if err != nil {
+		return storedBlob{}, fmt.Errorf("%w: %v", errBlobStorage, err)
+	}
+	if limit > 0 {
+		// Read one byte past the limit to detect an oversized stream.
+		r = io.LimitReader(r, limit+1)
+	}
+	h := whirlpool.New()
+	n, err := io.Copy(io.MultiWriter(bw, h), r)
+	switch {
+	case err != nil:
+		bw.abort()
+		return storedBlob{}, err
+	case limit > 0 && n > limit:
+		bw.abort()
+		return storedBlob{}, errBlobTooBig
+	}
+	if err := bw.commit(); err != nil {
+		return storedBlob{}, fmt.Errorf("%w: %v", errBlobStorage, err)
+	}
+	return storedBlob{id: id, size: n, whirlpool: hex.EncodeToString(h.Sum(nil))}, nil
+}
 
 // ---------------------------------------------------------------------
 // Memory store

@@ -1,7 +1,7 @@
 package emulator
 
 import (
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jzelinskie/whirlpool"
 )
 
 // The upload flow [doc api.html excerpt; obs rclone]:
@@ -126,27 +124,59 @@ func (s *Server) newBlobID() string {
 	return "b" + s.randString(20, lowerAlnum)
 }
 
+// serveUpload answers POST /upload.cgi?id=<xid>: auth, the rate gate,
+// the multipart form, the quota, then the commit and a 302 to end.pl.
 func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		writeNodeError(w, http.StatusMethodNotAllowed, "POST only")
 		return
 	}
 	now := s.now()
-	id := r.URL.Query().Get("id")
 	s.mu.Lock()
-	ss := s.sessions[id]
+	ss := s.sessions[r.URL.Query().Get("id")]
 	s.mu.Unlock()
 	if ss == nil || now.Sub(ss.created) > uploadWindow {
 		writeNodeError(w, http.StatusNotFound, "Unknown or expired upload id")
 		return
 	}
-	// Auth on the node itself decides whose account gets the files: a
-	// request without it is an anonymous upload [doc: Bearer, Cookie or
-	// Basic; only Bearer is emulated].
+	acct, e := s.nodeAuth(r, ss)
+	if e != nil {
+		writeKO(w, e)
+		return
+	}
+	form, nerr := s.readUploadForm(r)
+	if nerr == nil {
+		nerr = s.commitUpload(ss, acct, form, now)
+	}
+	if nerr != nil {
+		writeNodeError(w, nerr.code, nerr.msg)
+		return
+	}
+	// [obs] 302 to a path relative to the node.
+	loc := "/end.pl?xid=" + ss.id
+	w.Header().Set("Location", loc)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusFound)
+	_, _ = fmt.Fprintf(w, "<html><body><a href=\"%s\">Upload complete</a></body></html>\n", loc)
+}
+
+// nodeError is an upload-node refusal: an HTTP code and a short text,
+// answered as an HTML page (writeNodeError).
+type nodeError struct {
+	code int
+	msg  string
+}
+
+// nodeAuth decides whose account gets the files and applies the rate
+// gate. Auth on the node itself decides: a request without it is an
+// anonymous upload [doc: Bearer, Cookie or Basic; only Bearer is
+// emulated]. The gate counts the call for the key that authenticated,
+// or else for the key that opened the session. acct is nil for an
+// anonymous upload.
+func (s *Server) nodeAuth(r *http.Request, ss *uploadSession) (*Account, *apiError) {
 	acct, key, aerr := s.authenticate(r)
 	if aerr != nil && aerr != errNotAuth {
-		writeKO(w, r, aerr.code, aerr.msg, false)
-		return
+		return nil, aerr
 	}
 	gateKey := ss.key
 	if acct != nil {
@@ -154,84 +184,102 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	if gateKey != "" {
 		if e := s.gate(gateKey, r); e != nil {
-			writeKO(w, r, e.code, e.msg, false)
-			return
+			return nil, e
 		}
 	}
+	return acct, nil
+}
+
+// uploadForm is what one upload.cgi request carried.
+type uploadForm struct {
+	files []pendingFile
+	did   int64  // destination folder
+	dpass string // password for the files
+}
+
+// discard removes the stored parts of a refused upload.
+func (f *uploadForm) discard(s *Server) {
+	for _, p := range f.files {
+		_ = s.store.remove(p.blob)
+	}
+}
+
+// readUploadForm checks the request's size and reads its multipart form,
+// storing each file part. On error nothing is kept.
+func (s *Server) readUploadForm(r *http.Request) (*uploadForm, *nodeError) {
 	// [doc] Content-Length is required and chunked encoding refused.
 	if r.ContentLength < 0 || len(r.TransferEncoding) > 0 {
-		writeNodeError(w, http.StatusLengthRequired, "Content-Length required")
-		return
+		return nil, &nodeError{http.StatusLengthRequired, "Content-Length required"}
 	}
 	if r.ContentLength > DefaultMaxRequestSize {
-		writeNodeError(w, http.StatusRequestEntityTooLarge, "Upload limited to 500GB")
-		return
+		return nil, &nodeError{http.StatusRequestEntityTooLarge, "Upload limited to 500GB"}
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeNodeError(w, http.StatusBadRequest, "multipart/form-data expected")
-		return
+		return nil, &nodeError{http.StatusBadRequest, "multipart/form-data expected"}
 	}
-	var (
-		pending []pendingFile
-		did     int64
-		dpass   string
-	)
-	abort := func() {
-		for _, p := range pending {
-			_ = s.store.remove(p.blob)
+	form := &uploadForm{}
+	nerr := s.readUploadParts(mr, form)
+	// [inf] A server reading by Content-Length (as the front nginx does)
+	// only sees a request once all its bytes came in: a body that ends
+	// before Content-Length, even after a complete multipart form, is a
+	// failed upload and nothing is kept.
+	if nerr == nil {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			nerr = &nodeError{http.StatusBadRequest, "Incomplete upload"}
 		}
 	}
+	switch {
+	case nerr != nil:
+	case len(form.files) == 0:
+		nerr = &nodeError{http.StatusBadRequest, "No file received"}
+	case len(form.files) > 500: // [para SW] 500 files per upload
+		nerr = &nodeError{http.StatusBadRequest, "Too many files (500 max)"}
+	}
+	if nerr != nil {
+		form.discard(s)
+		return nil, nerr
+	}
+	return form, nil
+}
+
+// readUploadParts reads the form's parts into form, storing file parts
+// as blobs as they stream.
+func (s *Server) readUploadParts(mr *multipart.Reader, form *uploadForm) *nodeError {
 	for {
 		part, err := mr.NextPart()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
 			// The body was cut short or malformed: nothing is kept.
-			abort()
-			writeNodeError(w, http.StatusBadRequest, "Incomplete upload")
-			return
+			return &nodeError{http.StatusBadRequest, "Incomplete upload"}
 		}
 		switch {
 		case part.FormName() == "file[]" && part.FileName() != "":
-			pf, code, msg := s.receiveFile(rawFileName(part), part)
-			if code != 0 {
-				abort()
-				writeNodeError(w, code, msg)
-				return
+			pf, nerr := s.receiveFile(rawFileName(part), part)
+			if nerr != nil {
+				return nerr
 			}
-			pending = append(pending, pf)
+			form.files = append(form.files, pf)
 		case part.FormName() == "did":
 			v, _ := io.ReadAll(io.LimitReader(part, 64))
-			did, _ = strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
+			form.did, _ = strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
 		case part.FormName() == "dpass":
 			v, _ := io.ReadAll(io.LimitReader(part, 1024))
-			dpass = string(v)
+			form.dpass = string(v)
 		default:
 			// domain, mail, mails, message, user, pass: accepted, unused.
 			_, _ = io.Copy(io.Discard, part)
 		}
 		_ = part.Close()
 	}
-	// [inf] A server reading by Content-Length (as the front nginx does)
-	// only sees a request once all its bytes came in: a body that ends
-	// before Content-Length, even after a complete multipart form, is a
-	// failed upload and nothing is kept.
-	if _, err := io.Copy(io.Discard, r.Body); err != nil {
-		abort()
-		writeNodeError(w, http.StatusBadRequest, "Incomplete upload")
-		return
-	}
-	if len(pending) == 0 {
-		writeNodeError(w, http.StatusBadRequest, "No file received")
-		return
-	}
-	if len(pending) > 500 { // [para SW] 500 files per upload
-		abort()
-		writeNodeError(w, http.StatusBadRequest, "Too many files (500 max)")
-		return
-	}
+}
+
+// commitUpload checks the quota and adds the form's files to acct's
+// folder (or as anonymous files when acct is nil), recording their
+// links in the session for end.pl. On error nothing is kept.
+func (s *Server) commitUpload(ss *uploadSession, acct *Account, form *uploadForm, now time.Time) *nodeError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	owner := ""
@@ -239,25 +287,24 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if acct != nil {
 		owner = acct.Email
 		// [doc] "An invalid id silently means the root."
-		if did != 0 && s.folder(owner, did) != nil {
-			folderID = did
+		if form.did != 0 && s.folder(owner, form.did) != nil {
+			folderID = form.did
 		}
 		var total int64
-		for _, p := range pending {
+		for _, p := range form.files {
 			total += p.size
 		}
 		if s.usedBytes(owner)+total > acct.ColdQuota {
-			abort()
-			writeNodeError(w, http.StatusForbidden, "Not enough space")
-			return
+			form.discard(s)
+			return &nodeError{http.StatusForbidden, "Not enough space"}
 		}
 	}
-	for _, p := range pending {
+	for _, p := range form.files {
 		f := &fileMeta{
 			ID: s.newFileID(), Owner: owner, Folder: folderID, Name: p.name,
 			Size: p.size, Whirlpool: p.whirlpool, ContentType: p.contentType,
 			Created: now, Visible: now.Add(s.dur(s.opts.ListingDelay)),
-			Blob: p.blob, Pass: dpass,
+			Blob: p.blob, Pass: form.dpass,
 		}
 		link := endLink{
 			Download: fileURL(f.ID), Filename: f.Name, Size: strconv.FormatInt(f.Size, 10), Whirlpool: f.Whirlpool,
@@ -273,12 +320,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	ss.last = now
 	s.changed()
-	// [obs] 302 to a path relative to the node.
-	loc := "/end.pl?xid=" + ss.id
-	w.Header().Set("Location", loc)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusFound)
-	_, _ = fmt.Fprintf(w, "<html><body><a href=\"%s\">Upload complete</a></body></html>\n", loc)
+	return nil
 }
 
 // rawFileName returns the part's filename as sent. (Part.FileName
@@ -296,42 +338,28 @@ func rawFileName(p *multipart.Part) string {
 const errEmptyFile = "Empty files are not allowed"
 
 // receiveFile streams one file part into a new blob, computing its size
-// and Whirlpool on the way. On failure it returns an HTTP code and
-// message and leaves nothing behind.
-func (s *Server) receiveFile(name string, part io.Reader) (pendingFile, int, string) {
+// and Whirlpool on the way. On failure it leaves nothing behind.
+func (s *Server) receiveFile(name string, part io.Reader) (pendingFile, *nodeError) {
 	if e := checkName(name); e != nil {
 		_, _ = io.Copy(io.Discard, part)
-		return pendingFile{}, http.StatusBadRequest, e.msg
+		return pendingFile{}, &nodeError{http.StatusBadRequest, e.msg}
 	}
-	blob := s.newBlobID()
-	bw, err := s.store.create(blob)
-	if err != nil {
-		return pendingFile{}, http.StatusInternalServerError, "storage error"
-	}
-	h := whirlpool.New()
-	max := s.maxFileSize()
-	// Read one byte past the limit to detect an oversized file.
-	n, err := io.Copy(io.MultiWriter(bw, h), io.LimitReader(part, max+1))
-	if err != nil {
-		bw.abort()
-		return pendingFile{}, http.StatusBadRequest, "Incomplete upload"
-	}
-	if n > max {
-		bw.abort()
-		return pendingFile{}, http.StatusRequestEntityTooLarge, "File too big (300GB max)"
-	}
-	if n == 0 {
-		bw.abort()
-		return pendingFile{}, http.StatusBadRequest, errEmptyFile
-	}
-	if err := bw.commit(); err != nil {
-		return pendingFile{}, http.StatusInternalServerError, "storage error"
+	b, err := s.storeBlob(part, s.maxFileSize())
+	switch {
+	case errors.Is(err, errBlobStorage):
+		return pendingFile{}, &nodeError{http.StatusInternalServerError, "storage error"}
+	case errors.Is(err, errBlobTooBig):
+		return pendingFile{}, &nodeError{http.StatusRequestEntityTooLarge, "File too big (300GB max)"}
+	case err != nil:
+		return pendingFile{}, &nodeError{http.StatusBadRequest, "Incomplete upload"}
+	case b.size == 0:
+		_ = s.store.remove(b.id)
+		return pendingFile{}, &nodeError{http.StatusBadRequest, errEmptyFile}
 	}
 	return pendingFile{
-		blob: blob, name: name, size: n,
-		whirlpool:   hex.EncodeToString(h.Sum(nil)),
+		blob: b.id, name: name, size: b.size, whirlpool: b.whirlpool,
 		contentType: contentTypeFor(name),
-	}, 0, ""
+	}, nil
 }
 
 // contentTypeFor guesses a MIME type from the name's extension.
@@ -383,7 +411,7 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 	}
 	if ss.key != "" {
 		if e := s.gate(ss.key, r); e != nil {
-			writeKO(w, r, e.code, e.msg, false)
+			writeKO(w, e)
 			return
 		}
 	}

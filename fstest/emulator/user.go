@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"encoding/json"
+	"maps"
 	"strconv"
 )
 
@@ -49,7 +50,39 @@ type userInfoResp struct {
 	UploadForbidden         string `json:"upload_forbidden"`
 }
 
+// userInfo answers user/info.cgi: it applies the settings the body
+// changes, then reports the account.
 func (c *call) userInfo() (any, *apiError) {
+	updates, e := c.userSettingUpdates()
+	if e != nil {
+		return nil, e
+	}
+	// [para SW; obs JD] 1 call per minute per IP and 1 per 5 minutes per
+	// user; JD got "Flood detected: IP Locked #38" when calling faster.
+	r := c.s.rates.r
+	if !c.s.rates.spaced(c.now,
+		spacing{ruleUserInfoIP, c.ip, r.UserInfoPerIP},
+		spacing{ruleUserInfoUser, c.key, r.UserInfoPerUser}) {
+		return nil, errFlood
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	owner := c.owner()
+	set := c.s.st.Users[owner]
+	if len(updates) > 0 {
+		if set == nil {
+			set = userSettings{}
+			c.s.st.Users[owner] = set
+		}
+		maps.Copy(set, updates)
+		c.s.changed()
+	}
+	return c.userInfoAnswer(set), nil
+}
+
+// userSettingUpdates reads the settings the body changes; other keys
+// are ignored.
+func (c *call) userSettingUpdates() (map[string]int64, *apiError) {
 	var raw map[string]json.RawMessage
 	if e := c.decode(&raw); e != nil {
 		return nil, e
@@ -65,28 +98,12 @@ func (c *call) userInfo() (any, *apiError) {
 		}
 		updates[k] = n
 	}
-	// [para SW; obs JD] 1 call per minute per IP and 1 per 5 minutes per
-	// user; JD got "Flood detected: IP Locked #38" when calling faster.
-	r := c.s.rates.r
-	if !c.s.rates.spaced(c.now,
-		spacing{"uinfo-ip:" + c.ip, r.UserInfoPerIP},
-		spacing{"uinfo-user:" + c.key, r.UserInfoPerUser}) {
-		return nil, errFlood
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	owner := c.owner()
-	set := c.s.st.Users[owner]
-	if len(updates) > 0 {
-		if set == nil {
-			set = userSettings{}
-			c.s.st.Users[owner] = set
-		}
-		for k, v := range updates {
-			set[k] = v
-		}
-		c.s.changed()
-	}
+	return updates, nil
+}
+
+// userInfoAnswer reports the caller's account with its settings set
+// (c.s.mu held).
+func (c *call) userInfoAnswer(set userSettings) userInfoResp {
 	get := func(k string) int64 {
 		if v, ok := set[k]; ok {
 			return v
@@ -94,15 +111,12 @@ func (c *call) userInfo() (any, *apiError) {
 		return userSettingFields[k]
 	}
 	str := func(k string) string { return strconv.FormatInt(get(k), 10) }
+	owner := c.owner()
 	used := c.s.usedBytes(owner)
 	avail := c.acct.ColdQuota - used
 	over := int64(0)
 	if avail < 0 {
-		over, avail = -avail, 0
-	}
-	forbidden := "0"
-	if over > 0 {
-		forbidden = "1"
+		over = -avail
 	}
 	return userInfoResp{
 		Status:                  "OK",
@@ -131,6 +145,6 @@ func (c *call) userInfo() (any, *apiError) {
 		AvailableStorage:        c.acct.HotQuota,
 		AvailableColdStorage:    c.acct.ColdQuota,
 		Overquota:               over,
-		UploadForbidden:         forbidden,
-	}, nil
+		UploadForbidden:         strconv.Itoa(b2i(over > 0)),
+	}
 }

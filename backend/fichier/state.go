@@ -1,0 +1,360 @@
+package fichier
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config"
+	bolt "go.etcd.io/bbolt"
+)
+
+// The account state shared by every rclone process on the machine.
+//
+// 1fichier's rules are per key and per IP, not per process: a listing
+// made by "rclone copy" closes the folder's 30 s slot for the "rclone
+// check" that follows, and two processes at 2 calls/s each make 4 calls/s
+// together. So the call budget, the flood gate, every clock the service
+// imposes, and the answers those clocks make scarce (listings, account
+// info, download URLs) live in one bbolt database per API host, in
+// rclone's cache directory, with one bucket per key.
+//
+// bbolt takes an OS file lock (flock, or LockFileEx on Windows) for as
+// long as the database is open, so each transaction opens the file, does
+// its work and closes it again: the lock is held for microseconds, and the
+// OS drops it when a process dies, even by SIGKILL. bbolt writes only the
+// pages a transaction changes and never leaves a torn file behind (its
+// meta pages carry checksums), and a file it cannot read is moved aside
+// with a NOTICE and started again. The file holds no key: it is named by
+// a hash of the API URL, its buckets by a hash of URL and key.
+
+// stateLockTimeout bounds the wait for another process's transaction.
+// Transactions take microseconds, so reaching it means that process is
+// stuck (stopped in a debugger, say); the call then fails instead of
+// hanging.
+const stateLockTimeout = 10 * time.Second
+
+// Bucket names inside a key's bucket.
+var (
+	bucketClocks    = []byte("clocks")    // named clocks: next call, flood state, user info
+	bucketListClock = []byte("listclock") // folder ID -> earliest next listing
+	bucketMeta      = []byte("meta")      // folder ID -> listingMeta
+	bucketFiles     = []byte("files")     // folder ID + file URL -> storedFile
+	bucketDirs      = []byte("dirs")      // folder ID + subfolder ID -> storedDir
+	bucketGone      = []byte("gone")      // folder ID + kind + name -> removal time
+	bucketTokens    = []byte("tokens")    // file URL -> downloadToken
+	bucketAnswers   = []byte("answers")   // named answers: user info
+	bucketHost      = []byte("host")      // top level: clocks of the IP, whatever the key
+)
+
+// stateDB is the shared state of one API key on this machine.
+type stateDB struct {
+	path string // the database file, shared by every key of the API host
+	key  []byte // this key's bucket
+
+	// mu serialises this process's transactions: bbolt's file lock is
+	// per open file, so two opens from one process would wait for each
+	// other until the timeout.
+	mu sync.Mutex
+}
+
+// stateDir is where the shared state lives: rclone's cache directory,
+// which --cache-dir and RCLONE_CACHE_DIR move.
+func stateDir() string {
+	return filepath.Join(config.GetCacheDir(), "fichier")
+}
+
+// openState returns the shared state of key at apiURL, in dir.
+func openState(dir, apiURL, key string) *stateDB {
+	host := sha256.Sum256([]byte(apiURL))
+	id := sha256.Sum256([]byte(apiURL + "\x00" + key))
+	return &stateDB{
+		path: filepath.Join(dir, hex.EncodeToString(host[:16])+".db"),
+		key:  []byte("key:" + hex.EncodeToString(id[:16])),
+	}
+}
+
+// update runs fn in a read-write transaction on the key's buckets.
+func (s *stateDB) update(fn func(k *keyTx) error) error {
+	return s.run(true, fn)
+}
+
+// view runs fn in a read-only transaction on the key's buckets. The
+// buckets may be nil in it: keyTx's getters treat that as empty.
+func (s *stateDB) view(fn func(k *keyTx) error) error {
+	return s.run(false, fn)
+}
+
+// run opens the database, runs fn in a transaction and closes it again.
+// A database that cannot be read is moved aside and the work is done
+// once more on a new one.
+func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	err := s.runOnce(write, fn)
+	var bad *corruptStateError
+	if errors.As(err, &bad) {
+		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; rate clocks and cached listings are lost, so the first listings may wait", s.path, bad.err)
+		if err := setAside(s.path); err != nil {
+			return fmt.Errorf("couldn't replace the unreadable shared state file %s: %w", s.path, err)
+		}
+		err = s.runOnce(write, fn)
+	}
+	return err
+}
+
+// corruptStateError is a state file bbolt could not read.
+type corruptStateError struct{ err error }
+
+func (e *corruptStateError) Error() string { return "corrupt shared state: " + e.err.Error() }
+
+// runOnce is one attempt of run. bbolt panics on some damaged pages, and
+// reading a page past the end of a truncated file faults; both are turned
+// into a corruptStateError too.
+func (s *stateDB) runOnce(write bool, fn func(k *keyTx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	var db *bolt.DB
+	defer func() {
+		if r := recover(); r != nil {
+			err = &corruptStateError{err: fmt.Errorf("%v", r)}
+		}
+		if db == nil {
+			return
+		}
+		if cerr := db.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("couldn't close the shared state file: %w", cerr)
+		}
+	}()
+	if db, err = s.open(); err != nil {
+		return err
+	}
+	if !write {
+		return db.View(func(tx *bolt.Tx) error { return fn(&keyTx{tx: tx, b: tx.Bucket(s.key)}) })
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(s.key)
+		if err != nil {
+			return err
+		}
+		return fn(&keyTx{tx: tx, b: b})
+	})
+}
+
+// open opens the database file, making its private directory first.
+func (s *stateDB) open() (*bolt.DB, error) {
+	dir := filepath.Dir(s.path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("couldn't make the shared state directory: %w", err)
+	}
+	db, err := bolt.Open(s.path, 0o600, &bolt.Options{
+		Timeout: stateLockTimeout,
+		// The state is a cache of clocks and answers: a power cut may
+		// lose the last writes, which the corrupt-file path covers.
+		// Skipping fsync keeps a call's bookkeeping in microseconds.
+		// The free list stays on disk: without it every open would scan
+		// the whole file.
+		NoSync: true,
+	})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("another rclone process has held the shared state file %s for over %v: %w", s.path, stateLockTimeout, err)
+	case errors.Is(err, iofs.ErrPermission), errors.Is(err, iofs.ErrNotExist):
+		return nil, fmt.Errorf("couldn't open the shared state file: %w", err)
+	default:
+		return nil, &corruptStateError{err: err}
+	}
+}
+
+// setAside moves an unreadable state file out of the way, keeping it
+// for inspection.
+func setAside(path string) error {
+	if err := os.Rename(path, path+".corrupt"); err == nil || errors.Is(err, iofs.ErrNotExist) {
+		return nil
+	}
+	return os.Remove(path)
+}
+
+// keyTx is one transaction on a key's buckets.
+type keyTx struct {
+	tx *bolt.Tx
+	b  *bolt.Bucket // nil in a read-only transaction before the first write
+}
+
+// bucket returns the named sub-bucket, making it in a write transaction.
+// It is nil in a read-only transaction when it does not exist yet.
+func (k *keyTx) bucket(name []byte) *bolt.Bucket {
+	if k.b == nil {
+		return nil
+	}
+	b := k.b.Bucket(name)
+	if !k.tx.Writable() {
+		return b
+	}
+	if b == nil {
+		var err error
+		if b, err = k.b.CreateBucket(name); err != nil {
+			panic(fmt.Sprintf("fichier: can't create state bucket %q: %v", name, err))
+		}
+	}
+	// Listings are written in key order, folder by folder: fuller pages
+	// keep the file small.
+	b.FillPercent = 0.9
+	return b
+}
+
+// hostBucket returns the bucket of the IP's clocks, whatever the key.
+func (k *keyTx) hostBucket() *bolt.Bucket {
+	if b := k.tx.Bucket(bucketHost); b != nil || !k.tx.Writable() {
+		return b
+	}
+	b, err := k.tx.CreateBucket(bucketHost)
+	if err != nil {
+		panic(fmt.Sprintf("fichier: can't create state bucket %q: %v", bucketHost, err))
+	}
+	return b
+}
+
+// getJSON decodes the value at key of b into v, and reports whether
+// there was one. A value that does not decode counts as absent.
+func getJSON(b *bolt.Bucket, key []byte, v any) bool {
+	if b == nil {
+		return false
+	}
+	data := b.Get(key)
+	return data != nil && json.Unmarshal(data, v) == nil
+}
+
+// putJSON stores v at key of b.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// getTime returns the time stored at key of b, or the zero time.
+func getTime(b *bolt.Bucket, key []byte) time.Time {
+	if b == nil {
+		return time.Time{}
+	}
+	return decodeTime(b.Get(key))
+}
+
+// decodeTime decodes a time stored by putTime, or returns the zero time.
+func decodeTime(v []byte) time.Time {
+	if len(v) != 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+}
+
+// putTime stores t at key of b.
+func putTime(b *bolt.Bucket, key []byte, t time.Time) error {
+	return b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())))
+}
+
+// idKey is a folder ID as a key that sorts and prefixes well.
+func idKey(id int) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(int64(id)))
+}
+
+// keyID is the folder ID at the start of a key made by idKey.
+func keyID(key []byte) int {
+	if len(key) < 8 {
+		return 0
+	}
+	return int(int64(binary.BigEndian.Uint64(key)))
+}
+
+// deleteWhere deletes the keys of b whose value old reports as expired.
+func deleteWhere(b *bolt.Bucket, old func(v []byte) bool) error {
+	return deleteKeys(b, func(_, v []byte) bool { return old(v) })
+}
+
+// deleteKeys deletes the keys of b for which drop is true.
+func deleteKeys(b *bolt.Bucket, drop func(k, v []byte) bool) error {
+	if b == nil {
+		return nil
+	}
+	var keys [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if drop(k, v) {
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return deleteAll(b, keys)
+}
+
+// deletePrefix deletes every key of b that starts with prefix.
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	var keys [][]byte
+	eachPrefix(b, prefix, func(rest, _ []byte) {
+		keys = append(keys, append(append([]byte(nil), prefix...), rest...))
+	})
+	return deleteAll(b, keys)
+}
+
+// deleteAll deletes keys from b. Keys are gathered first and deleted
+// after: a cursor that deletes as it goes skips items.
+func deleteAll(b *bolt.Bucket, keys [][]byte) error {
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachPrefix calls fn for every key of b starting with prefix, with the
+// rest of the key after the prefix.
+func eachPrefix(b *bolt.Bucket, prefix []byte, fn func(rest, value []byte)) {
+	if b == nil {
+		return
+	}
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		fn(k[len(prefix):], v)
+	}
+}
+
+// hasPrefix reports whether b starts with prefix.
+func hasPrefix(b, prefix []byte) bool {
+	return len(b) >= len(prefix) && string(b[:len(prefix)]) == string(prefix)
+}
+
+// clear drops everything stored for the key: listings, account info and
+// download URLs, and with clocks also the rate clocks and flood state.
+func (s *stateDB) clear(clocks bool) error {
+	return s.update(func(k *keyTx) error {
+		names := [][]byte{bucketMeta, bucketFiles, bucketDirs, bucketGone, bucketTokens, bucketAnswers}
+		if clocks {
+			names = append(names, bucketClocks, bucketListClock)
+		}
+		for _, name := range names {
+			if k.b.Bucket(name) == nil {
+				continue
+			}
+			if err := k.b.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
