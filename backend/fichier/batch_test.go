@@ -11,6 +11,7 @@ import (
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
 	"github.com/rclone/rclone/fs/fserrors"
 	"github.com/rclone/rclone/fs/object"
 	fssync "github.com/rclone/rclone/fs/sync"
@@ -197,8 +198,14 @@ func TestBatchLostAnswerLeavesNoDuplicate(t *testing.T) {
 	assert.Equal(t, int64(1), calls(srv, "folder/ls.cgi"), "one listing finds them all")
 }
 
+// syncContext returns a context with its own transfer stats, so the
+// errors a test provokes do not stop later syncs from deleting.
+func syncContext(t *testing.T) context.Context {
+	return accounting.WithStatsGroup(context.Background(), t.Name())
+}
+
 func TestBatchCutRequestIsRetriedWhole(t *testing.T) {
-	ctx := context.Background()
+	ctx := syncContext(t)
 	srv := fichiertest.NewServer(t, fichiertest.Options())
 	src := makeTree(t, 1, 8)
 	dst := fichiertest.NewFs(t, srv, "", batchRate)
@@ -251,7 +258,7 @@ func TestBatchRefusedNameFailsAlone(t *testing.T) {
 }
 
 func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {
-	ctx := context.Background()
+	ctx := syncContext(t)
 	opts := fichiertest.Options()
 	// Room for two of the 20-byte files, not for a batch of four.
 	opts.Accounts = []emulator.Account{{Key: "test-key", Offer: emulator.OfferPremium, ColdQuota: 50}}

@@ -373,28 +373,26 @@ func (f *Fs) findUploaded(ctx context.Context, id int, items []*batchItem, known
 	fs.Debugf(f, "upload of %d file(s) ended badly (%v): checking which were stored", len(items), cause)
 	l, err := f.listing(ctx, id, 0)
 	for _, item := range items {
-		switch {
-		case item.file != nil:
-		case err != nil:
+		if item.file != nil {
+			continue
+		}
+		if err != nil {
 			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, cause)
 			continue
-		default:
-			file, ok := storedFile(l, item.name, item.size, known)
-			if !ok {
-				item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
-				continue
-			}
-			fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
-			item.file = file
 		}
-		// The fresh listing has it, and the caller adds it again.
-		f.acc.listings.removeFile(id, item.file.URL)
+		file, ok := newInListing(l, item.name, item.size, known)
+		if !ok {
+			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
+			continue
+		}
+		fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
+		item.file = file
 	}
 }
 
-// storedFile returns the newest file of l called name, of this size, that
-// was not among known.
-func storedFile(l *folderListing, name string, size int64, known map[string]bool) (*api.File, bool) {
+// newInListing returns the newest file of l called name, of this size,
+// that was not among known.
+func newInListing(l *folderListing, name string, size int64, known map[string]bool) (*api.File, bool) {
 	fresh := &folderListing{}
 	for _, file := range l.files {
 		if int64(file.Size) == size && !known[file.URL] {
