@@ -187,8 +187,8 @@ different values, the longest wins.`,
 An upload costs three API calls whatever its size, and 1fichier takes
 up to 500 files in one upload request. Files up to this size bound for
 the same folder that wait for the API budget at the same moment go up
-together: three calls for the lot. How many wait at once is set by
---transfers, so use --transfers 32 or more to copy many small files.
+together: three calls for the lot. rclone's --transfers sets how many
+wait at once, so use --transfers 32 or more to copy many small files.
 Bigger files go alone. 0 turns batching off.`,
 			Name:     "batch_max_size",
 			Default:  fs.SizeSuffix(64 * 1024 * 1024),
