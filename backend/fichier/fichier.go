@@ -187,6 +187,18 @@ different values, the longest wins.`,
 			Default:  fs.Duration(5 * time.Minute),
 			Advanced: true,
 		}, {
+			Help: `Upload files up to this size in batches, many per request.
+
+An upload costs three API calls whatever its size, and 1fichier takes
+up to 500 files in one upload request. Files up to this size bound for
+the same folder that wait for the API budget at the same moment go up
+together: three calls for the lot. rclone's --transfers sets how many
+wait at once, so use --transfers 32 or more to copy many small files.
+Bigger files go alone. 0 turns batching off.`,
+			Name:     "batch_max_size",
+			Default:  fs.SizeSuffix(64 * 1024 * 1024),
+			Advanced: true,
+		}, {
 			Name:     config.ConfigEncoding,
 			Help:     config.ConfigEncodingHelp,
 			Advanced: true,
@@ -218,6 +230,7 @@ type Options struct {
 	ListInterval   fs.Duration          `config:"list_interval"`
 	ListCacheTime  fs.Duration          `config:"list_cache_time"`
 	FloodWait      fs.Duration          `config:"flood_wait"`
+	BatchMaxSize   fs.SizeSuffix        `config:"batch_max_size"`
 	Enc            encoder.MultiEncoder `config:"encoding"`
 }
 
@@ -232,6 +245,7 @@ type Fs struct {
 	pacer      *fs.Pacer
 	dirCache   *dircache.DirCache
 	acc        *account
+	batcher    *batcher   // gathers small uploads into batches
 	shared     *listCache // the shared folder's listing, in shared_folder mode
 	apiURL     *url.URL
 	websiteURL string
@@ -503,6 +517,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		apiURL:     apiURL,
 		websiteURL: websiteFor(apiURL),
 	}
+	f.batcher = newBatcher(f, int64(opt.BatchMaxSize))
 	if opt.APIKey != "" {
 		f.srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
 	}

@@ -3,6 +3,7 @@ package fichier
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -30,12 +31,9 @@ const (
 // id, and returns the stored file. A size of -1 means unknown: the data is
 // spooled to a temporary file first, as 1fichier needs the length up front.
 //
-// 1fichier has no resumable upload and does not say whether a file is
-// stored until end.pl answers, so when the answer is lost after the whole
-// body went out, the folder is listed again and a file that landed is
-// taken as the result instead of being uploaded twice.
+// Small files join the folder's next batch (see batch.go); the others go
+// alone, through the same request code.
 func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size int64, options ...fs.OpenOption) (*api.File, error) {
-	mimeType := mimeTypeOf(name)
 	if err := f.readOnly(); err != nil {
 		return nil, err
 	}
@@ -53,25 +51,16 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 	if size > maxFileSize {
 		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q: %v is more than 1fichier's limit of 300 GB per file", name, fs.SizeSuffix(size)))
 	}
-	known := f.acc.listings.urls(id)
+	item := &batchItem{ctx: ctx, in: in, name: name, mimeType: mimeTypeOf(name), size: size, options: options}
+	if f.batcher.accepts(id, item) {
+		return f.batcher.add(ctx, id, item)
+	}
 	node, err := f.uploadNode(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sent, err := f.sendFile(ctx, node, in, name, mimeType, id, size, options)
-	if err != nil {
-		if !sent {
-			return nil, err
-		}
-		return f.findUploaded(ctx, id, name, size, known, err)
-	}
-	file, err := f.endUpload(ctx, node, name)
-	if err != nil {
-		return f.findUploaded(ctx, id, name, size, known, err)
-	}
-	// end.pl sends no content type: keep the one we uploaded with.
-	file.ContentType = mimeType
-	return file, nil
+	f.uploadFiles(ctx, node, id, []*batchItem{item})
+	return item.file, item.err
 }
 
 // mimeTypeOf guesses the content type 1fichier will give a file called
@@ -136,6 +125,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close does nothing, but being a Closer makes rest wait until the
+// transport is done with the body, so n (and what the parts recorded)
+// may be read once the call returns.
+func (c *countingReader) Close() error { return nil }
+
 // exactReader reads exactly size bytes of r. Should r end early it fails
 // instead of letting the form's closing boundary follow a short file, so
 // the server never takes a truncated file for a whole one.
@@ -159,37 +153,61 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// multipartFrame returns the multipart form around the file's bytes: the
-// "did" field and the file part's header before, the closing boundary
-// after. Streaming the file between them lets us send an exact
-// Content-Length (1fichier refuses chunked uploads) without buffering.
-func multipartFrame(name, mimeType string, folderID int) (head, tail []byte, contentType string, err error) {
+// multipartForm returns the multipart form for items, without their
+// data: heads[i] goes before the data of items[i] (the "did" field comes
+// first, then each file part's header), tail after the last one.
+// Streaming each file between them lets us send an exact Content-Length
+// (1fichier refuses chunked uploads) without buffering any file.
+func multipartForm(folderID int, items []*batchItem) (heads [][]byte, tail []byte, contentType string, err error) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	if err = w.WriteField("did", strconv.Itoa(folderID)); err != nil {
 		return nil, nil, "", err
 	}
-	if _, err = rest.CreateFormFile(w, "file[]", name, mimeType); err != nil {
-		return nil, nil, "", err
+	for _, item := range items {
+		if _, err = rest.CreateFormFile(w, "file[]", item.name, item.mimeType); err != nil {
+			return nil, nil, "", err
+		}
+		heads = append(heads, bytes.Clone(buf.Bytes()))
+		buf.Reset()
 	}
-	head = bytes.Clone(buf.Bytes())
-	buf.Reset()
 	if err = w.Close(); err != nil {
 		return nil, nil, "", err
 	}
-	return head, buf.Bytes(), w.FormDataContentType(), nil
+	return heads, buf.Bytes(), w.FormDataContentType(), nil
 }
 
-// sendFile POSTs the file to upload.cgi. sent reports whether the whole
-// body went out, in which case the file may be stored even if err is set.
-func (f *Fs) sendFile(ctx context.Context, node *uploadNode, in io.Reader, name, mimeType string, id int, size int64, options []fs.OpenOption) (sent bool, err error) {
-	head, tail, contentType, err := multipartFrame(name, mimeType, id)
+// partReader reads one item's data into the form and keeps the error
+// its source gave, so that file, and not its neighbours, is blamed.
+type partReader struct {
+	exactReader
+	item *batchItem
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	n, err := p.exactReader.Read(b)
+	if err != nil && err != io.EOF {
+		p.item.readErr = err
+	}
+	return n, err
+}
+
+// sendFiles POSTs items to upload.cgi in one request. sent reports whether
+// the whole body went out, in which case the files may be stored even if
+// err is set. A refusal of the request is returned as an *api.Error that
+// is not marked for retry.
+func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) (sent bool, err error) {
+	heads, tail, contentType, err := multipartForm(id, items)
 	if err != nil {
 		return false, err
 	}
-	length := int64(len(head)) + size + int64(len(tail))
-	file := &exactReader{r: in, remaining: size}
-	body := &countingReader{r: io.MultiReader(bytes.NewReader(head), file, bytes.NewReader(tail))}
+	var parts []io.Reader
+	length := int64(len(tail))
+	for i, item := range items {
+		parts = append(parts, bytes.NewReader(heads[i]), &partReader{exactReader: exactReader{r: item.in, remaining: item.size}, item: item})
+		length += int64(len(heads[i])) + item.size
+	}
+	body := &countingReader{r: io.MultiReader(append(parts, bytes.NewReader(tail))...)}
 	opts := rest.Opts{
 		Method:        "POST",
 		RootURL:       node.root + "/upload.cgi",
@@ -198,31 +216,91 @@ func (f *Fs) sendFile(ctx context.Context, node *uploadNode, in io.Reader, name,
 		ContentLength: &length,
 		ContentType:   contentType,
 		NoRedirect:    true, // the 302 to end.pl is read, not followed
-		IgnoreStatus:  true,
-		Options:       options,
+		NoResponse:    true,
+		Options:       items[0].options, // the same for every Put of one command
 	}
-	if err := f.acc.limits.wait(ctx); err != nil {
-		return false, err
+	retry, err := f.try(ctx, &opts, nil, nil)
+	var apiErr *api.Error
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusFound:
+		// The success answer: rest reports the redirect it did not follow as an error.
+		return true, nil
+	case apiErr == nil:
+		// No answer: the connection failed, or a source did.
+		return body.n == length, fserrors.RetryError(err)
+	case retry:
+		return false, fserrors.RetryError(err)
 	}
-	resp, err := f.srv.Call(ctx, &opts)
-	if err != nil {
-		return body.n == length, fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", name, err))
+	return false, err
+}
+
+// uploadFiles sends items, all small enough for one request and with
+// distinct names, into folder id through node, and sets each item's file
+// or error. A lone upload is a batch of one.
+//
+// 1fichier has no resumable upload and does not say whether a file is
+// stored until end.pl answers, so when the answer is lost after the whole
+// body went out, or end.pl leaves a file out, the folder is listed again
+// and a file that landed is taken as the result instead of being uploaded
+// twice.
+func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) {
+	known := f.acc.listings.urls(id)
+	sent, err := f.sendFiles(ctx, node, id, items)
+	if err != nil && !sent {
+		f.uploadFailed(id, items, err)
+		return
 	}
-	if resp.StatusCode >= http.StatusBadRequest {
-		err = errorHandler(resp)
-		if retry, _ := f.shouldRetry(ctx, resp, err); retry {
-			err = fserrors.RetryError(err)
+	if err == nil {
+		var links []api.UploadedLink
+		links, err = f.endUpload(ctx, node)
+		missing := 0
+		for i, link := range matchLinks(links, items) {
+			if link == nil {
+				missing++
+				continue
+			}
+			items[i].file = uploadedFile(*link, items[i].name)
+			// end.pl sends no content type: keep the one we uploaded with.
+			items[i].file.ContentType = items[i].mimeType
 		}
-		return false, fmt.Errorf("couldn't upload %q: %w", name, err)
+		if missing == 0 {
+			return
+		}
+		if err == nil {
+			err = fmt.Errorf("end.pl listed %d of the %d files uploaded", len(items)-missing, len(items))
+		}
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return true, nil
+	f.findUploaded(ctx, id, items, known, err)
+}
+
+// uploadFailed gives each item the error of a request that stored
+// nothing. A file whose own source failed gets that error. When 1fichier
+// refused a request of several files, each is sent alone on its retry,
+// so one bad file cannot fail its neighbours again.
+func (f *Fs) uploadFailed(id int, items []*batchItem, err error) {
+	var apiErr *api.Error
+	refused := len(items) > 1 && errors.As(err, &apiErr) && !fserrors.IsRetryError(err) && !fserrors.IsFatalError(err)
+	if refused {
+		f.batcher.sendAlone(id, items)
+		err = fserrors.RetryError(fmt.Errorf("1fichier refused a request of %d files, it goes alone next time: %w", len(items), err))
+	}
+	for _, item := range items {
+		switch {
+		case item.readErr != nil:
+			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, item.readErr))
+		case len(items) > 1 && !refused && fserrors.IsRetryError(err):
+			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err))
+		default:
+			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, err)
+		}
+	}
 }
 
 // endUpload reads the result of the upload from end.pl, polling while it
-// answers HTML or no links, and returns the stored file.
-func (f *Fs) endUpload(ctx context.Context, node *uploadNode, name string) (*api.File, error) {
+// answers HTML or no links, and returns the links it lists.
+func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
 	opts := rest.Opts{
 		Method:       "GET",
 		RootURL:      node.root + "/end.pl",
@@ -236,35 +314,42 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode, name string) (*api
 		var resp api.EndUploadResponse
 		_, err = f.try(ctx, &opts, nil, &resp)
 		if err == nil {
-			if link, ok := pickLink(resp.Links, name); ok {
-				return uploadedFile(link, name), nil
+			if len(resp.Links) > 0 {
+				return resp.Links, nil
 			}
-			err = fmt.Errorf("end.pl listed no file called %q", name)
+			err = errors.New("end.pl listed no file")
 		}
 		if attempt == endPollAttempts || ctx.Err() != nil {
 			break
 		}
-		fs.Debugf(f, "upload of %q not confirmed yet (%v): asking again in %v", name, err, wait)
+		fs.Debugf(f, "upload not confirmed yet (%v): asking again in %v", err, wait)
 		if err := sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 		wait *= 2
 	}
-	return nil, fmt.Errorf("couldn't confirm the upload of %q: %w", name, err)
+	return nil, fmt.Errorf("couldn't confirm the upload: %w", err)
 }
 
-// pickLink finds the uploaded file in end.pl's links: the one with our
-// name, or the only one.
-func pickLink(links []api.UploadedLink, name string) (api.UploadedLink, bool) {
-	for _, link := range links {
-		if link.Filename == name && link.Download != "" {
-			return link, true
+// matchLinks pairs end.pl's links with the items uploaded, by name (the
+// names in one request are distinct), or by position when the service
+// renamed files but listed one link per file. An item with no link gets
+// nil.
+func matchLinks(links []api.UploadedLink, items []*batchItem) []*api.UploadedLink {
+	byName := make(map[string]*api.UploadedLink, len(links))
+	for i := range links {
+		if links[i].Download != "" {
+			byName[links[i].Filename] = &links[i]
 		}
 	}
-	if len(links) == 1 && links[0].Download != "" {
-		return links[0], true
+	matched := make([]*api.UploadedLink, len(items))
+	for i, item := range items {
+		matched[i] = byName[item.name]
+		if matched[i] == nil && len(links) == len(items) && links[i].Download != "" {
+			matched[i] = &links[i]
+		}
 	}
-	return api.UploadedLink{}, false
+	return matched
 }
 
 // uploadedFile turns an end.pl link into a listing entry. end.pl gives no
@@ -279,25 +364,40 @@ func uploadedFile(link api.UploadedLink, name string) *api.File {
 	}
 }
 
-// findUploaded looks for a file that an upload stored although its answer
-// was lost: one called name, of this size, that the folder did not have
-// before (known). If there is none, cause is returned for a retry.
-func (f *Fs) findUploaded(ctx context.Context, id int, name string, size int64, known map[string]bool, cause error) (*api.File, error) {
-	fs.Debugf(f, "upload of %q ended badly (%v): checking whether it was stored", name, cause)
+// findUploaded looks for the files of items that an upload stored
+// although its answer was lost or left them out, with one fresh listing of
+// folder id: each item without a file gets the file called its name, of
+// its size, that the folder did not have before (known), or cause for a
+// retry.
+func (f *Fs) findUploaded(ctx context.Context, id int, items []*batchItem, known map[string]bool, cause error) {
+	fs.Debugf(f, "upload of %d file(s) ended badly (%v): checking which were stored", len(items), cause)
 	l, err := f.listing(ctx, id, 0)
-	if err != nil {
-		return nil, cause
+	for _, item := range items {
+		if item.file != nil {
+			continue
+		}
+		if err != nil {
+			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, cause)
+			continue
+		}
+		file, ok := newInListing(l, item.name, item.size, known)
+		if !ok {
+			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
+			continue
+		}
+		fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
+		item.file = file
 	}
-	var found *api.File
-	for i := range l.files {
-		file := &l.files[i]
-		if file.Filename == name && int64(file.Size) == size && !known[file.URL] && (found == nil || file.Date >= found.Date) {
-			found = file
+}
+
+// newInListing returns the newest file of l called name, of this size,
+// that was not among known.
+func newInListing(l *folderListing, name string, size int64, known map[string]bool) (*api.File, bool) {
+	fresh := &folderListing{}
+	for _, file := range l.files {
+		if int64(file.Size) == size && !known[file.URL] {
+			fresh.files = append(fresh.files, file)
 		}
 	}
-	if found == nil {
-		return nil, fserrors.RetryError(cause)
-	}
-	fs.Infof(f, "upload of %q was stored although its answer was lost: using it", name)
-	return found, nil
+	return pickFile(fresh, name)
 }

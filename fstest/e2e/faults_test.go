@@ -131,6 +131,10 @@ func TestSyncSurvivesFaults(t *testing.T) {
 		{name: "reset-mid-upload", faults: "upload.cgi=reset-mid@0.1"},
 		{name: "end-html", faults: "end.pl=end-html@0.05"},
 		{name: "end-empty", faults: "end.pl=end-empty@0.05"},
+		// end.pl leaves the last file of a batch out.
+		{name: "end-short", faults: "end.pl=end-short@0.2"},
+		// The answer to a whole batch is lost after it was stored.
+		{name: "reset-after-upload", faults: "upload.cgi=reset-after@0.1"},
 		// Every answer 20 ms late (2 s before the time scale).
 		{name: "slow", faults: "*=slow(20ms)"},
 		// Twice the documented 3 calls/s: the emulator locks the key and

@@ -149,7 +149,8 @@
 // work (reset-before); the work done and half the answer sent
 // (reset-during); the work done and no answer at all (reset-after); a
 // reset halfway through an upload body (reset-mid); end.pl answering
-// HTML or no links (end-html, end-empty); slow answers (slow).
+// HTML, no links, or one link fewer than the files (end-html, end-empty,
+// end-short); slow answers (slow).
 //
 // # Persistence and observability
 //

@@ -31,6 +31,7 @@ const (
 	FaultEndEmptyLinks                       // end.pl only: {"incoming":0,"links":[]}
 	FaultSlow                                // wait Delay, then answer normally (combines with others)
 	FaultResetAfter                          // request served in full, then a reset instead of the answer
+	FaultEndShort                            // end.pl only: one link fewer than the files stored (the last left out)
 )
 
 var faultNames = map[FaultKind]string{
@@ -44,6 +45,7 @@ var faultNames = map[FaultKind]string{
 	FaultEndEmptyLinks:  "end-empty",
 	FaultSlow:           "slow",
 	FaultResetAfter:     "reset-after",
+	FaultEndShort:       "end-short",
 }
 
 // String returns the kind's name in the fault-spec grammar.
@@ -59,7 +61,7 @@ func (k FaultKind) appliesTo(endpoint string) bool {
 	switch k {
 	case FaultResetMidUpload:
 		return endpoint == "upload.cgi"
-	case FaultEndHTML, FaultEndEmptyLinks:
+	case FaultEndHTML, FaultEndEmptyLinks, FaultEndShort:
 		return endpoint == "end.pl"
 	}
 	return true
@@ -223,7 +225,7 @@ func (s *Server) applyFault(w *countingWriter, r *http.Request, p picked, serve 
 	case FaultResetMidUpload:
 		s.resetMidUpload(w, r)
 		return true
-	case FaultEndHTML, FaultEndEmptyLinks:
+	case FaultEndHTML, FaultEndEmptyLinks, FaultEndShort:
 		serve(w, r.WithContext(context.WithValue(r.Context(), faultCtxKey{}, p.kind)))
 		return true
 	}
@@ -336,7 +338,7 @@ func (c *cutWriter) ReadFrom(r io.Reader) (int64, error) {
 //	target   = ENDPOINT | "*"
 //	action   = kind [ ":" COUNT ] [ "@" PROBABILITY ]
 //	kind     = "500" | "502" | "503" | "reset" | "reset-before" | "reset-during" | "reset-after"
-//	         | "reset-mid" | "end-html" | "end-empty" | "slow(" DURATION ")"
+//	         | "reset-mid" | "end-html" | "end-empty" | "end-short" | "slow(" DURATION ")"
 //
 // ENDPOINT is a name as in Stats.Calls: an API path such as
 // "file/ls.cgi" (a leading "/v1/" is allowed), or "upload.cgi",
@@ -344,8 +346,8 @@ func (c *cutWriter) ReadFrom(r io.Reader) (int64, error) {
 // how many times the rule strikes (default: no limit); PROBABILITY in
 // (0,1] makes each matching call strike with that chance, drawn from the
 // seeded generator (default: every call). "reset" is "reset-before".
-// "reset-mid" applies to upload.cgi only, "end-html"/"end-empty" to
-// end.pl only. "slow=200ms" is short for "*=slow(200ms)". DURATION is a
+// "reset-mid" applies to upload.cgi only, "end-html", "end-empty" and
+// "end-short" to end.pl only. "slow=200ms" is short for "*=slow(200ms)". DURATION is a
 // Go duration ("200ms", "2s"). Spaces around items are ignored.
 //
 // Example: "upload.cgi=reset-mid:1,file/ls.cgi=503:2,*=500@0.05,slow=200ms".

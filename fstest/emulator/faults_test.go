@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 func TestParseFaults(t *testing.T) {
 	t.Parallel()
-	rules, err := ParseFaults("upload.cgi=reset-mid:1, file/ls.cgi=503:2,*=500@0.05,slow=200ms,/v1/folder/ls.cgi=slow(1s):3@0.5,end.pl=end-html,end.pl=end-empty:1,download=reset,dir=reset-during,user/info.cgi=502")
+	rules, err := ParseFaults("upload.cgi=reset-mid:1, file/ls.cgi=503:2,*=500@0.05,slow=200ms,/v1/folder/ls.cgi=slow(1s):3@0.5,end.pl=end-html,end.pl=end-empty:1,end.pl=end-short:2,download=reset,dir=reset-during,user/info.cgi=502")
 	require.NoError(t, err)
 	assert.Equal(t, []FaultRule{
 		{"upload.cgi", Fault{Kind: FaultResetMidUpload, Count: 1}},
@@ -25,6 +26,7 @@ func TestParseFaults(t *testing.T) {
 		{"folder/ls.cgi", Fault{Kind: FaultSlow, Delay: time.Second, Count: 3, Probability: 0.5}},
 		{"end.pl", Fault{Kind: FaultEndHTML}},
 		{"end.pl", Fault{Kind: FaultEndEmptyLinks, Count: 1}},
+		{"end.pl", Fault{Kind: FaultEndShort, Count: 2}},
 		{"download", Fault{Kind: FaultResetBefore}},
 		{"dir", Fault{Kind: FaultResetDuring}},
 		{"user/info.cgi", Fault{Kind: FaultHTTP502}},
@@ -46,6 +48,7 @@ func TestParseFaults(t *testing.T) {
 		"file/ls.cgi=reset-mid",  // upload.cgi only
 		"file/ls.cgi=end-html",   // end.pl only
 		"upload.cgi=end-empty:1", // end.pl only
+		"upload.cgi=end-short",   // end.pl only
 	} {
 		_, err := ParseFaults(bad)
 		assert.Error(t, err, bad)
@@ -214,6 +217,38 @@ func TestFaultEndPL(t *testing.T) {
 	require.NoError(t, json.Unmarshal(r.Body, &res))
 	assert.Len(t, res.Links, 1)
 	assert.Equal(t, 1, ts.FileCount(), "the upload itself was stored")
+}
+
+func TestFaultEndShort(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	ts.Faults().Add("end.pl", Fault{Kind: FaultEndShort, Count: 1})
+	host, id := ts.startUpload(t)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, name := range []string{"a.bin", "b.bin"} {
+		fw, err := mw.CreateFormFile("file[]", name)
+		require.NoError(t, err)
+		_, err = fw.Write([]byte("data of " + name))
+		require.NoError(t, err)
+	}
+	require.NoError(t, mw.Close())
+	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
+		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": mw.FormDataContentType()}, &buf)
+	require.Equal(t, 302, r.Code)
+	names := func() []string {
+		r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+		var res uploadResult
+		require.NoError(t, json.Unmarshal(r.Body, &res))
+		var names []string
+		for _, l := range res.Links {
+			names = append(names, l.Filename)
+		}
+		return names
+	}
+	assert.Equal(t, []string{"a.bin"}, names(), "the last link left out")
+	assert.Equal(t, []string{"a.bin", "b.bin"}, names(), "then the full report")
+	assert.Equal(t, 2, ts.FileCount(), "both files were stored")
 }
 
 func TestFaultSlow(t *testing.T) {

@@ -424,8 +424,11 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 		writeEndHTML(w, links)
 		return
 	}
-	if fault == FaultEndEmptyLinks {
+	switch {
+	case fault == FaultEndEmptyLinks:
 		links = nil
+	case fault == FaultEndShort && len(links) > 0:
+		links = links[:len(links)-1]
 	}
 	if links == nil {
 		links = []endLink{}

@@ -81,6 +81,12 @@ func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string
 	}
 	regInfo, err := fs.Find("fichier")
 	require.NoError(t, err, "the fichier backend is not linked into this test binary")
+	// Start from the defaults a user gets, as rclone's config does.
+	for _, o := range regInfo.Options {
+		if _, ok := m[o.Name]; !ok && o.Default != nil {
+			m[o.Name] = o.String()
+		}
+	}
 	f, err := regInfo.NewFs(context.Background(), "TestFichier", root, m)
 	require.NoError(t, err)
 	return f

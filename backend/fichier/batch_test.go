@@ -1,0 +1,277 @@
+package fichier
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
+	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/accounting"
+	"github.com/rclone/rclone/fs/fserrors"
+	"github.com/rclone/rclone/fs/object"
+	fssync "github.com/rclone/rclone/fs/sync"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The emulator's upload endpoints, as its stats name them.
+const (
+	uploadServer = "upload/get_upload_server.cgi"
+	uploadCgi    = "upload.cgi"
+	endPl        = "end.pl"
+)
+
+// batchRate paces the batch tests at 4 calls a second: each batch forms
+// while its first file waits a quarter of a second for the budget, ample
+// time for the other goroutines to queue, so the call counts do not depend
+// on the machine's load.
+var batchRate = map[string]string{"api_rate": "4"}
+
+// newBatchFs starts an emulator with opts and returns a Fs on its root,
+// paced at batchRate, with the root listed (so the first batch waits for
+// the budget like every later one) and the stats reset.
+func newBatchFs(t *testing.T, opts emulator.Options) (*Fs, *emulator.TestServer) {
+	t.Helper()
+	f, srv := newTestFs(t, opts, "", batchRate)
+	_, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	srv.ResetStats()
+	return f, srv
+}
+
+// upload is one file for putAll: where it goes and what it holds.
+type upload struct {
+	remote, data string
+}
+
+// numbered returns n uploads called prefix000.txt and on.
+func numbered(prefix string, n int) []upload {
+	uploads := make([]upload, n)
+	for i := range uploads {
+		uploads[i] = upload{remote: fmt.Sprintf("%s%03d.txt", prefix, i), data: fmt.Sprintf("content of %s file %d", prefix, i)}
+	}
+	return uploads
+}
+
+// putAll uploads every file with PutUnchecked from workers goroutines
+// and returns each file's object and error, in the order given.
+func putAll(f fs.Fs, workers int, uploads []upload) ([]fs.Object, []error) {
+	objects, errs := make([]fs.Object, len(uploads)), make([]error, len(uploads))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				u := uploads[i]
+				src := object.NewStaticObjectInfo(u.remote, time.Now(), int64(len(u.data)), true, nil, nil)
+				objects[i], errs[i] = f.Features().PutUnchecked(context.Background(), strings.NewReader(u.data), src)
+			}
+		})
+	}
+	for i := range uploads {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return objects, errs
+}
+
+// requireStored checks that each upload without an error gave an object
+// holding its own data, and that the server has exactly want files.
+func requireStored(t *testing.T, srv *emulator.TestServer, uploads []upload, objects []fs.Object, errs []error, want int) {
+	t.Helper()
+	for i, u := range uploads {
+		if errs[i] != nil {
+			continue
+		}
+		o := objects[i].(*Object)
+		assert.Equal(t, u.remote, o.Remote())
+		assert.Equal(t, int64(len(u.data)), o.Size())
+		data, err := srv.FileData(o.url)
+		require.NoError(t, err, u.remote)
+		assert.Equal(t, u.data, string(data), "%s got another file's URL", u.remote)
+		info, err := srv.Lookup(o.url)
+		require.NoError(t, err)
+		assert.Equal(t, info.Whirlpool, o.whirlpool, u.remote)
+	}
+	assert.Equal(t, want, srv.FileCount())
+}
+
+func TestBatchHundredFilesInFourRequests(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	require.NoError(t, f.Mkdir(context.Background(), "dir"))
+	uploads := numbered("dir/file", 100)
+	objects, errs := putAll(f, 32, uploads)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	requireStored(t, srv, uploads, objects, errs, 100)
+	stats := srv.Stats()
+	// 32 Puts at once: batches of 32, 32, 32 and 4.
+	for _, endpoint := range []string{uploadServer, uploadCgi, endPl} {
+		assert.LessOrEqual(t, stats.Calls[endpoint], int64(4), endpoint)
+	}
+	assert.Zero(t, stats.Calls["folder/ls.cgi"], "the new folder is known to be empty")
+	assert.Zero(t, stats.FloodLocks)
+}
+
+func TestBatchLoneFileMakesThreeCalls(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	uploads := numbered("lone", 1)
+	objects, errs := putAll(f, 1, uploads)
+	require.NoError(t, errs[0])
+	requireStored(t, srv, uploads, objects, errs, 1)
+	stats := srv.Stats()
+	assert.Equal(t, int64(1), stats.Calls[uploadServer])
+	assert.Equal(t, int64(1), stats.Calls[uploadCgi])
+	assert.Equal(t, int64(1), stats.Calls[endPl])
+	assert.Equal(t, int64(3), stats.Total())
+}
+
+func TestBatchOff(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", map[string]string{"api_rate": "4", "batch_max_size": "0"})
+	uploads := numbered("file", 5)
+	objects, errs := putAll(f, 5, uploads)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	requireStored(t, srv, uploads, objects, errs, 5)
+	assert.Equal(t, int64(5), calls(srv, uploadCgi), "batch_max_size = 0: one request per file")
+}
+
+func TestBatchBiggerFilesGoAlone(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", map[string]string{"api_rate": "4", "batch_max_size": "20B"})
+	uploads := []upload{
+		{"small1.txt", "short"}, {"small2.txt", "short too"},
+		{"big1.txt", "more than twenty bytes"}, {"big2.txt", "also more than twenty bytes"},
+	}
+	objects, errs := putAll(f, 4, uploads)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	requireStored(t, srv, uploads, objects, errs, 4)
+	assert.Equal(t, int64(3), calls(srv, uploadCgi), "the two small files together, the big ones alone")
+}
+
+func TestBatchAtMost500FilesPerRequest(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	uploads := numbered("f", 501)
+	objects, errs := putAll(f, 501, uploads)
+	for _, err := range errs {
+		require.NoError(t, err, "the emulator refuses a request of more than 500 files")
+	}
+	requireStored(t, srv, uploads, objects, errs, 501)
+	assert.GreaterOrEqual(t, calls(srv, uploadCgi), int64(2))
+	assert.LessOrEqual(t, calls(srv, uploadCgi), int64(3))
+}
+
+func TestBatchNeverCarriesOneNameTwice(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	uploads := []upload{{"a.txt", "first a"}, {"a.txt", "second a"}, {"b.txt", "only b"}}
+	objects, errs := putAll(f, 3, uploads)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	requireStored(t, srv, uploads, objects, errs, 3)
+	assert.Equal(t, int64(2), calls(srv, uploadCgi), "one a.txt and b.txt, then the other a.txt")
+}
+
+func TestBatchLostAnswerLeavesNoDuplicate(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	before := numbered("before", 1)
+	_, errs := putAll(f, 1, before)
+	require.NoError(t, errs[0])
+	// The next batch is stored, but its answer is lost.
+	srv.Faults().Add(uploadCgi, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
+	uploads := numbered("file", 20)
+	objects, errs := putAll(f, 20, uploads)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	requireStored(t, srv, uploads, objects, errs, 21)
+	assert.Equal(t, int64(2), calls(srv, uploadCgi), "the stored files are found, not uploaded again")
+	assert.Equal(t, int64(1), calls(srv, "folder/ls.cgi"), "one listing finds them all")
+}
+
+// syncContext returns a context with its own transfer stats, so the
+// errors a test provokes do not stop later syncs from deleting.
+func syncContext(t *testing.T) context.Context {
+	return accounting.WithStatsGroup(context.Background(), t.Name())
+}
+
+func TestBatchCutRequestIsRetriedWhole(t *testing.T) {
+	ctx := syncContext(t)
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	src := makeTree(t, 1, 8)
+	dst := fichiertest.NewFs(t, srv, "", batchRate)
+	// The first request is cut halfway: nothing of it is stored.
+	srv.Faults().Add(uploadCgi, emulator.Fault{Kind: emulator.FaultResetMidUpload, Count: 1})
+	require.NoError(t, fssync.CopyDir(ctx, dst, src, false))
+	assert.Equal(t, 8, srv.FileCount(), "every file stored once")
+	assert.Equal(t, 1, srv.Faults().Fired(uploadCgi))
+}
+
+func TestBatchEndPlMissingOneLink(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	srv.Faults().Add(endPl, emulator.Fault{Kind: emulator.FaultEndShort, Count: 1})
+	uploads := numbered("file", 10)
+	objects, errs := putAll(f, 10, uploads)
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	requireStored(t, srv, uploads, objects, errs, 10)
+	assert.Equal(t, int64(1), calls(srv, uploadCgi), "the file left out is found stored, not uploaded again")
+	assert.Equal(t, int64(1), calls(srv, endPl))
+	assert.Equal(t, int64(1), calls(srv, "folder/ls.cgi"))
+	// The listing cache holds each file once.
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	assert.Len(t, entries, 10)
+}
+
+func TestBatchFileNeitherLinkedNorListedIsRetried(t *testing.T) {
+	f, _ := newBatchFs(t, fichiertest.Options())
+	item := &batchItem{name: "ghost.txt", size: 5}
+	f.findUploaded(context.Background(), 0, []*batchItem{item}, nil, fmt.Errorf("end.pl left it out"))
+	assert.Nil(t, item.file, "never reported stored")
+	require.Error(t, item.err)
+	assert.True(t, fserrors.IsRetryError(item.err))
+}
+
+func TestBatchRefusedNameFailsAlone(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	// The default encoding lets ´ through; 1fichier is reported to refuse it.
+	uploads := append(numbered("good", 5), upload{remote: "bad´name.txt", data: "refused"})
+	objects, errs := putAll(f, len(uploads), uploads)
+	for i, err := range errs[:5] {
+		require.NoError(t, err, uploads[i].remote)
+	}
+	require.Error(t, errs[5])
+	assert.Contains(t, errs[5].Error(), "bad´name.txt")
+	requireStored(t, srv, uploads, objects, errs, 5)
+	assert.Equal(t, int64(2), calls(srv, uploadCgi), "the good files together, the bad one alone")
+}
+
+func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {
+	ctx := syncContext(t)
+	opts := fichiertest.Options()
+	// Room for two of the 20-byte files, not for a batch of four.
+	opts.Accounts = []emulator.Account{{Key: "test-key", Offer: emulator.OfferPremium, ColdQuota: 50}}
+	srv := fichiertest.NewServer(t, opts)
+	src, err := fs.NewFs(ctx, ":memory:"+t.Name())
+	require.NoError(t, err)
+	for i := range 4 {
+		put(t, src, fmt.Sprintf("f%d.bin", i), fmt.Sprintf("twenty bytes, no. %02d", i))
+	}
+	dst := fichiertest.NewFs(t, srv, "", batchRate)
+	ci := fs.GetConfig(ctx)
+	require.Equal(t, 4, ci.Transfers)
+	err = fssync.CopyDir(ctx, dst, src, false)
+	require.Error(t, err, "the files beyond the quota fail")
+	assert.Equal(t, 2, srv.FileCount(), "after the batch is refused, each file is tried alone: two fit")
+}
