@@ -28,8 +28,8 @@ import "encoding/binary"
 // r+1 the other way round.
 func blocks(h *[8]uint64, p []byte) {
 	var ka, kb, sa, sb [64]byte
-	for len(p) >= BlockSize {
-		m := p[:BlockSize]
+	for len(p) >= blockSize {
+		m := p[:blockSize]
 		for i := range 8 {
 			binary.LittleEndian.PutUint64(ka[8*i:], h[i])
 			binary.LittleEndian.PutUint64(sa[8*i:], h[i]^binary.LittleEndian.Uint64(m[8*i:]))
@@ -42,7 +42,7 @@ func blocks(h *[8]uint64, p []byte) {
 		for i := range 8 {
 			h[i] ^= binary.LittleEndian.Uint64(sa[8*i:]) ^ binary.LittleEndian.Uint64(m[8*i:])
 		}
-		p = p[BlockSize:]
+		p = p[blockSize:]
 	}
 }
 `)

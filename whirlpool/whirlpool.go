@@ -12,19 +12,19 @@ import (
 )
 
 const (
-	// Size is the size of a Whirlpool digest in bytes.
-	Size = 64
-	// BlockSize is the block size of Whirlpool in bytes.
-	BlockSize = 64
+	// size is the size of a Whirlpool digest in bytes.
+	size = 64
+	// blockSize is the block size of Whirlpool in bytes.
+	blockSize = 64
 	// lengthOffset is where the padded last block holds the message
 	// length, a 256-bit big-endian count of bits.
-	lengthOffset = BlockSize - 32
+	lengthOffset = blockSize - 32
 )
 
 // digest is the running state of a Whirlpool hash.
 type digest struct {
 	h    [8]uint64       // chaining value, one row per word
-	buf  [BlockSize]byte // bytes not yet hashed
+	buf  [blockSize]byte // bytes not yet hashed
 	nbuf int             // number of bytes in buf
 	len  uint64          // number of bytes written
 }
@@ -35,10 +35,10 @@ func New() hash.Hash {
 }
 
 // Size returns the digest size, 64 bytes.
-func (d *digest) Size() int { return Size }
+func (d *digest) Size() int { return size }
 
 // BlockSize returns the block size, 64 bytes.
-func (d *digest) BlockSize() int { return BlockSize }
+func (d *digest) BlockSize() int { return blockSize }
 
 // Reset returns the hash to its initial state.
 func (d *digest) Reset() { *d = digest{} }
@@ -51,13 +51,13 @@ func (d *digest) Write(p []byte) (int, error) {
 		c := copy(d.buf[d.nbuf:], p)
 		d.nbuf += c
 		p = p[c:]
-		if d.nbuf < BlockSize {
+		if d.nbuf < blockSize {
 			return n, nil
 		}
 		blocks(&d.h, d.buf[:])
 		d.nbuf = 0
 	}
-	if whole := len(p) &^ (BlockSize - 1); whole > 0 {
+	if whole := len(p) &^ (blockSize - 1); whole > 0 {
 		blocks(&d.h, p[:whole])
 		p = p[whole:]
 	}
@@ -75,7 +75,7 @@ func (d *digest) Sum(b []byte) []byte {
 
 // finish pads the message (a one bit, zeros, and the 256-bit length in
 // bits) and returns the digest.
-func (d *digest) finish() (sum [Size]byte) {
+func (d *digest) finish() (sum [size]byte) {
 	bitsHi, bitsLo := d.len>>61, d.len<<3
 	d.buf[d.nbuf] = 0x80
 	clear(d.buf[d.nbuf+1:])
@@ -84,8 +84,8 @@ func (d *digest) finish() (sum [Size]byte) {
 		clear(d.buf[:])
 	}
 	clear(d.buf[lengthOffset:])
-	binary.BigEndian.PutUint64(d.buf[BlockSize-16:], bitsHi)
-	binary.BigEndian.PutUint64(d.buf[BlockSize-8:], bitsLo)
+	binary.BigEndian.PutUint64(d.buf[blockSize-16:], bitsHi)
+	binary.BigEndian.PutUint64(d.buf[blockSize-8:], bitsLo)
 	blocks(&d.h, d.buf[:])
 	for i, row := range d.h {
 		binary.LittleEndian.PutUint64(sum[8*i:], row)
