@@ -41,6 +41,7 @@ test: build
 	$(GO) vet ./...
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m -skip '$(SKIP)' $$($(GO) list ./... | grep -v /fstest/e2e)
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e
+	cd whirlpool && $(GO) vet ./... && $(GO) test -count=1 ./...
 	@$(MOUNT_WARNING)
 	./scripts/suites.sh
 

@@ -268,3 +268,5 @@ require (
 	storj.io/picobuf v0.0.4 // indirect
 	storj.io/uplink v1.14.5 // indirect
 )
+
+replace github.com/jzelinskie/whirlpool => ./whirlpool
