@@ -687,11 +687,31 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 	var resp api.MakeFolderResponse
 	req := api.MakeFolderRequest{Name: f.opt.Enc.FromStandardName(leaf), FolderID: parent}
 	if err = f.apiPost(ctx, "folder/mkdir.cgi", &req, &resp); err != nil {
+		if apiKind(err) == api.KindExists {
+			return f.adoptFolder(ctx, parent, req.Name, err)
+		}
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
 	f.acc.listings.setEmpty(resp.FolderID)
 	f.acc.listings.addFolder(parent, api.SubFolder{ID: resp.FolderID, Name: req.Name, CreateDate: apiTime(time.Now())})
 	return strconv.Itoa(resp.FolderID), nil
+}
+
+// adoptFolder returns the ID of the folder name in parent, which 1fichier
+// says is already there: another rclone made it at the same moment, or a
+// client our listing has not seen yet. The parent is listed afresh (in
+// its turn) to find it.
+func (f *Fs) adoptFolder(ctx context.Context, parent int, name string, mkdirErr error) (string, error) {
+	l, err := f.listing(ctx, parent, 0)
+	if err != nil {
+		return "", fmt.Errorf("couldn't find folder %q that 1fichier says exists: %w", name, err)
+	}
+	for _, folder := range l.folders {
+		if folder.Name == name {
+			return strconv.Itoa(folder.ID), nil
+		}
+	}
+	return "", fmt.Errorf("couldn't create folder %q: %w", name, mkdirErr)
 }
 
 // List the objects and directories in dir into entries. The entries can

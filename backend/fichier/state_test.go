@@ -393,3 +393,23 @@ func BenchmarkStoredListing(b *testing.B) {
 		}
 	}
 }
+
+// Two processes making one folder at once: the one whose mkdir 1fichier
+// refuses ("Folder already exists") takes the other's folder instead of
+// failing the copy.
+func TestMkdirOfAFolderMadeMeanwhileAdoptsIt(t *testing.T) {
+	ctx := context.Background()
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := f.List(ctx, "")
+	require.NoError(t, err)
+	// Made by the other process after this one's listing was stored.
+	id, err := srv.Mkdir(srv.Key, 0, "busy")
+	require.NoError(t, err)
+	require.NoError(t, f.Mkdir(ctx, "busy"))
+	assert.Equal(t, int(id), folderOf(t, f, "busy"))
+	put(t, f, "busy/a.txt", "into the adopted folder")
+	stats := srv.Stats()
+	assert.Equal(t, int64(1), stats.Calls["folder/mkdir.cgi"])
+	assert.Zero(t, stats.FloodLocks)
+}

@@ -375,6 +375,7 @@ const (
 	KindNotFound                // no such file or folder
 	KindNotEmpty                // folder not empty
 	KindNothingDone             // e.g. rename to the same name
+	KindExists                  // a folder of that name is already there
 )
 
 // Kind classifies the error by its message text.
@@ -401,6 +402,8 @@ func (e *Error) Kind() Kind {
 		return KindNotEmpty
 	case strings.Contains(m, "has been renamed"):
 		return KindNothingDone
+	case strings.Contains(m, "already exists"):
+		return KindExists
 	case m == "" && e.HTTPStatus == 404:
 		return KindNotFound
 	}
@@ -410,7 +413,7 @@ func (e *Error) Kind() Kind {
 // Fatal reports whether retrying can never help.
 func (k Kind) Fatal() bool {
 	switch k {
-	case KindBadKey, KindNotCustomer, KindForbidden, KindPassword, KindCDN, KindNotFound, KindNotEmpty, KindNothingDone:
+	case KindBadKey, KindNotCustomer, KindForbidden, KindPassword, KindCDN, KindNotFound, KindNotEmpty, KindNothingDone, KindExists:
 		return true
 	}
 	return false
