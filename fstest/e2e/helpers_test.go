@@ -52,16 +52,14 @@ const listSpacing = 33 * time.Second / timeScale
 
 // space waits until gap has passed since the last command ended.
 //
-// Commands are started listSpacing apart, as a script against the real
-// service should (1fichier allows one listing of a folder per 30 s per
-// key). rclone processes now share their listing clocks and flood lock
-// through the cache dir, but with only 1fichier's 1 s window of the
-// calls-per-second rule (sped up) between commands, a copy right after a
-// mkdir still got a flood lock now and then (on
-// get_upload_server.cgi, 1 run in 2 under load): the call budget is not
-// shared. Until it is, the tests keep the full gap, so their call counts
-// stay exact. The tests' own API calls take no part in the shared clocks
-// either.
+// Most tests start their commands listSpacing apart, so that each
+// command's first look at a folder is a fresh listing (its slot has
+// reopened) and their call counts stay those of a command run on its own.
+// Commands right after one another, or at once, share the account state
+// instead (stored listings, one call schedule); state_test.go runs them
+// that way, without this spacing. The tests' own API calls (seeding
+// duplicates, say) take no part in the shared clocks, which is one more
+// reason for the gap.
 func (h *harness) space(gap time.Duration) {
 	if h.last.IsZero() {
 		return
