@@ -60,6 +60,9 @@ for _ in $(seq 100); do
 done
 grep -q '^ready=1' "$work/emulator.out" || { echo "mountbench: the emulator did not start" >&2; exit 1; }
 emu() { sed -n "s/^$1=//p" "$work/emulator.out"; }
+# Each run's emulator is a new account: keep rclone's shared account
+# state (listings, clocks) with the run, not in the user's cache.
+export RCLONE_CACHE_DIR="$work/cache"
 export RCLONE_CONFIG_EMU_TYPE=fichier
 export RCLONE_CONFIG_EMU_API_KEY=bench-key
 RCLONE_CONFIG_EMU_API_RATE=$(awk -v s="$SCALE" 'BEGIN { print 2 * s }')
