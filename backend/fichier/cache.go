@@ -628,22 +628,32 @@ func (c *listCache) setEmpty(folderID int) {
 // addFile records a file that we uploaded, copied or moved into folderID.
 func (c *listCache) addFile(folderID int, file api.File) {
 	c.change(folderID, func(k *keyTx, now time.Time) error {
-		if err := mark(k, folderID, goneFile, file.URL, false, now); err != nil {
-			return err
-		}
-		stored := toStoredFile(file, now, now.UnixNano())
-		return putJSON(k.bucket(bucketFiles), fileKey(folderID, file.URL), &stored)
+		return putFile(k, folderID, file, now)
 	})
 }
 
 // removeFile records that the file with URL fileURL left folderID.
 func (c *listCache) removeFile(folderID int, fileURL string) {
 	c.change(folderID, func(k *keyTx, now time.Time) error {
-		if err := mark(k, folderID, goneFile, fileURL, true, now); err != nil {
-			return err
-		}
-		return k.bucket(bucketFiles).Delete(fileKey(folderID, fileURL))
+		return deleteFile(k, folderID, fileURL, now)
 	})
+}
+
+// putFile stores a file our own change put into folderID.
+func putFile(k *keyTx, folderID int, file api.File, now time.Time) error {
+	if err := mark(k, folderID, goneFile, file.URL, false, now); err != nil {
+		return err
+	}
+	stored := toStoredFile(file, now, now.UnixNano())
+	return putJSON(k.bucket(bucketFiles), fileKey(folderID, file.URL), &stored)
+}
+
+// deleteFile drops a file our own change took out of folderID.
+func deleteFile(k *keyTx, folderID int, fileURL string, now time.Time) error {
+	if err := mark(k, folderID, goneFile, fileURL, true, now); err != nil {
+		return err
+	}
+	return k.bucket(bucketFiles).Delete(fileKey(folderID, fileURL))
 }
 
 // addFolder records a subfolder made or moved into parentID.
@@ -672,7 +682,7 @@ func (c *listCache) removeFolder(parentID, folderID int, deleted bool) {
 }
 
 // update runs fn on the stored listing of folderID, if there is one, and
-// stores what it added and removed.
+// stores what it added, changed and removed, in one transaction.
 func (c *listCache) update(folderID int, fn func(l *folderListing)) {
 	before := c.stored(folderID)
 	if before == nil {
@@ -680,24 +690,26 @@ func (c *listCache) update(folderID int, fn func(l *folderListing)) {
 	}
 	after := before.clone()
 	fn(after)
-	kept := make(map[string]bool, len(after.files))
-	for _, file := range after.files {
-		kept[file.URL] = true
-	}
-	for _, file := range before.files {
-		if !kept[file.URL] {
-			c.removeFile(folderID, file.URL)
-		}
-	}
 	had := make(map[string]api.File, len(before.files))
 	for _, file := range before.files {
 		had[file.URL] = file
 	}
-	for _, file := range after.files {
-		if old, ok := had[file.URL]; !ok || old != file {
-			c.addFile(folderID, file)
+	c.change(folderID, func(k *keyTx, now time.Time) error {
+		for _, file := range after.files {
+			if old, ok := had[file.URL]; !ok || old != file {
+				if err := putFile(k, folderID, file, now); err != nil {
+					return err
+				}
+			}
+			delete(had, file.URL)
 		}
-	}
+		for fileURL := range had {
+			if err := deleteFile(k, folderID, fileURL, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // forget drops the stored listing of folderID, for every process, so the

@@ -140,7 +140,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// flood returns the flood gate's state.
+// floodState returns the flood gate's state.
 func (l *limits) floodState() (state floodState, err error) {
 	err = l.db.view(func(k *keyTx) error {
 		getJSON(k.bucket(bucketClocks), clockFlood, &state)
@@ -161,14 +161,19 @@ func (l *limits) lockRemaining() time.Duration {
 
 // wait blocks until one API call may be made: it books the next free
 // call slot of the key and sleeps until it, then checks that no flood
-// lock started meanwhile (else it books again, after the lock).
+// lock started meanwhile (else it books again, after the lock). A slot
+// that is free at once needs no second look: the booking saw the gate.
 func (l *limits) wait(ctx context.Context) error {
 	for {
 		at, err := l.bookCall()
 		if err != nil {
 			return err
 		}
-		if err := sleep(ctx, time.Until(at)); err != nil {
+		wait := time.Until(at)
+		if wait <= 0 {
+			return ctx.Err()
+		}
+		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
 		state, err := l.floodState()

@@ -413,3 +413,23 @@ func TestMkdirOfAFolderMadeMeanwhileAdoptsIt(t *testing.T) {
 	assert.Equal(t, int64(1), stats.Calls["folder/mkdir.cgi"])
 	assert.Zero(t, stats.FloodLocks)
 }
+
+func TestUpdateStoresWhatChanged(t *testing.T) {
+	c := newListCache(newTestState(t))
+	c.store(1, &folderListing{fetched: time.Now(), files: []api.File{{URL: "u1", Filename: "a"}, {URL: "u2", Filename: "b"}, {URL: "u3", Filename: "c"}}})
+	c.update(1, func(l *folderListing) {
+		l.files[0].Pass = 1
+		l.files = l.files[:2]
+	})
+	l := newListCache(c.db).stored(1)
+	require.NotNil(t, l)
+	require.Len(t, l.files, 2, "c was removed")
+	byURL := map[string]api.File{}
+	for _, f := range l.files {
+		byURL[f.URL] = f
+	}
+	assert.EqualValues(t, 1, byURL["u1"].Pass, "a's change is stored")
+	assert.EqualValues(t, 0, byURL["u2"].Pass)
+	c.update(1, func(l *folderListing) { l.files = nil })
+	assert.Empty(t, newListCache(c.db).stored(1).files, "a purge empties the listing")
+}
