@@ -41,7 +41,9 @@ var reportTemplate = template.Must(template.New("report").Funcs(reportFuncs).Par
 
 Written by ` + "`make bench`" + ` (` + "`cmd/fichier-bench`" + `); do not edit by hand.
 What each scenario measures and how to read the lower bounds:
-[docs/benchmarks.md](docs/benchmarks.md).
+[docs/benchmarks.md](docs/benchmarks.md). Figures measured by hand (Whirlpool,
+mount reads, batched uploads at 32 transfers, concurrent commands):
+[docs/measurements.md](docs/measurements.md).
 
 | Machine and run | |
 |---|---|
