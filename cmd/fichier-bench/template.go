@@ -71,9 +71,11 @@ mount reads, batched uploads at 32 transfers, concurrent commands):
 {{end}}
 - **Lower bound**: the API calls the scenario needs at least, divided by
   1fichier's documented 3 calls/s (and by our backend's default
-  ` + "`api_rate`" + ` of 2/s). A copy needs 3 calls per file (` + "`get_upload_server`" + `,
-  ` + "`upload.cgi`, `end.pl`" + `), one ` + "`mkdir`" + ` per folder and one listing; a
-  listing needs one call per folder. For the big transfers the bound is
+  ` + "`api_rate`" + ` of 2/s). A copy needs one listing, one ` + "`mkdir`" + ` per folder and
+  3 calls per upload request (` + "`get_upload_server`" + `, ` + "`upload.cgi`, `end.pl`" + `):
+  one request per file when files go one at a time (upstream), one per
+  folder at best when they are batched (ours; how many files meet in a
+  batch depends on ` + "`--transfers`" + `). A listing needs one call per folder. For the big transfers the bound is
   curl making the same HTTP requests through the same proxy.
 - **Emulator calls** are counted by the emulator (` + "`/debug/stats`" + `),
   refused calls included; "API" excludes the download host (` + "`download`" + `).
@@ -82,7 +84,8 @@ mount reads, batched uploads at 32 transfers, concurrent commands):
 - **Throughput** of the big file is its size over the wall time of the
   whole command (for the mount, of ` + "`dd`" + `). Whirlpool makes these
   CPU-bound: the emulator hashes every upload, and ` + "`rclone copy`" + ` hashes
-  what it sends and receives with a pure-Go Whirlpool.
+  what it sends and receives (ours with this repository's ` + "`whirlpool/`" + `,
+  upstream with the slower original).
 - **Peak RSS** is the rclone process's maximum resident set size (from
   the kernel's rusage of the finished process).
 - Every measured run starts on a fresh emulator (fresh flood and listing
