@@ -75,7 +75,7 @@ e2e: build
 
 .PHONY: bench bench-quick
 
-## bench: bin/rclone against upstream rclone on the emulator at 1fichier's real limits, under both readings of the listing rule; writes BENCHMARKS.md (over an hour, see docs/benchmarks.md)
+## bench: bin/rclone against upstream rclone on the emulator at 1fichier's real limits, under both readings of the listing rule; writes BENCHMARKS.md (about 90 minutes, see docs/benchmarks.md)
 bench: build $(BIN)/rclone-upstream
 	$(GO) run ./cmd/fichier-bench
 
