@@ -690,26 +690,43 @@ func (c *listCache) update(folderID int, fn func(l *folderListing)) {
 	}
 	after := before.clone()
 	fn(after)
-	had := make(map[string]api.File, len(before.files))
-	for _, file := range before.files {
-		had[file.URL] = file
-	}
+	changed, gone := fileChanges(before.files, after.files)
+	// The transaction may run twice (on a new state file after a corrupt
+	// one), so it only reads what was worked out before it.
 	c.change(folderID, func(k *keyTx, now time.Time) error {
-		for _, file := range after.files {
-			if old, ok := had[file.URL]; !ok || old != file {
-				if err := putFile(k, folderID, file, now); err != nil {
-					return err
-				}
+		for _, file := range changed {
+			if err := putFile(k, folderID, file, now); err != nil {
+				return err
 			}
-			delete(had, file.URL)
 		}
-		for fileURL := range had {
+		for _, fileURL := range gone {
 			if err := deleteFile(k, folderID, fileURL, now); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// fileChanges returns the files of after that are new or differ from
+// before, and the URLs of the files of before that after no longer has.
+func fileChanges(before, after []api.File) (changed []api.File, gone []string) {
+	had := make(map[string]api.File, len(before))
+	for _, file := range before {
+		had[file.URL] = file
+	}
+	for _, file := range after {
+		if old, ok := had[file.URL]; !ok || old != file {
+			changed = append(changed, file)
+		}
+		delete(had, file.URL)
+	}
+	for _, file := range before {
+		if _, ok := had[file.URL]; ok {
+			gone = append(gone, file.URL)
+		}
+	}
+	return changed, gone
 }
 
 // forget drops the stored listing of folderID, for every process, so the

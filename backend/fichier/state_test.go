@@ -433,3 +433,14 @@ func TestUpdateStoresWhatChanged(t *testing.T) {
 	c.update(1, func(l *folderListing) { l.files = nil })
 	assert.Empty(t, newListCache(c.db).stored(1).files, "a purge empties the listing")
 }
+
+func TestFileChangesListsOnlyWhatDiffers(t *testing.T) {
+	before := []api.File{{URL: "u1", Filename: "a"}, {URL: "u2", Filename: "b"}, {URL: "u3", Filename: "c"}}
+	after := []api.File{{URL: "u1", Filename: "a"}, {URL: "u2", Filename: "b", Pass: 1}, {URL: "u4", Filename: "d"}}
+	changed, gone := fileChanges(before, after)
+	assert.Equal(t, []api.File{after[1], after[2]}, changed, "b changed, d is new, a is untouched")
+	assert.Equal(t, []string{"u3"}, gone)
+	changed, gone = fileChanges(before, before)
+	assert.Empty(t, changed)
+	assert.Empty(t, gone)
+}
