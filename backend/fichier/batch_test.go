@@ -244,17 +244,31 @@ func TestBatchFileNeitherLinkedNorListedIsRetried(t *testing.T) {
 }
 
 func TestBatchRefusedNameFailsAlone(t *testing.T) {
-	f, srv := newBatchFs(t, fichiertest.Options())
-	// The default encoding lets ´ through; 1fichier is reported to refuse it.
-	uploads := append(numbered("good", 5), upload{remote: "bad´name.txt", data: "refused"})
+	// An encoding that lets $ through, which 1fichier refuses.
+	extra := map[string]string{"encoding": "Slash,Dot"}
+	for k, v := range batchRate {
+		extra[k] = v
+	}
+	f, srv := newTestFs(t, fichiertest.Options(), "", extra)
+	_, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	srv.ResetStats()
+	uploads := append(numbered("good", 5), upload{remote: "bad$name.txt", data: "refused"})
 	objects, errs := putAll(f, len(uploads), uploads)
 	for i, err := range errs[:5] {
 		require.NoError(t, err, uploads[i].remote)
 	}
 	require.Error(t, errs[5])
-	assert.Contains(t, errs[5].Error(), "bad´name.txt")
+	assert.Contains(t, errs[5].Error(), "bad$name.txt")
+	assert.Contains(t, errs[5].Error(), "Invalid name: forbidden character", "the upload node's HTML page gives its reason")
 	requireStored(t, srv, uploads, objects, errs, 5)
 	assert.Equal(t, int64(2), calls(srv, uploadCgi), "the good files together, the bad one alone")
+
+	// A refused name is final: the same process does not send it again.
+	_, err = f.Put(context.Background(), strings.NewReader("refused"), object.NewStaticObjectInfo("bad$name.txt", time.Now(), 7, true, nil, nil))
+	require.Error(t, err)
+	assert.True(t, fserrors.IsNoRetryError(err), "rclone must not retry it: %v", err)
+	assert.Equal(t, int64(2), calls(srv, uploadCgi), "nothing sent for the second try")
 }
 
 func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {

@@ -28,7 +28,9 @@ type account struct {
 	limits   *limits
 	listings *listCache
 
-	tokenFetch sync.Mutex // held while a token is fetched
+	tokenFetch   sync.Mutex // held while a token is fetched
+	tokenLife    time.Duration
+	refusedNames refusedNames // names 1fichier refused, in this process
 }
 
 // downloadToken is a download URL from get_token.cgi and when to stop using it.
@@ -43,9 +45,6 @@ type storedUserInfo struct {
 	Info *api.UserInfo `json:"info"`
 }
 
-// answerUserInfo is the key of the user/info answer in the answers bucket.
-var answerUserInfo = []byte("user_info")
-
 var (
 	accountsMu sync.Mutex
 	accounts   = make(map[[sha256.Size]byte]*account)
@@ -56,7 +55,7 @@ var (
 // shares the same budget, so the most careful value of each wins, with a
 // NOTICE. Only hashes of the key are kept, in memory and in the state.
 func accountFor(opt *Options) *account {
-	id := sha256.Sum256([]byte(opt.APIURL + "\x00" + opt.APIKey))
+	id := sha256.Sum256([]byte(canonicalURL(opt.APIURL) + "\x00" + opt.APIKey))
 	accountsMu.Lock()
 	defer accountsMu.Unlock()
 	acc := accounts[id]
@@ -66,12 +65,16 @@ func accountFor(opt *Options) *account {
 			db:       db,
 			limits:   newLimits(db, opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)),
 			listings: newListCache(db),
+			// The download host's five minutes less a margin for the
+			// clock and the request in flight.
+			tokenLife: scaled(tokenLifetime, opt.TimeScale),
 		}
+		acc.limits.scaleBuiltins(opt.TimeScale)
 		acc.listings.prune(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
 		accounts[id] = acc
 		return acc
 	}
-	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)); len(changed) > 0 {
+	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval), opt.TimeScale); len(changed) > 0 {
 		fs.Logf(nil, "fichier: several remotes use one API key with different limits; every remote of the key now uses the most careful: %s", strings.Join(changed, ", "))
 	}
 	return acc
@@ -112,6 +115,13 @@ func (a *account) dropToken(fileURL, downloadURL string) {
 	logStateError(err)
 }
 
+// userInfoMaxAge is how long a user/info answer is used: as long as
+// 1fichier makes the next call wait.
+func (a *account) userInfoMaxAge() time.Duration {
+	_, perUser := a.limits.userInfoIntervals()
+	return perUser
+}
+
 // cachedUserInfo returns the account info if any process read it less
 // than maxAge ago.
 func (a *account) cachedUserInfo(maxAge time.Duration) (*api.UserInfo, bool) {
@@ -140,7 +150,7 @@ func (a *account) setUserInfo(info *api.UserInfo) {
 // call is given before, which books that slot; run it before every
 // attempt so a retry waits for the next slot too.
 func (a *account) readUserInfo(ctx context.Context, call func(info *api.UserInfo, before func() error) error) (*api.UserInfo, error) {
-	if info, ok := a.cachedUserInfo(userInfoCacheTime); ok {
+	if info, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
 		return info, nil
 	}
 	var info api.UserInfo
@@ -151,7 +161,7 @@ func (a *account) readUserInfo(ctx context.Context, call func(info *api.UserInfo
 			return err
 		}
 		// Another process may have read it while we waited.
-		if _, ok := a.cachedUserInfo(userInfoCacheTime); ok {
+		if _, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
 			release()
 			return errCached
 		}
@@ -160,7 +170,7 @@ func (a *account) readUserInfo(ctx context.Context, call func(info *api.UserInfo
 	err := call(&info, before)
 	switch {
 	case errors.Is(err, errCached):
-		if cached, ok := a.cachedUserInfo(userInfoCacheTime); ok {
+		if cached, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
 			return cached, nil
 		}
 		return nil, errors.New("couldn't read the account info another process stored")

@@ -74,7 +74,7 @@ func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 	}
 	acc := accountFor(opt)
 	if wait := acc.limits.lockRemaining(); wait > 0 {
-		if info, ok := acc.cachedUserInfo(userInfoCacheTime); ok {
+		if info, ok := acc.cachedUserInfo(acc.userInfoMaxAge()); ok {
 			return info, nil
 		}
 		return nil, &floodError{err: &api.Error{Message: "flood lock still running"}, wait: wait}

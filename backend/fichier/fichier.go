@@ -12,12 +12,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -50,8 +52,6 @@ const (
 	// tokenLifetime is how long we reuse a download URL: 1fichier's five
 	// minutes less a margin for the clock and the request in flight.
 	tokenLifetime = 4*time.Minute + 30*time.Second
-	// userInfoCacheTime: user/info.cgi may be called once per 5 minutes per user.
-	userInfoCacheTime = 5 * time.Minute
 	// removeBatch is how many files one file/rm.cgi or file/mv.cgi call carries.
 	removeBatch = 100
 	// listLimit is the most files 1fichier returns in one listing.
@@ -60,6 +60,19 @@ const (
 	// time a stored listing is kept before it is pruned.
 	defaultListCacheTime = 10 * time.Minute
 )
+
+// defaultEncoding is the encoding option's default, as upstream's: 1fichier
+// refuses or mangles \ < > " ' $ ` and names with spaces at either end.
+const defaultEncoding = encoder.Display |
+	encoder.EncodeBackSlash |
+	encoder.EncodeSingleQuote |
+	encoder.EncodeBackQuote |
+	encoder.EncodeDoubleQuote |
+	encoder.EncodeLtGt |
+	encoder.EncodeDollar |
+	encoder.EncodeLeftSpace |
+	encoder.EncodeRightSpace |
+	encoder.EncodeInvalidUtf8
 
 // retryErrorCodes are HTTP statuses worth retrying. 403 is not among them:
 // 1fichier's 403 is either a flood lock, which the flood gate handles, or a
@@ -199,21 +212,24 @@ Bigger files go alone. 0 turns batching off.`,
 			Default:  fs.SizeSuffix(64 * 1024 * 1024),
 			Advanced: true,
 		}, {
+			Help: `For tests only: run 1fichier's built-in clocks this many times faster.
+
+The rclone-fichier emulator can run 1fichier's rules faster than the
+real service (its --time-scale flag). Set the same factor here so that
+the clocks the backend knows without an option (a download link lasts
+5 minutes, the account info may be read once per 5 minutes, and once a
+minute per IP) follow it. Never change it for 1fichier itself: it
+would break 1fichier's rules.`,
+			Name:     "time_scale",
+			Default:  1.0,
+			Advanced: true,
+			Hide:     fs.OptionHideConfigurator,
+		}, {
 			Name:     config.ConfigEncoding,
 			Help:     config.ConfigEncodingHelp,
 			Advanced: true,
-			// 1fichier refuses or mangles \ < > " ' $ ` and names with
-			// spaces at either end.
-			Default: (encoder.Display |
-				encoder.EncodeBackSlash |
-				encoder.EncodeSingleQuote |
-				encoder.EncodeBackQuote |
-				encoder.EncodeDoubleQuote |
-				encoder.EncodeLtGt |
-				encoder.EncodeDollar |
-				encoder.EncodeLeftSpace |
-				encoder.EncodeRightSpace |
-				encoder.EncodeInvalidUtf8),
+			// ´ is replaced besides these (names.go): no encoder flag names it.
+			Default: defaultEncoding,
 		}},
 	})
 }
@@ -231,6 +247,7 @@ type Options struct {
 	ListCacheTime  fs.Duration          `config:"list_cache_time"`
 	FloodWait      fs.Duration          `config:"flood_wait"`
 	BatchMaxSize   fs.SizeSuffix        `config:"batch_max_size"`
+	TimeScale      float64              `config:"time_scale"`
 	Enc            encoder.MultiEncoder `config:"encoding"`
 }
 
@@ -298,17 +315,40 @@ func (f *Fs) Features() *fs.Features {
 	return f.features
 }
 
-// errorHandler turns an HTTP error answer into an *api.Error.
+// errorHandler turns an HTTP error answer into an *api.Error. An HTML
+// page (upload nodes answer so) gives its text, so its reason reaches
+// the user.
 func errorHandler(resp *http.Response) error {
 	body, err := rest.ReadBody(resp)
 	apiErr := &api.Error{HTTPStatus: resp.StatusCode}
 	if err != nil || json.Unmarshal(body, apiErr) != nil || apiErr.Message == "" {
-		apiErr.Message = strings.TrimSpace(string(body))
-		if len(apiErr.Message) > 200 || strings.HasPrefix(apiErr.Message, "<") {
+		apiErr.Message = pageText(string(body))
+		if apiErr.Message == "" {
 			apiErr.Message = resp.Status
 		}
 	}
 	return apiErr
+}
+
+// maxErrorText is the most of an error page's text an error carries.
+const maxErrorText = 200
+
+var (
+	htmlHead = regexp.MustCompile(`(?is)<(head|script|style)[\s>].*?</(head|script|style)>`)
+	htmlTag  = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// pageText returns the text of an error body, HTML or plain, on one
+// line and at most maxErrorText characters long.
+func pageText(body string) string {
+	if strings.HasPrefix(strings.TrimSpace(body), "<") {
+		body = html.UnescapeString(htmlTag.ReplaceAllString(htmlHead.ReplaceAllString(body, " "), " "))
+	}
+	text := strings.Join(strings.Fields(body), " ")
+	if r := []rune(text); len(r) > maxErrorText {
+		text = string(r[:maxErrorText]) + "…"
+	}
+	return text
 }
 
 // shouldRetry returns a boolean as to whether this resp and err deserve
@@ -478,6 +518,9 @@ func checkOptions(opt *Options) (*url.URL, error) {
 	}
 	if opt.APIRate <= 0 {
 		return nil, fmt.Errorf("fichier: api_rate must be more than 0 calls per second, not %v", opt.APIRate)
+	}
+	if opt.TimeScale <= 0 {
+		return nil, fmt.Errorf("fichier: time_scale must be more than 0, not %v (it is for tests against a sped-up emulator; leave it at 1)", opt.TimeScale)
 	}
 	for _, pw := range []*string{&opt.FilePassword, &opt.FolderPassword} {
 		if *pw == "" {
@@ -669,27 +712,35 @@ func (f *Fs) FindLeaf(ctx context.Context, pathID, leaf string) (pathIDOut strin
 	if err != nil {
 		return "", false, err
 	}
-	name := f.opt.Enc.FromStandardName(leaf)
+	name := f.toAPIName(leaf)
 	for _, folder := range l.folders {
-		if folder.Name == name {
+		if sameName(folder.Name, name) {
 			return strconv.Itoa(folder.ID), true, nil
 		}
 	}
 	return "", false, nil
 }
 
-// CreateDir makes a directory with pathID as parent and name leaf
+// CreateDir makes a directory with pathID as parent and name leaf. A
+// name 1fichier refused once in this process is not sent again.
 func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, err error) {
 	parent, err := folderID(pathID)
 	if err != nil {
 		return "", err
 	}
+	req := api.MakeFolderRequest{Name: f.toAPIName(leaf), FolderID: parent}
+	if err := checkFolderName(leaf, req.Name); err != nil {
+		return "", err
+	}
+	if err := f.acc.refusedNames.refused(parent, req.Name, true); err != nil {
+		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
+	}
 	var resp api.MakeFolderResponse
-	req := api.MakeFolderRequest{Name: f.opt.Enc.FromStandardName(leaf), FolderID: parent}
 	if err = f.apiPost(ctx, "folder/mkdir.cgi", &req, &resp); err != nil {
 		if apiKind(err) == api.KindExists {
 			return f.adoptFolder(ctx, parent, req.Name, err)
 		}
+		f.acc.refusedNames.remember(parent, req.Name, true, err)
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
 	f.acc.listings.setEmpty(resp.FolderID)
@@ -707,7 +758,7 @@ func (f *Fs) adoptFolder(ctx context.Context, parent int, name string, mkdirErr 
 		return "", fmt.Errorf("couldn't find folder %q that 1fichier says exists: %w", name, err)
 	}
 	for _, folder := range l.folders {
-		if folder.Name == name {
+		if sameName(folder.Name, name) {
 			return strconv.Itoa(folder.ID), nil
 		}
 	}
@@ -733,13 +784,13 @@ func (f *Fs) List(ctx context.Context, dir string) (entries fs.DirEntries, err e
 		return nil, err
 	}
 	for _, folder := range l.folders {
-		remote := path.Join(dir, f.opt.Enc.ToStandardName(folder.Name))
+		remote := path.Join(dir, f.fromAPIName(folder.Name))
 		folderID := strconv.Itoa(folder.ID)
 		f.dirCache.Put(remote, folderID)
 		entries = append(entries, fs.NewDir(remote, folder.CreateDate.Parse(parisTime)).SetID(folderID))
 	}
 	for i := range l.files {
-		entries = append(entries, f.newObject(path.Join(dir, f.opt.Enc.ToStandardName(l.files[i].Filename)), id, &l.files[i]))
+		entries = append(entries, f.newObject(path.Join(dir, f.fromAPIName(l.files[i].Filename)), id, &l.files[i]))
 	}
 	return entries, nil
 }
@@ -765,7 +816,7 @@ func pickFile(l *folderListing, name string) (*api.File, bool) {
 	var found *api.File
 	for i := range l.files {
 		file := &l.files[i]
-		if file.Filename == name && (found == nil || file.Date >= found.Date) {
+		if sameName(file.Filename, name) && (found == nil || file.Date >= found.Date) {
 			found = file
 		}
 	}
@@ -791,7 +842,7 @@ func (f *Fs) findObject(ctx context.Context, remote string, maxAge time.Duration
 		}
 		return nil, err
 	}
-	file, ok := pickFile(l, f.opt.Enc.FromStandardName(leaf))
+	file, ok := pickFile(l, f.toAPIName(leaf))
 	if !ok {
 		return nil, fs.ErrorObjectNotFound
 	}
@@ -846,7 +897,7 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
-	file, err := f.upload(ctx, in, f.opt.Enc.FromStandardName(leaf), id, src.Size(), options...)
+	file, err := f.upload(ctx, in, f.toAPIName(leaf), id, src.Size(), options...)
 	if err != nil {
 		return nil, err
 	}
@@ -953,7 +1004,7 @@ func (f *Fs) purgeFolder(ctx context.Context, dir string, id, parent int) error 
 		return err
 	}
 	for _, sub := range l.folders {
-		if err := f.purgeFolder(ctx, path.Join(dir, f.opt.Enc.ToStandardName(sub.Name)), sub.ID, id); err != nil {
+		if err := f.purgeFolder(ctx, path.Join(dir, f.fromAPIName(sub.Name)), sub.ID, id); err != nil {
 			return err
 		}
 	}
@@ -1018,7 +1069,7 @@ func (f *Fs) destination(ctx context.Context, remote string) (id int, name strin
 		return 0, "", nil, err
 	}
 	l, err = f.listing(ctx, id, -1)
-	return id, f.opt.Enc.FromStandardName(leaf), l, err
+	return id, f.toAPIName(leaf), l, err
 }
 
 // Copy src to this remote using server-side copy operations.
@@ -1133,7 +1184,7 @@ func (f *Fs) DirMove(ctx context.Context, src fs.Fs, srcRemote, dstRemote string
 		return err
 	}
 	id, srcParent, dstParent := ids[0], ids[1], ids[2]
-	newName := f.opt.Enc.FromStandardName(dstLeaf)
+	newName := f.toAPIName(dstLeaf)
 	if srcParent != dstParent {
 		if err := f.moveFolder(ctx, id, &dstParent, ""); err != nil {
 			return fmt.Errorf("couldn't move folder %q: %w", srcRemote, err)
@@ -1345,7 +1396,7 @@ func (o *Object) Storable() bool {
 
 // apiName is the object's file name as 1fichier stores it.
 func (o *Object) apiName() string {
-	return o.fs.opt.Enc.FromStandardName(path.Base(o.remote))
+	return o.fs.toAPIName(path.Base(o.remote))
 }
 
 // apiFile describes the object as a listing entry called name.
@@ -1389,7 +1440,7 @@ func (o *Object) downloadLink(ctx context.Context, fresh bool) (string, error) {
 	if resp.URL == "" {
 		return "", fmt.Errorf("couldn't get a download link for %q: 1fichier sent none", o.remote)
 	}
-	o.fs.acc.setToken(o.url, resp.URL, time.Now().Add(tokenLifetime))
+	o.fs.acc.setToken(o.url, resp.URL, time.Now().Add(o.fs.acc.tokenLife))
 	return resp.URL, nil
 }
 

@@ -19,17 +19,29 @@ const (
 	slowdownMemory = time.Hour
 )
 
-// userInfoPerIP is 1fichier's spacing of user/info.cgi calls from one IP,
-// whatever the key. The per-user rule (5 minutes) needs no clock of its
-// own: the answer is kept for that long and served from the state.
-const userInfoPerIP = time.Minute
-
-// Clock names in a key's clocks bucket, and in the host bucket.
-var (
-	clockCall       = []byte("next_call")    // earliest time of the next API call
-	clockFlood      = []byte("flood")        // floodState
-	clockUserInfoIP = []byte("user_info_ip") // host: earliest next user/info.cgi
+// 1fichier's spacing of user/info.cgi calls: once a minute from one IP,
+// whatever the key, and once per 5 minutes per user.
+const (
+	userInfoPerIP   = time.Minute
+	userInfoPerUser = 5 * time.Minute
 )
+
+// Bounds on the stored clocks. A stored time further ahead than any rule
+// can make a caller wait comes from a clock that was wrong when it was
+// written (or a state copied from another machine); it is taken as now
+// plus the bound, so no command can hang on it. A call slot can be
+// booked at most callHorizon after the end of a flood lock (that many
+// callers queued), and a listing or user/info slot a few intervals
+// ahead (that many processes waiting for one folder).
+const (
+	callHorizon     = 10 * time.Minute
+	slotsAheadLimit = 10
+)
+
+// noticeWait is the longest wait a caller sits through without saying
+// why at NOTICE level: past it, the first wait of each rule is
+// explained, later ones at INFO.
+const noticeWait = 5 * time.Second
 
 // limits is the API budget of one account, shared by every Fs of the key
 // in this process and, through the state file, by every rclone process
@@ -40,13 +52,14 @@ var (
 //
 //   - one schedule of API calls: each call books the next free slot, one
 //     call interval (1/api_rate) after the one before, whichever process
-//     booked it;
+//     booked it; a slot the caller slept past (the process was stopped,
+//     the machine slept) is booked again, never used late;
 //   - a gate that, once a flood answer is seen, holds every caller of
 //     every process until the lock should be over, doubling the wait on
 //     repeated locks and spacing calls further apart for a while;
 //   - a per-folder clock so the same folder is never listed twice within
 //     the listing interval, by any process;
-//   - a per-IP clock for user/info.cgi.
+//   - a per-IP and a per-key clock for user/info.cgi.
 type limits struct {
 	db *stateDB
 
@@ -54,6 +67,9 @@ type limits struct {
 	interval     time.Duration // between two calls, 1/api_rate
 	floodWait    time.Duration
 	listInterval time.Duration // with its margin
+	userInfoIP   time.Duration // with its margin
+	userInfoUser time.Duration // with its margin
+	told         map[string]bool
 }
 
 // floodState is the flood gate as the state file keeps it.
@@ -83,6 +99,9 @@ func newLimits(db *stateDB, callsPerSecond float64, floodWait, listInterval time
 		// The server sees our calls later than we send them, and not
 		// always by the same delay: keep a 10% margin.
 		listInterval: withMargin(listInterval),
+		userInfoIP:   withMargin(userInfoPerIP),
+		userInfoUser: withMargin(userInfoPerUser),
+		told:         make(map[string]bool),
 	}
 }
 
@@ -96,10 +115,16 @@ func withMargin(d time.Duration) time.Duration {
 	return d + d/10
 }
 
+// scaled divides d by scale, for a test server that runs 1fichier's
+// rules scale times faster.
+func scaled(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) / scale)
+}
+
 // tighten applies another remote's settings for the same key: the most
 // careful of each wins, as two remotes of one key share one budget. It
 // returns what changed, for a NOTICE.
-func (l *limits) tighten(callsPerSecond float64, floodWait, listInterval time.Duration) []string {
+func (l *limits) tighten(callsPerSecond float64, floodWait, listInterval time.Duration, scale float64) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var changed []string
@@ -115,7 +140,20 @@ func (l *limits) tighten(callsPerSecond float64, floodWait, listInterval time.Du
 		l.listInterval = li
 		changed = append(changed, fmt.Sprintf("list_interval %v", listInterval))
 	}
+	if ui := withMargin(scaled(userInfoPerUser, scale)); ui > l.userInfoUser {
+		l.userInfoIP, l.userInfoUser = withMargin(scaled(userInfoPerIP, scale)), ui
+		changed = append(changed, fmt.Sprintf("time_scale %g", scale))
+	}
 	return changed
+}
+
+// scaleBuiltins divides the built-in clocks (the user/info spacing) by
+// scale, for a test server whose rules run scale times faster.
+func (l *limits) scaleBuiltins(scale float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.userInfoIP = withMargin(scaled(userInfoPerIP, scale))
+	l.userInfoUser = withMargin(scaled(userInfoPerUser, scale))
 }
 
 // settings returns the call interval, flood wait and listing interval.
@@ -123,6 +161,14 @@ func (l *limits) settings() (interval, floodWait, listInterval time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.interval, l.floodWait, l.listInterval
+}
+
+// userInfoIntervals returns the spacing of user/info.cgi per IP and per
+// user, with their margins.
+func (l *limits) userInfoIntervals() (perIP, perUser time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.userInfoIP, l.userInfoUser
 }
 
 // sleep waits for d or until ctx is done.
@@ -140,10 +186,41 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// announce says why a caller waits d: at NOTICE the first time a wait of
+// this rule is long enough to be noticed, at INFO after that, so a user
+// never stares at a silent command and a long copy does not repeat it.
+func (l *limits) announce(rule string, d time.Duration, format string, args ...any) {
+	if d <= time.Second {
+		return
+	}
+	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(", until %s", time.Now().Add(d).Format("15:04:05 MST"))
+	l.mu.Lock()
+	first := d > noticeWait && !l.told[rule]
+	if first {
+		l.told[rule] = true
+	}
+	l.mu.Unlock()
+	if first {
+		fs.Logf(nil, "fichier: %s", msg)
+		return
+	}
+	fs.Infof(nil, "fichier: %s", msg)
+}
+
+// bounded returns the stored time t of rule, or now plus limit when t is
+// further ahead than that (see callHorizon), with a NOTICE.
+func (l *limits) bounded(rule string, t, now time.Time, limit time.Duration) time.Time {
+	if t.Sub(now) <= limit {
+		return t
+	}
+	fs.Logf(nil, "fichier: the shared state's %s clock is %v ahead, more than 1fichier's rules can make anyone wait (%v): it was written with a wrong clock; waiting %v at most", rule, t.Sub(now).Round(time.Second), limit, limit)
+	return now.Add(limit)
+}
+
 // floodState returns the flood gate's state.
 func (l *limits) floodState() (state floodState, err error) {
 	err = l.db.view(func(k *keyTx) error {
-		getJSON(k.bucket(bucketClocks), clockFlood, &state)
+		state = k.flood()
 		return nil
 	})
 	return state, err
@@ -163,6 +240,13 @@ func (l *limits) lockRemaining() time.Duration {
 // call slot of the key and sleeps until it, then checks that no flood
 // lock started meanwhile (else it books again, after the lock). A slot
 // that is free at once needs no second look: the booking saw the gate.
+//
+// A booking is a promise for a moment, not a ticket: a caller that wakes
+// up well after its slot (the process was stopped with Ctrl-Z, the
+// machine slept) books again, since the slots after its own went to
+// other callers meanwhile and going now would bunch its call with
+// theirs; every caller of a stopped process would otherwise go at once
+// when it continues.
 func (l *limits) wait(ctx context.Context) error {
 	for {
 		at, err := l.bookCall()
@@ -173,8 +257,13 @@ func (l *limits) wait(ctx context.Context) error {
 		if wait <= 0 {
 			return ctx.Err()
 		}
+		l.announce("calls", wait, "waiting %v for the next API call slot (1fichier locks accounts that call too fast)", wait.Round(time.Second))
 		if err := sleep(ctx, wait); err != nil {
 			return err
+		}
+		if l.missed(at) {
+			fs.Debugf(nil, "fichier: woke %v after the booked API call slot: booking again", time.Since(at).Round(time.Millisecond))
+			continue
 		}
 		state, err := l.floodState()
 		if err != nil {
@@ -186,16 +275,24 @@ func (l *limits) wait(ctx context.Context) error {
 	}
 }
 
+// missed reports whether the slot booked for at has passed by more than
+// a call interval: the call would then overlap the slot of the caller
+// booked after it.
+func (l *limits) missed(at time.Time) bool {
+	interval, _, _ := l.settings()
+	return time.Since(at) > interval
+}
+
 // bookCall books the next free call slot and returns its time.
 func (l *limits) bookCall() (at time.Time, err error) {
-	interval, _, _ := l.settings()
+	interval, floodWait, _ := l.settings()
 	err = l.db.update(func(k *keyTx) error {
-		b := k.bucket(bucketClocks)
-		var state floodState
-		getJSON(b, clockFlood, &state)
+		state := k.flood()
 		now := time.Now()
-		at = latest(now, getTime(b, clockCall), state.LockedUntil)
-		return putTime(b, clockCall, at.Add(interval*state.slowdown(now)))
+		locked := l.bounded("flood lock", state.LockedUntil, now, maxFloodWaits*floodWait)
+		next := l.bounded("API call", k.clock(clockCall), now, latest(now, locked).Sub(now)+callHorizon)
+		at = latest(now, next, locked)
+		return k.setClock(clockCall, at.Add(interval*state.slowdown(now)))
 	})
 	if err != nil {
 		return at, fmt.Errorf("couldn't book an API call: %w", err)
@@ -222,9 +319,7 @@ func (l *limits) flood(reason string) time.Duration {
 	var wait time.Duration
 	var slowdown int
 	err := l.db.update(func(k *keyTx) error {
-		b := k.bucket(bucketClocks)
-		var state floodState
-		getJSON(b, clockFlood, &state)
+		state := k.flood()
 		now := time.Now()
 		if now.Before(state.LockedUntil) {
 			wait = state.LockedUntil.Sub(now)
@@ -232,7 +327,7 @@ func (l *limits) flood(reason string) time.Duration {
 		}
 		state.escalate(now, floodWait)
 		wait, slowdown = state.LastWait, state.Slowdown
-		return putJSON(b, clockFlood, &state)
+		return k.setFlood(state)
 	})
 	if err != nil {
 		// The gate could not be shared: still wait, alone.
@@ -240,7 +335,7 @@ func (l *limits) flood(reason string) time.Duration {
 		wait = floodWait
 	}
 	if slowdown > 0 {
-		fs.Logf(nil, "1fichier: %s: pausing every API call for %v, then spacing calls %dx further apart for the next %v", reason, wait, slowdown, slowdownMemory)
+		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), then spacing calls %dx further apart for the next %v", reason, wait, time.Now().Add(wait).Format("15:04:05 MST"), slowdown, slowdownMemory)
 	}
 	return wait
 }
@@ -267,64 +362,77 @@ func (s *floodState) escalate(now time.Time, floodWait time.Duration) {
 
 // waitList blocks until folderID may be listed again, and books the slot.
 // Concurrent callers for one folder, in any process, get successive slots.
+// After a lost state every folder waits one interval from the loss: it
+// may have been listed just before.
 func (l *limits) waitList(ctx context.Context, folderID int) error {
 	_, _, listInterval := l.settings()
 	var at time.Time
 	err := l.db.update(func(k *keyTx) error {
-		b := k.bucket(bucketListClock)
-		at = latest(time.Now(), getTime(b, idKey(folderID)))
-		return putTime(b, idKey(folderID), at.Add(listInterval))
+		now := time.Now()
+		next := l.bounded("folder listing", k.listClock(folderID), now, slotsAheadLimit*listInterval)
+		at = latest(now, next, k.lostAt().Add(listInterval))
+		return k.setListClock(folderID, at.Add(listInterval))
 	})
 	if err != nil {
 		return fmt.Errorf("couldn't book a listing of folder %d: %w", folderID, err)
 	}
-	if wait := time.Until(at); wait > time.Second {
-		fs.Infof(nil, "fichier: waiting %v to list folder %d again (1fichier allows one listing of a folder per %v)", wait.Round(time.Second), folderID, listInterval)
-	}
-	return sleep(ctx, time.Until(at))
+	wait := time.Until(at)
+	l.announce("listing", wait, "waiting %v to list folder %d (1fichier allows one listing of a folder per %v)", wait.Round(time.Second), folderID, listInterval)
+	return sleep(ctx, wait)
 }
 
 // listSlotOpen reports whether folderID may be listed now. Another
 // process may take the slot before we book it; the listing then waits
 // for the next one, which is slower but safe.
 func (l *limits) listSlotOpen(folderID int) bool {
+	_, _, listInterval := l.settings()
 	var next time.Time
 	err := l.db.view(func(k *keyTx) error {
-		next = getTime(k.bucket(bucketListClock), idKey(folderID))
+		next = latest(k.listClock(folderID), k.lostAt().Add(listInterval))
 		return nil
 	})
 	return err == nil && !time.Now().Before(next)
 }
 
-// waitUserInfo blocks until user/info.cgi may be called from this IP,
-// and books the call. The returned release gives the slot back, for a
-// call that 1fichier refused before counting it (a bad key has no user
-// to count against), so a corrected key is checked at once.
+// waitUserInfo blocks until user/info.cgi may be called, from this IP
+// and for this key, and books the call. The returned release gives the
+// slot back, for a call that 1fichier refused before counting it (a bad
+// key has no user to count against), so a corrected key is checked at
+// once.
 func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
-	var at, before time.Time
+	perIP, perUser := l.userInfoIntervals()
+	var at, beforeIP, beforeUser time.Time
 	err = l.db.update(func(k *keyTx) error {
-		b := k.hostBucket()
-		before = getTime(b, clockUserInfoIP)
-		at = latest(time.Now(), before)
-		return putTime(b, clockUserInfoIP, at.Add(withMargin(userInfoPerIP)))
+		now := time.Now()
+		beforeIP, beforeUser = k.hostClock(clockUserInfoIP), k.clock(clockUserInfoUser)
+		lost := k.lostAt()
+		at = latest(now,
+			l.bounded("account info (per IP)", beforeIP, now, slotsAheadLimit*perIP),
+			l.bounded("account info", beforeUser, now, slotsAheadLimit*perUser),
+			lost.Add(perIP), lost.Add(perUser))
+		if err := k.setHostClock(clockUserInfoIP, at.Add(perIP)); err != nil {
+			return err
+		}
+		return k.setClock(clockUserInfoUser, at.Add(perUser))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("couldn't book an account info call: %w", err)
 	}
-	if wait := time.Until(at); wait > time.Second {
-		fs.Infof(nil, "fichier: waiting %v to read the account info (1fichier allows it once a minute per IP)", wait.Round(time.Second))
-	}
+	wait := time.Until(at)
+	l.announce("user info", wait, "waiting %v to read the account info (1fichier allows it once per %v per account and once per %v per IP)", wait.Round(time.Second), userInfoPerUser, userInfoPerIP)
 	release = func() {
 		err := l.db.update(func(k *keyTx) error {
-			b := k.hostBucket()
-			if !getTime(b, clockUserInfoIP).Equal(at.Add(withMargin(userInfoPerIP))) {
+			if !k.clock(clockUserInfoUser).Equal(at.Add(perUser)) {
 				return nil // booked again since
 			}
-			return putTime(b, clockUserInfoIP, before)
+			if err := k.setHostClock(clockUserInfoIP, beforeIP); err != nil {
+				return err
+			}
+			return k.setClock(clockUserInfoUser, beforeUser)
 		})
 		if err != nil {
 			fs.Debugf(nil, "fichier: %v", err)
 		}
 	}
-	return release, sleep(ctx, time.Until(at))
+	return release, sleep(ctx, wait)
 }

@@ -78,7 +78,7 @@ func (f *Fs) listShared(ctx context.Context, dir string) (entries fs.DirEntries,
 		return nil, err
 	}
 	for i := range l.files {
-		entries = append(entries, f.newObject(f.opt.Enc.ToStandardName(l.files[i].Filename), 0, &l.files[i]))
+		entries = append(entries, f.newObject(f.fromAPIName(l.files[i].Filename), 0, &l.files[i]))
 	}
 	return entries, nil
 }
@@ -92,7 +92,7 @@ func (f *Fs) findShared(ctx context.Context, remote string) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	file, ok := pickFile(l, f.opt.Enc.FromStandardName(remote))
+	file, ok := pickFile(l, f.toAPIName(remote))
 	if !ok {
 		return nil, fs.ErrorObjectNotFound
 	}

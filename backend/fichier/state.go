@@ -1,6 +1,7 @@
 package fichier
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -8,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	iofs "io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,9 +48,13 @@ import (
 // hanging.
 const stateLockTimeout = 10 * time.Second
 
-// Bucket names inside a key's bucket.
+// The schema. The file has one bucket per key (named "key:" and a hash
+// of the API URL and key), the host bucket for the clocks of the IP, and
+// the file bucket for what concerns the file itself. Times are stored as
+// 8-byte big-endian Unix nanoseconds, structured values as JSON.
 var (
-	bucketClocks    = []byte("clocks")    // named clocks: next call, flood state, user info
+	// Inside a key's bucket.
+	bucketClocks    = []byte("clocks")    // named clocks (below)
 	bucketListClock = []byte("listclock") // folder ID -> earliest next listing
 	bucketMeta      = []byte("meta")      // folder ID -> listingMeta
 	bucketFiles     = []byte("files")     // folder ID + file URL -> storedFile
@@ -55,8 +62,28 @@ var (
 	bucketGone      = []byte("gone")      // folder ID + kind + name -> removal time
 	bucketTokens    = []byte("tokens")    // file URL -> downloadToken
 	bucketAnswers   = []byte("answers")   // named answers: user info
-	bucketHost      = []byte("host")      // top level: clocks of the IP, whatever the key
+
+	// Top level.
+	bucketHost = []byte("host") // clocks of the IP, whatever the key
+	bucketFile = []byte("file") // stamps of the file (below)
 )
+
+// Clock names in a key's clocks bucket, and in the host bucket.
+var (
+	clockCall         = []byte("next_call")      // earliest time of the next API call
+	clockFlood        = []byte("flood")          // floodState
+	clockUserInfoUser = []byte("user_info_user") // earliest next user/info.cgi of the key
+	clockUserInfoIP   = []byte("user_info_ip")   // host: earliest next user/info.cgi
+)
+
+// Stamps in the file bucket.
+var (
+	stampWritten = []byte("written") // the wall clock at the latest write
+	stampLost    = []byte("lost")    // when a state that existed was found lost
+)
+
+// answerUserInfo is the key of the user/info answer in the answers bucket.
+var answerUserInfo = []byte("user_info")
 
 // stateDB is the shared state of one API key on this machine.
 type stateDB struct {
@@ -75,14 +102,41 @@ func stateDir() string {
 	return filepath.Join(config.GetCacheDir(), "fichier")
 }
 
-// openState returns the shared state of key at apiURL, in dir.
+// openState returns the shared state of key at apiURL, in dir. Every
+// spelling of one API URL (see canonicalURL) gets the same state: the
+// rules belong to the key and the service, not to how a remote names it.
 func openState(dir, apiURL, key string) *stateDB {
+	apiURL = canonicalURL(apiURL)
 	host := sha256.Sum256([]byte(apiURL))
 	id := sha256.Sum256([]byte(apiURL + "\x00" + key))
 	return &stateDB{
 		path: filepath.Join(dir, hex.EncodeToString(host[:16])+".db"),
 		key:  []byte("key:" + hex.EncodeToString(id[:16])),
 	}
+}
+
+// canonicalURL returns apiURL as one spelling of the service it reaches:
+// scheme and host in lower case, no default port, no trailing slash, and
+// every loopback name (localhost, 127.0.0.0/8, ::1) as one, since a test
+// server on this machine answers to all of them. Two remotes that name
+// one server differently must share one budget, or they break its rules
+// together; two that share a budget needlessly are only slower.
+func canonicalURL(apiURL string) string {
+	u, err := url.Parse(strings.TrimRight(apiURL, "/"))
+	if err != nil || u.Host == "" {
+		return apiURL
+	}
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if isLoopback(host) {
+		host = "loopback"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host + strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // update runs fn in a read-write transaction on the key's buckets.
@@ -98,14 +152,15 @@ func (s *stateDB) view(fn func(k *keyTx) error) error {
 
 // run opens the database, runs fn in a transaction and closes it again.
 // A database that cannot be read is moved aside and the work is done
-// once more on a new one.
+// once more on a new one, which then starts as a lost state (see
+// stampLost).
 func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	err := s.runOnce(write, fn)
 	var bad *corruptStateError
 	if errors.As(err, &bad) {
-		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; rate clocks and cached listings are lost, so the first listings may wait", s.path, bad.err)
+		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; its rate clocks and cached listings are lost, so every folder's first listing and the account info wait one interval of 1fichier's rules", s.path, bad.err)
 		if err := setAside(s.path); err != nil {
 			return fmt.Errorf("couldn't replace the unreadable shared state file %s: %w", s.path, err)
 		}
@@ -143,12 +198,179 @@ func (s *stateDB) runOnce(write bool, fn func(k *keyTx) error) (err error) {
 		return db.View(func(tx *bolt.Tx) error { return fn(&keyTx{tx: tx, b: tx.Bucket(s.key)}) })
 	}
 	return db.Update(func(tx *bolt.Tx) error {
+		if err := s.stampFile(tx, time.Now()); err != nil {
+			return err
+		}
 		b, err := tx.CreateBucketIfNotExists(s.key)
 		if err != nil {
 			return err
 		}
 		return fn(&keyTx{tx: tx, b: b})
 	})
+}
+
+// stampFile keeps the file bucket's stamps in a write transaction. A new
+// file (no file bucket yet) where a state was known to exist (its
+// marker, see seenPath) was lost: truncated, replaced after it was found
+// corrupt, or deleted alone. It is stamped lost, and the limits then wait
+// as if every clock had just been used. The written stamp catches a
+// clock set back since the last write (see followClockStep).
+func (s *stateDB) stampFile(tx *bolt.Tx, now time.Time) error {
+	b := tx.Bucket(bucketFile)
+	if b == nil {
+		var err error
+		if b, err = tx.CreateBucket(bucketFile); err != nil {
+			return err
+		}
+		if s.seenBefore() {
+			fs.Logf(nil, "fichier: the shared state %s was lost since the last run: every folder's first listing and the account info wait one interval of 1fichier's rules, as they may just have been used", s.path)
+			if err := putTime(b, stampLost, now); err != nil {
+				return err
+			}
+		}
+		s.markSeen()
+	}
+	return followClockStep(tx, b, now)
+}
+
+// seenPath is the marker that a state file has existed at path: bbolt
+// takes an empty (truncated) file for a new one, so the file alone
+// cannot tell a lost state from a machine that never had one.
+func (s *stateDB) seenPath() string { return s.path + ".seen" }
+
+// seenBefore reports whether the marker exists.
+func (s *stateDB) seenBefore() bool {
+	_, err := os.Stat(s.seenPath())
+	return err == nil
+}
+
+// markSeen makes the marker. A failure only costs the careful start
+// after a later loss.
+func (s *stateDB) markSeen() {
+	if err := os.WriteFile(s.seenPath(), nil, 0o600); err != nil {
+		fs.Debugf(nil, "fichier: couldn't mark the shared state as made: %v", err)
+	}
+}
+
+// clockStepTolerance is how far the last write's stamp may be ahead of
+// now before the clock is taken as set back: every process of the
+// machine reads the same clock, so only the order of their writes can
+// put a stamp slightly ahead.
+const clockStepTolerance = time.Second
+
+// followClockStep moves every stored time back by as much as the clock
+// was set back since the last write (NTP stepping it, or a state written
+// while it was ahead), so the waits they define keep their length
+// instead of growing by the step; then it stamps the write.
+func followClockStep(tx *bolt.Tx, file *bolt.Bucket, now time.Time) error {
+	written := getTime(file, stampWritten)
+	if step := written.Sub(now); step > clockStepTolerance {
+		fs.Logf(nil, "fichier: the clock was set back by %v since the shared state was last written: moving its rate clocks back as much, so no wait lasts longer than 1fichier's rules say", step.Round(time.Second))
+		if err := shiftTimes(tx, -step); err != nil {
+			return err
+		}
+	} else if !now.After(written) {
+		return nil
+	}
+	return putTime(file, stampWritten, now)
+}
+
+// shiftTimes adds d to every time stored in the file.
+func shiftTimes(tx *bolt.Tx, d time.Duration) error {
+	if err := shiftEach(tx.Bucket(bucketHost), shiftTime(d)); err != nil {
+		return err
+	}
+	if err := shiftEach(tx.Bucket(bucketFile), shiftTime(d)); err != nil {
+		return err
+	}
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		if !hasPrefix(name, []byte("key:")) {
+			return nil
+		}
+		shifts := []struct {
+			bucket []byte
+			shift  func(k, v []byte) []byte
+		}{
+			{bucketClocks, func(k, v []byte) []byte {
+				if string(k) == string(clockFlood) {
+					return shiftJSON(v, func(s *floodState) { s.LockedUntil, s.LastFlood = s.LockedUntil.Add(d), s.LastFlood.Add(d) })
+				}
+				return shiftTime(d)(k, v)
+			}},
+			{bucketListClock, shiftTime(d)},
+			{bucketGone, shiftTime(d)},
+			{bucketMeta, func(_, v []byte) []byte { return shiftJSON(v, func(m *listingMeta) { m.Fetched = m.Fetched.Add(d) }) }},
+			{bucketTokens, func(_, v []byte) []byte { return shiftJSON(v, func(t *downloadToken) { t.Expires = t.Expires.Add(d) }) }},
+			{bucketAnswers, func(_, v []byte) []byte { return shiftJSON(v, func(u *storedUserInfo) { u.At = u.At.Add(d) }) }},
+			{bucketFiles, func(_, v []byte) []byte { return shiftJSON(v, func(f *storedFile) { f.Added = shiftSet(f.Added, d) }) }},
+			{bucketDirs, func(_, v []byte) []byte { return shiftJSON(v, func(f *storedDir) { f.Added = shiftSet(f.Added, d) }) }},
+		}
+		for _, s := range shifts {
+			if err := shiftEach(b.Bucket(s.bucket), s.shift); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// shiftEach replaces every value of b by what shift makes of it; nil
+// keeps the value.
+func shiftEach(b *bolt.Bucket, shift func(k, v []byte) []byte) error {
+	if b == nil {
+		return nil
+	}
+	var keys, values [][]byte
+	err := b.ForEach(func(k, v []byte) error {
+		if v == nil {
+			return nil // a nested bucket
+		}
+		if nv := shift(k, v); nv != nil {
+			keys, values = append(keys, bytes.Clone(k)), append(values, nv)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range keys {
+		if err := b.Put(keys[i], values[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// shiftTime shifts a value stored by putTime.
+func shiftTime(d time.Duration) func(k, v []byte) []byte {
+	return func(_, v []byte) []byte {
+		if len(v) != 8 {
+			return nil
+		}
+		return encodeTime(decodeTime(v).Add(d))
+	}
+}
+
+// shiftJSON decodes v as a T, shifts it and encodes it again.
+func shiftJSON[T any](v []byte, shift func(*T)) []byte {
+	var t T
+	if json.Unmarshal(v, &t) != nil {
+		return nil
+	}
+	shift(&t)
+	out, err := json.Marshal(&t)
+	if err != nil {
+		return nil
+	}
+	return out
+}
+
+// shiftSet shifts t unless it is unset.
+func shiftSet(t time.Time, d time.Duration) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Add(d)
 }
 
 // open opens the database file, making its private directory first.
@@ -227,6 +449,52 @@ func (k *keyTx) hostBucket() *bolt.Bucket {
 	return b
 }
 
+// clock returns the key's clock name, or the zero time.
+func (k *keyTx) clock(name []byte) time.Time {
+	return getTime(k.bucket(bucketClocks), name)
+}
+
+// setClock stores the key's clock name.
+func (k *keyTx) setClock(name []byte, t time.Time) error {
+	return putTime(k.bucket(bucketClocks), name, t)
+}
+
+// hostClock returns the IP's clock name, or the zero time.
+func (k *keyTx) hostClock(name []byte) time.Time {
+	return getTime(k.hostBucket(), name)
+}
+
+// setHostClock stores the IP's clock name.
+func (k *keyTx) setHostClock(name []byte, t time.Time) error {
+	return putTime(k.hostBucket(), name, t)
+}
+
+// flood returns the flood gate's state.
+func (k *keyTx) flood() (state floodState) {
+	getJSON(k.bucket(bucketClocks), clockFlood, &state)
+	return state
+}
+
+// setFlood stores the flood gate's state.
+func (k *keyTx) setFlood(state floodState) error {
+	return putJSON(k.bucket(bucketClocks), clockFlood, &state)
+}
+
+// listClock returns the earliest time of folderID's next listing.
+func (k *keyTx) listClock(folderID int) time.Time {
+	return getTime(k.bucket(bucketListClock), idKey(folderID))
+}
+
+// setListClock books folderID's next listing for t.
+func (k *keyTx) setListClock(folderID int, t time.Time) error {
+	return putTime(k.bucket(bucketListClock), idKey(folderID), t)
+}
+
+// lostAt returns when the state was found lost, or the zero time.
+func (k *keyTx) lostAt() time.Time {
+	return getTime(k.tx.Bucket(bucketFile), stampLost)
+}
+
 // getJSON decodes the value at key of b into v, and reports whether
 // there was one. A value that does not decode counts as absent.
 func getJSON(b *bolt.Bucket, key []byte, v any) bool {
@@ -264,7 +532,12 @@ func decodeTime(v []byte) time.Time {
 
 // putTime stores t at key of b.
 func putTime(b *bolt.Bucket, key []byte, t time.Time) error {
-	return b.Put(key, binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())))
+	return b.Put(key, encodeTime(t))
+}
+
+// encodeTime is the stored form of t.
+func encodeTime(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
 }
 
 // idKey is a folder ID as a key that sorts and prefixes well.

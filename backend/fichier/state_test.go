@@ -97,15 +97,15 @@ func TestLimitsAreSharedBetweenProcesses(t *testing.T) {
 
 func TestRemotesOfOneKeyTakeTheMostCarefulLimits(t *testing.T) {
 	l := newLimits(newTestState(t), 2, time.Minute, 30*time.Second)
-	changed := l.tighten(3, time.Hour, 10*time.Second)
+	changed := l.tighten(3, time.Hour, 10*time.Second, 1)
 	assert.Equal(t, []string{"flood_wait 1h0m0s"}, changed)
-	changed = l.tighten(1, time.Minute, time.Minute)
+	changed = l.tighten(1, time.Minute, time.Minute, 1)
 	assert.Equal(t, []string{"api_rate 1", "list_interval 1m0s"}, changed)
 	interval, floodWait, listInterval := l.settings()
 	assert.Equal(t, time.Second, interval)
 	assert.Equal(t, time.Hour, floodWait)
 	assert.Equal(t, withMargin(time.Minute), listInterval)
-	assert.Empty(t, l.tighten(2, time.Minute, 30*time.Second), "less careful settings change nothing")
+	assert.Empty(t, l.tighten(2, time.Minute, 30*time.Second, 1), "less careful settings change nothing")
 }
 
 func TestUserInfoSlotIsGivenBackForABadKey(t *testing.T) {
@@ -130,7 +130,8 @@ func TestCorruptStateFileIsReplaced(t *testing.T) {
 		require.NoError(t, os.WriteFile(db.path, junk, 0o600))
 		_, err := l.bookCall()
 		require.NoError(t, err, "a damaged file is replaced, not an error")
-		assert.True(t, l.listSlotOpen(1), "the clocks went with the damaged file")
+		assert.False(t, l.listSlotOpen(1), "the clocks went with the damaged file: the folder waits one interval")
+		assert.False(t, l.listSlotOpen(2), "so does every other folder")
 		assert.FileExists(t, db.path+".corrupt", "the damaged file is kept aside")
 	}
 }

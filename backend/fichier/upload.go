@@ -51,6 +51,9 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 	if size > maxFileSize {
 		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q: %v is more than 1fichier's limit of 300 GB per file", name, fs.SizeSuffix(size)))
 	}
+	if err := f.acc.refusedNames.refused(id, name, false); err != nil {
+		return nil, fmt.Errorf("couldn't upload %q: %w", name, err)
+	}
 	item := &batchItem{ctx: ctx, in: in, name: name, mimeType: mimeTypeOf(name), size: size, options: options}
 	if f.batcher.accepts(id, item) {
 		return f.batcher.add(ctx, id, item)
@@ -294,6 +297,9 @@ func (f *Fs) uploadFailed(id int, items []*batchItem, err error) {
 			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err))
 		default:
 			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, err)
+			if len(items) == 1 {
+				f.acc.refusedNames.remember(id, item.name, false, err)
+			}
 		}
 	}
 }

@@ -44,7 +44,8 @@ func Config(srv *emulator.TestServer) configmap.Simple {
 // RateOptions returns the backend's rate options (defaults: 2 calls/s,
 // 30 s between listings of a folder, listings kept 10 min, 5 min pause
 // after a flood) sped up by scale, to match an emulator whose rules run
-// scale times faster.
+// scale times faster, and time_scale for the clocks that have no option
+// (download links, account info).
 func RateOptions(scale float64) map[string]string {
 	scaled := func(d time.Duration) string {
 		return time.Duration(float64(d) / scale).String()
@@ -62,6 +63,7 @@ func RateOptions(scale float64) map[string]string {
 		"list_interval":   scaled(30 * time.Second),
 		"list_cache_time": scaled(10 * time.Minute),
 		"flood_wait":      scaled(5 * time.Minute),
+		"time_scale":      fmt.Sprint(scale),
 	}
 }
 

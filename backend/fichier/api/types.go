@@ -376,6 +376,7 @@ const (
 	KindNotEmpty                // folder not empty
 	KindNothingDone             // e.g. rename to the same name
 	KindExists                  // a folder of that name is already there
+	KindBadName                 // a name 1fichier refuses: too long, a forbidden character
 )
 
 // Kind classifies the error by its message text.
@@ -404,6 +405,10 @@ func (e *Error) Kind() Kind {
 		return KindNothingDone
 	case strings.Contains(m, "already exists"):
 		return KindExists
+	// 1fichier's own text for a refused name is not known; the emulator
+	// says "Invalid name: ...", and any such answer is final.
+	case strings.Contains(m, "invalid name"), strings.Contains(m, "name too long"), strings.Contains(m, "forbidden character"):
+		return KindBadName
 	case m == "" && e.HTTPStatus == 404:
 		return KindNotFound
 	}
@@ -413,7 +418,7 @@ func (e *Error) Kind() Kind {
 // Fatal reports whether retrying can never help.
 func (k Kind) Fatal() bool {
 	switch k {
-	case KindBadKey, KindNotCustomer, KindForbidden, KindPassword, KindCDN, KindNotFound, KindNotEmpty, KindNothingDone, KindExists:
+	case KindBadKey, KindNotCustomer, KindForbidden, KindPassword, KindCDN, KindNotFound, KindNotEmpty, KindNothingDone, KindExists, KindBadName:
 		return true
 	}
 	return false
@@ -434,6 +439,8 @@ func (k Kind) Advice() string {
 		return "1fichier refuses premium downloads from datacenter or VPN addresses: set cdn = true to use CDN credits"
 	case KindLocation:
 		return "the account is in use from another IP address; wait a few minutes"
+	case KindBadName:
+		return "rename it, or store it through crypt with filename_encoding = base32768 (see the crypt section of the fichier docs)"
 	}
 	return ""
 }

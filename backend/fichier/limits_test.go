@@ -1,0 +1,161 @@
+package fichier
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// storedClocks reads the call clock and folder 1's listing clock.
+func storedClocks(t *testing.T, db *stateDB) (call, list time.Time) {
+	t.Helper()
+	require.NoError(t, db.view(func(k *keyTx) error {
+		call, list = k.clock(clockCall), k.listClock(1)
+		return nil
+	}))
+	return call, list
+}
+
+// A machine that never had a state starts free: nothing was used.
+func TestNewStateStartsFree(t *testing.T) {
+	l := newLimits(newTestState(t), 10, time.Hour, time.Minute)
+	assert.True(t, l.listSlotOpen(1))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err := l.waitUserInfo(ctx)
+	assert.NoError(t, err, "the account info may be read at once")
+}
+
+// A state file truncated to nothing is a lost state, not a new machine:
+// every clock may just have been used, so every folder waits one listing
+// interval and the account info one user/info interval. Listing at once
+// would break 1fichier's rule if the lost state had just listed it.
+func TestTruncatedStateWaitsAsIfEveryClockWasUsed(t *testing.T) {
+	db := newTestState(t)
+	l := newLimits(db, 10, time.Hour, time.Minute)
+	require.NoError(t, l.waitList(context.Background(), 1))
+	require.NoError(t, os.Truncate(db.path, 0))
+
+	next := newLimits(sameState(db), 10, time.Hour, time.Minute)
+	_, err := next.bookCall()
+	require.NoError(t, err)
+	assert.False(t, next.listSlotOpen(1), "the folder listed before the loss waits")
+	assert.False(t, next.listSlotOpen(99), "and so does any folder: the lost state may have listed it")
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = next.waitUserInfo(short)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the account info waits too")
+}
+
+// A clock set back (NTP stepping it, or a state written while the clock
+// was an hour ahead) moves the stored clocks back with it: the waits keep
+// their length and nothing waits the hour.
+func TestClockSetBackMovesTheClocksBack(t *testing.T) {
+	db := newTestState(t)
+	l := newLimits(db, 10, time.Hour, time.Minute)
+	ahead := time.Now().Add(time.Hour)
+	require.NoError(t, db.update(func(k *keyTx) error {
+		if err := putTime(k.tx.Bucket(bucketFile), stampWritten, ahead); err != nil {
+			return err
+		}
+		if err := k.setClock(clockCall, ahead.Add(100*time.Millisecond)); err != nil {
+			return err
+		}
+		return k.setListClock(1, ahead.Add(30*time.Second))
+	}))
+	at, err := l.bookCall()
+	require.NoError(t, err)
+	assert.Less(t, time.Until(at), 2*time.Second, "the next call is not an hour away")
+	_, list := storedClocks(t, db)
+	assert.InDelta(t, float64(30*time.Second), float64(time.Until(list)), float64(2*time.Second), "the listing clock keeps its 30 s")
+}
+
+// A stored time further ahead than any rule can make anyone wait, with
+// no clock step to explain it (a state copied from another machine, a
+// bug), is taken as now plus the longest wait of its rule.
+func TestClocksFarAheadAreBounded(t *testing.T) {
+	db := newTestState(t)
+	l := newLimits(db, 10, time.Minute, time.Second)
+	far := time.Now().Add(24 * time.Hour)
+	require.NoError(t, db.update(func(k *keyTx) error {
+		if err := k.setClock(clockCall, far); err != nil {
+			return err
+		}
+		if err := k.setFlood(floodState{LockedUntil: far}); err != nil {
+			return err
+		}
+		return k.setListClock(1, far)
+	}))
+	at, err := l.bookCall()
+	require.NoError(t, err)
+	_, floodWait, listInterval := l.settings()
+	assert.LessOrEqual(t, time.Until(at), maxFloodWaits*floodWait+callHorizon)
+	assert.False(t, l.listSlotOpen(1), "the listing waits, but not a day")
+	short, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, l.waitList(short, 1), context.DeadlineExceeded)
+	_, list := storedClocks(t, db)
+	assert.LessOrEqual(t, time.Until(list), (slotsAheadLimit+1)*listInterval, "the listing clock is bounded")
+}
+
+// One key reached through two spellings of one API URL has one state,
+// so one budget: two remotes naming the emulator 127.0.0.1 and localhost
+// would otherwise list the same folder in the same second.
+func TestSpellingsOfOneAPIURLShareOneState(t *testing.T) {
+	dir := t.TempDir()
+	for _, same := range [][2]string{
+		{"http://127.0.0.1:8765/v1", "http://localhost:8765/v1/"},
+		{"http://[::1]:8765/v1", "HTTP://LOCALHOST:8765/v1"},
+		{"https://api.1fichier.com/v1", "https://API.1fichier.com:443/v1/"},
+	} {
+		a, b := openState(dir, same[0], testKey), openState(dir, same[1], testKey)
+		assert.Equal(t, a.path, b.path, "%s and %s", same[0], same[1])
+		assert.Equal(t, a.key, b.key, "%s and %s", same[0], same[1])
+	}
+	for _, other := range [][2]string{
+		{"http://127.0.0.1:8765/v1", "http://127.0.0.1:8766/v1"},
+		{"https://api.1fichier.com/v1", "https://api.example.test/v1"},
+	} {
+		assert.NotEqual(t, openState(dir, other[0], testKey).path, openState(dir, other[1], testKey).path, "%s and %s", other[0], other[1])
+	}
+}
+
+// forget without clocks keeps every rate clock: the listing slots, the
+// call schedule, the flood gate and both user/info clocks (the per-user
+// one too, which the account info's answer used to stand in for).
+func TestForgetKeepsEveryClock(t *testing.T) {
+	db := newTestState(t)
+	acc := &account{db: db, limits: newLimits(db, 10, time.Hour, time.Minute), listings: newListCache(db)}
+	ctx := context.Background()
+	require.NoError(t, acc.limits.waitList(ctx, 1))
+	_, err := acc.limits.waitUserInfo(ctx)
+	require.NoError(t, err)
+	acc.limits.flood("Flood detected: IP Locked #374")
+
+	require.NoError(t, acc.forget(false))
+	assert.False(t, acc.limits.listSlotOpen(1), "the listing clock stays")
+	assert.Greater(t, acc.limits.lockRemaining(), 59*time.Minute, "the flood gate stays")
+	var user, ip time.Time
+	require.NoError(t, db.view(func(k *keyTx) error {
+		user, ip = k.clock(clockUserInfoUser), k.hostClock(clockUserInfoIP)
+		return nil
+	}))
+	assert.Greater(t, time.Until(user), 5*time.Minute, "the per-user user/info clock stays")
+	assert.Greater(t, time.Until(ip), time.Minute, "the per-IP user/info clock stays")
+
+	require.NoError(t, acc.forget(true))
+	assert.True(t, acc.limits.listSlotOpen(1), "-o clocks drops them")
+	assert.LessOrEqual(t, acc.limits.lockRemaining(), time.Duration(0))
+}
+
+// A caller that wakes up long after its booked slot books again instead
+// of going late onto another caller's slot.
+func TestMissedSlotIsBookedAgain(t *testing.T) {
+	l := newLimits(newTestState(t), 10, time.Hour, time.Minute)
+	assert.False(t, l.missed(time.Now()))
+	assert.True(t, l.missed(time.Now().Add(-time.Second)), "a slot a second past, at 10 calls/s, is gone")
+}
