@@ -7,7 +7,8 @@
 //	fichier-emulator --listen 127.0.0.1:PORT --key KEY [--key KEY2 ...]
 //	    [--offer premium|access|free] [--email E] [--time-scale F]
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
-//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint] [-v]
+//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
+//	    [--move-changes-url] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -81,6 +82,7 @@ type config struct {
 	listingDelay time.Duration
 	noRateLimits bool
 	listRule     emulator.ListRule
+	moveNewURL   bool
 	verbose      bool
 }
 
@@ -151,6 +153,7 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		cfg.listRule = r
 		return err
 	})
+	fs.BoolVar(&cfg.moveNewURL, "move-changes-url", false, "file/mv.cgi gives a moved file a new URL and the old one stops working (default: a move keeps the URL, as the evidence says the service does)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
@@ -310,14 +313,15 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 // options are the emulator's Options for this command line.
 func (cfg *config) options(stderr io.Writer) emulator.Options {
 	opts := emulator.Options{
-		Accounts:     cfg.accounts(),
-		NoRateLimits: cfg.noRateLimits,
-		TimeScale:    cfg.timeScale,
-		ListingDelay: cfg.listingDelay,
-		DataDir:      cfg.dataDir,
-		Faults:       cfg.faults,
-		Seed:         cfg.seed,
-		ListRule:     cfg.listRule,
+		Accounts:       cfg.accounts(),
+		NoRateLimits:   cfg.noRateLimits,
+		TimeScale:      cfg.timeScale,
+		ListingDelay:   cfg.listingDelay,
+		DataDir:        cfg.dataDir,
+		Faults:         cfg.faults,
+		Seed:           cfg.seed,
+		ListRule:       cfg.listRule,
+		MoveChangesURL: cfg.moveNewURL,
 	}
 	if cfg.verbose {
 		opts.Log = stderr

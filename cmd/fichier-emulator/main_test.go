@@ -412,7 +412,7 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
 }
@@ -495,5 +495,17 @@ func TestListRuleFlagReachesTheEmulator(t *testing.T) {
 		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
 		require.NoError(t, err, args)
 		assert.Equal(t, want, cfg.options(io.Discard).ListRule, args)
+	}
+}
+
+func TestMoveChangesURLFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]bool{
+		"":                   false,
+		"--move-changes-url": true,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).MoveChangesURL, args)
 	}
 }

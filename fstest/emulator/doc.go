@@ -96,9 +96,9 @@
 //   - file/info.cgi has no "status" key, spells the MIME type
 //     "content_type" (underscore, as SW says; listings use the hyphen)
 //     and gives "acl" as an object.
-//   - file/mv.cgi gives the moved file a new URL (unknown in reality;
-//     Options.KeepURLOnMove turns this off). "destination_folder_id" is
-//     required. "rename" works only with exactly one URL, and renaming to
+//   - file/mv.cgi keeps the moved file's URL, as the evidence says the
+//     service does (Options.MoveChangesURL gives a new one instead).
+//     "destination_folder_id" is required. "rename" works only with exactly one URL, and renaming to
 //     the current name answers "No file has been renamed #312", as does
 //     file/rename.cgi when nothing changes.
 //   - mv, cp, rename, chattr and rm are all-or-nothing: one bad URL

@@ -74,9 +74,12 @@ type Options struct {
 	MaxFileSize int64
 	// MaxListItems caps every listing; 0 = DefaultMaxListItems.
 	MaxListItems int
-	// KeepURLOnMove makes file/mv.cgi keep a file's URL. By default a
-	// moved file gets a new URL (see doc.go: the stricter reading).
-	KeepURLOnMove bool
+	// MoveChangesURL makes file/mv.cgi give each moved file a new URL,
+	// the old one then answering "Resource not found". By default a move
+	// keeps the URL, as the evidence says the service does (see
+	// moveFiles); this is for tests of clients that must cope with the
+	// other reading.
+	MoveChangesURL bool
 	// ListRule is the reading of the folder-listing rule; "" =
 	// ListRuleFolder.
 	ListRule ListRule
