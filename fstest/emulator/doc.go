@@ -78,8 +78,11 @@
 //   - Duplicate file names are allowed; names are case-sensitive.
 //   - upload.cgi needs a Content-Length (chunked is refused with 411),
 //     answers 302 to /end.pl?xid=<id>; end.pl answers JSON only with the
-//     "JSON: 1" header (HTML otherwise) and "size" is a string there. An
-//     invalid "did" silently means the root (documented).
+//     "JSON: 1" header and "size" is a string there. Otherwise it
+//     answers the HTML page clients parse: a table with class="premium",
+//     a header row, then per file its name, size, download link and
+//     removal link, each in a <td class="normal"> cell. An invalid "did"
+//     silently means the root (documented).
 //   - Download URLs live 5 minutes (TokenLifetime), honour Range (206,
 //     Content-Range, 416) and with single:1 serve one request only.
 //

@@ -436,17 +436,40 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, endResp{Incoming: 0, Links: links}, mode == "2")
 }
 
+// writeEndHTML answers end.pl's HTML page, given without the JSON (or
+// EXPORT) switch. Its shape is what clients that parse it read [obs
+// CS, PY, JAVA]: a table with class="premium", a header row first, then
+// one row per file with four cells in this order: name, size, download
+// link, removal link. The C# SDK (whose CI uploads to the live service)
+// takes the rows after the first directly under the table, so there is
+// no <thead>/<tbody>; pyOneFichierClient finds the download link as
+// <td class="normal"><a href="...">, so every file cell has that class
+// and each link is the cell's first child. The page's size format is
+// unknown; we write the byte count. The removal cell is empty for an
+// upload linked to an account, as end.pl's JSON "remove" is.
 func writeEndHTML(w http.ResponseWriter, links []endLink) {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><title>1fichier.com: Upload result</title></head><body>\n")
-	b.WriteString("<p>This page will not be accessible within some minutes.</p>\n<table>\n")
+	b.WriteString("<p>This page will not be accessible within some minutes.</p>\n")
+	b.WriteString("<table class=\"premium\">\n")
+	b.WriteString("<tr><th>File name</th><th>Size</th><th>Download link</th><th>Removal link</th></tr>\n")
 	for _, l := range links {
-		fmt.Fprintf(&b, "<tr><td>%s</td><td><a href=\"%s\">%s</a></td><td>%s</td></tr>\n",
-			html.EscapeString(l.Filename), html.EscapeString(l.Download), html.EscapeString(l.Download), l.Size)
+		fmt.Fprintf(&b, "<tr><td class=\"normal\">%s</td><td class=\"normal\">%s</td>%s%s</tr>\n",
+			html.EscapeString(l.Filename), html.EscapeString(l.Size), linkCell(l.Download), linkCell(l.Remove))
 	}
 	b.WriteString("</table></body></html>\n")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, b.String())
+}
+
+// linkCell is one link cell of end.pl's HTML table; an empty link gives
+// an empty cell.
+func linkCell(link string) string {
+	if link == "" {
+		return "<td class=\"normal\"></td>"
+	}
+	l := html.EscapeString(link)
+	return "<td class=\"normal\"><a href=\"" + l + "\">" + l + "</a></td>"
 }

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -294,4 +296,88 @@ func TestUploadShorterThanContentLengthLeavesNoFile(t *testing.T) {
 	_, _ = io.Copy(io.Discard, conn)
 
 	assert.Equal(t, 0, ts.FileCount(), "a body shorter than its Content-Length stores nothing")
+}
+
+// endTable reads end.pl's HTML page the way the C# SDK does: the table
+// with class="premium", its rows after the first, four cells each. It
+// returns each row's cells as raw HTML.
+func endTable(t *testing.T, page string) [][]string {
+	t.Helper()
+	table := regexp.MustCompile(`(?s)<table class="premium">(.*?)</table>`).FindStringSubmatch(page)
+	require.NotNil(t, table, "no table with class premium in %s", page)
+	rows := regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(table[1], -1)
+	require.NotEmpty(t, rows, "no header row")
+	assert.NotContains(t, rows[0][1], "<td", "the first row is the header")
+	cell := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`)
+	var out [][]string
+	for _, row := range rows[1:] {
+		var cells []string
+		for _, c := range cell.FindAllStringSubmatch(row[1], -1) {
+			cells = append(cells, c[1])
+		}
+		require.Len(t, cells, 4, "row %s", row[0])
+		out = append(out, cells)
+	}
+	return out
+}
+
+var linkHref = regexp.MustCompile(`^<a href="([^"]*)">`)
+
+func TestEndPLHTMLPageListsEveryFileAsClientsReadIt(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	host, id := ts.startUpload(t)
+	ct, body := multipartFiles(t, "a.bin", "b&c.bin")
+	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
+		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": ct}, bytes.NewReader(body))
+	require.Equal(t, http.StatusFound, r.Code, "%s", r.Body)
+	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+	var res uploadResult
+	require.NoError(t, json.Unmarshal(r.Body, &res))
+	require.Len(t, res.Links, 2)
+
+	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, nil, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	assert.Equal(t, "text/html; charset=utf-8", r.Header.Get("Content-Type"))
+	rows := endTable(t, string(r.Body))
+	require.Len(t, rows, 2, "one row per stored file")
+	for i, row := range rows {
+		want := res.Links[i]
+		assert.Equal(t, html.EscapeString(want.Filename), row[0], "name")
+		assert.Equal(t, want.Size, row[1], "size")
+		m := linkHref.FindStringSubmatch(row[2])
+		require.NotNil(t, m, "download cell %q", row[2])
+		assert.Equal(t, want.Download, m[1])
+		assert.Equal(t, "", row[3], "no removal link when linked to an account")
+	}
+	// pyOneFichierClient's reading: the first <td class="normal"><a href=...>
+	// of each row is the download link.
+	py := regexp.MustCompile(`<tr>.*?<td class="normal"><a href="([^"]+)">`)
+	var found []string
+	for _, m := range py.FindAllStringSubmatch(string(r.Body), -1) {
+		found = append(found, m[1])
+	}
+	assert.Equal(t, []string{res.Links[0].Download, res.Links[1].Download}, found)
+}
+
+func TestEndPLHTMLPageHasRemovalLinkOfAnonymousUpload(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	r := do(t, http.MethodGet, ts.APIURL+"/upload/get_upload_server.cgi", map[string]string{"Content-Type": "application/json"}, nil)
+	var node struct{ URL, ID string }
+	require.NoError(t, json.Unmarshal(r.Body, &node))
+	ct, body := multipartBody(t, "anon.txt", []byte("anon"), nil)
+	r = do(t, http.MethodPost, "http://"+node.URL+"/upload.cgi?id="+node.ID, map[string]string{"Content-Type": ct}, bytes.NewReader(body))
+	require.Equal(t, http.StatusFound, r.Code)
+	r = do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
+	var res uploadResult
+	require.NoError(t, json.Unmarshal(r.Body, &res))
+	require.Len(t, res.Links, 1)
+
+	r = do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, nil, nil)
+	rows := endTable(t, string(r.Body))
+	require.Len(t, rows, 1)
+	m := linkHref.FindStringSubmatch(rows[0][3])
+	require.NotNil(t, m, "removal cell %q", rows[0][3])
+	assert.Equal(t, res.Links[0].Remove, m[1])
 }
