@@ -8,7 +8,7 @@
 //	    [--offer premium|access|free] [--email E] [--time-scale F]
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
 //	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
-//	    [--move-changes-url] [-v]
+//	    [--move-changes-url] [--query-switches ignore|honour] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -83,6 +83,7 @@ type config struct {
 	noRateLimits bool
 	listRule     emulator.ListRule
 	moveNewURL   bool
+	querySwitch  emulator.QuerySwitches
 	verbose      bool
 }
 
@@ -114,7 +115,7 @@ func parseOffer(s string) (emulator.Offer, error) {
 // checks across flags come back as a *usageError. flag.ErrHelp means help
 // was asked for and printed.
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder}
+	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder, querySwitch: emulator.QuerySwitchesIgnore}
 	fs := cfg.flagSet(stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -151,6 +152,11 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.Func("list-rule", "`READING` of the one-listing-per-folder-per-30s rule: folder (folder/ls.cgi and file/ls.cgi of a folder share one slot) or endpoint (each endpoint has its own slot) (default folder)", func(s string) error {
 		r, err := emulator.ParseListRule(s)
 		cfg.listRule = r
+		return err
+	})
+	fs.Func("query-switches", "`READING` of end.pl's JSON and EXPORT switches sent as query parameters (end.pl?xid=...&JSON=1) rather than headers: ignore (answer the HTML page, as only the header form is seen working) or honour (default ignore)", func(s string) error {
+		q, err := emulator.ParseQuerySwitches(s)
+		cfg.querySwitch = q
 		return err
 	})
 	fs.BoolVar(&cfg.moveNewURL, "move-changes-url", false, "file/mv.cgi gives a moved file a new URL and the old one stops working (default: a move keeps the URL, as the evidence says the service does)")
@@ -322,6 +328,7 @@ func (cfg *config) options(stderr io.Writer) emulator.Options {
 		Seed:           cfg.seed,
 		ListRule:       cfg.listRule,
 		MoveChangesURL: cfg.moveNewURL,
+		QuerySwitches:  cfg.querySwitch,
 	}
 	if cfg.verbose {
 		opts.Log = stderr

@@ -393,6 +393,7 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 		{"bad faults", []string{"--key", "k", "--faults", "file/ls.cgi=explode"}, 2, "--faults"},
 		{"bad email", []string{"--key", "k", "--email", "nobody"}, 2, "--email"},
 		{"bad list rule", []string{"--key", "k", "--list-rule", "both"}, 2, "invalid value \"both\" for flag -list-rule"},
+		{"bad query switches", []string{"--key", "k", "--query-switches", "yes"}, 2, "invalid value \"yes\" for flag -query-switches"},
 		{"stray argument", []string{"--key", "k", "serve"}, 2, "unexpected argument \"serve\""},
 		{"port in use", []string{"--key", "k", "--listen", busy.Addr().String()}, 1, "--listen"},
 	} {
@@ -412,7 +413,7 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
 }
@@ -507,5 +508,18 @@ func TestMoveChangesURLFlagReachesTheEmulator(t *testing.T) {
 		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
 		require.NoError(t, err, args)
 		assert.Equal(t, want, cfg.options(io.Discard).MoveChangesURL, args)
+	}
+}
+
+func TestQuerySwitchesFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]emulator.QuerySwitches{
+		"":                        emulator.QuerySwitchesIgnore,
+		"--query-switches ignore": emulator.QuerySwitchesIgnore,
+		"--query-switches honour": emulator.QuerySwitchesHonour,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).QuerySwitches, args)
 	}
 }

@@ -117,7 +117,9 @@
 //   - 0-byte uploads are refused (unconfirmed on the real service). An
 //     upload whose body is cut short leaves no file. 300 GB per file,
 //     500 GB per request, 500 files per request.
-//   - end.pl honours only the "JSON" header, not a query parameter.
+//   - end.pl's JSON and EXPORT switches work as headers (what clients
+//     send), not as query parameters (SW's form, never seen used);
+//     Options.QuerySwitches = QuerySwitchesHonour takes both.
 //   - Download: unknown token 404; expired or used-up token 410 Gone.
 //     single:1 means one HTTP request of any kind (HEAD included).
 //   - user/info.cgi returns flag fields as strings and storage fields as

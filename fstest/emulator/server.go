@@ -83,6 +83,9 @@ type Options struct {
 	// ListRule is the reading of the folder-listing rule; "" =
 	// ListRuleFolder.
 	ListRule ListRule
+	// QuerySwitches is the reading of end.pl's JSON and EXPORT switches
+	// sent as query parameters; "" = QuerySwitchesIgnore.
+	QuerySwitches QuerySwitches
 }
 
 // Server is the emulator. It is an http.Handler serving every role of
@@ -102,6 +105,8 @@ type Server struct {
 	stats    *statsCounter
 	store    store
 	logMu    sync.Mutex
+
+	querySwitches QuerySwitches // Options.QuerySwitches, checked
 
 	mu       sync.Mutex // guards everything below
 	rnd      *rand.Rand
@@ -125,6 +130,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	querySwitches, err := ParseQuerySwitches(string(opts.QuerySwitches))
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		opts:     opts,
 		now:      opts.Now,
@@ -136,6 +145,7 @@ func New(opts Options) (*Server, error) {
 		sessions: map[string]*uploadSession{},
 		tokens:   map[string]*dlToken{},
 	}
+	s.querySwitches = querySwitches
 	if s.now == nil {
 		s.now = time.Now
 	}

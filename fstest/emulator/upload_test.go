@@ -381,3 +381,92 @@ func TestEndPLHTMLPageHasRemovalLinkOfAnonymousUpload(t *testing.T) {
 	require.NotNil(t, m, "removal cell %q", rows[0][3])
 	assert.Equal(t, res.Links[0].Remove, m[1])
 }
+
+// uploadOne uploads one file under the test key and returns the upload
+// node's host and the session id, for end.pl requests.
+func (ts *TestServer) uploadOne(t *testing.T, name string, data []byte) (string, string) {
+	t.Helper()
+	host, id := ts.startUpload(t)
+	ct, body := multipartBody(t, name, data, nil)
+	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
+		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": ct}, bytes.NewReader(body))
+	require.Equal(t, http.StatusFound, r.Code, "%s", r.Body)
+	return host, id
+}
+
+// endForm names the form of an end.pl answer: "html", "json",
+// "json-readable" or "export".
+func endForm(t *testing.T, r rawResp) string {
+	t.Helper()
+	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
+	switch ct := r.Header.Get("Content-Type"); {
+	case strings.HasPrefix(ct, "text/html"):
+		return "html"
+	case strings.HasPrefix(ct, "text/plain"):
+		return "export"
+	case strings.HasPrefix(ct, "application/json"):
+		if bytes.Contains(r.Body, []byte("\n  ")) {
+			return "json-readable"
+		}
+		return "json"
+	default:
+		t.Fatalf("unexpected Content-Type %q", ct)
+		return ""
+	}
+}
+
+func TestEndPLSwitchesByHeaderAndByQueryPerReading(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		query  string
+		header map[string]string
+		ignore string // answer with QuerySwitchesIgnore (the default)
+		honour string // answer with QuerySwitchesHonour
+	}{
+		{"no switch", "", nil, "html", "html"},
+		{"JSON header", "", map[string]string{"JSON": "1"}, "json", "json"},
+		{"Json header as in rclone #5152", "", map[string]string{"Json": "1"}, "json", "json"},
+		{"JSON 2 header", "", map[string]string{"JSON": "2"}, "json-readable", "json-readable"},
+		{"EXPORT header", "", map[string]string{"EXPORT": "1"}, "export", "export"},
+		{"JSON wins over EXPORT", "", map[string]string{"JSON": "1", "EXPORT": "1"}, "json", "json"},
+		{"unknown JSON value", "", map[string]string{"JSON": "3"}, "html", "html"},
+		{"JSON query", "&JSON=1", nil, "html", "json"},
+		{"JSON 2 query", "&JSON=2", nil, "html", "json-readable"},
+		{"EXPORT query", "&EXPORT=1", nil, "html", "export"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for reading, want := range map[QuerySwitches]string{QuerySwitchesIgnore: tc.ignore, QuerySwitchesHonour: tc.honour} {
+				ts := newTS(t, Options{NoRateLimits: true, QuerySwitches: reading})
+				host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
+				r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+tc.query, tc.header, nil)
+				assert.Equal(t, want, endForm(t, r), "reading %s", reading)
+			}
+		})
+	}
+}
+
+func TestQuerySwitchesDefaultIsIgnore(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
+	r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+"&JSON=1", nil, nil)
+	assert.Equal(t, "html", endForm(t, r))
+	_, err := New(Options{Accounts: []Account{{Key: "k", Offer: OfferPremium}}, QuerySwitches: "both"})
+	assert.ErrorContains(t, err, `unknown query-switches reading "both"`)
+}
+
+func TestEndPLExportLinesNameEachFile(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
+	r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+	var res uploadResult
+	require.NoError(t, json.Unmarshal(r.Body, &res))
+	require.Len(t, res.Links, 1)
+	fileID := strings.TrimPrefix(res.Links[0].Download, "https://1fichier.com/?")
+
+	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"EXPORT": "1"}, nil)
+	assert.Equal(t, "a.bin;3;"+fileID+";;0\n", string(r.Body))
+}
