@@ -8,7 +8,8 @@
 //	    [--offer premium|access|free] [--email E] [--time-scale F]
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
 //	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
-//	    [--move-changes-url] [--query-switches ignore|honour] [-v]
+//	    [--move-changes-url] [--query-switches ignore|honour]
+//	    [--number-strings accept|refuse] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -84,6 +85,7 @@ type config struct {
 	listRule     emulator.ListRule
 	moveNewURL   bool
 	querySwitch  emulator.QuerySwitches
+	numStrings   emulator.NumberStrings
 	verbose      bool
 }
 
@@ -115,7 +117,7 @@ func parseOffer(s string) (emulator.Offer, error) {
 // checks across flags come back as a *usageError. flag.ErrHelp means help
 // was asked for and printed.
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder, querySwitch: emulator.QuerySwitchesIgnore}
+	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder, querySwitch: emulator.QuerySwitchesIgnore, numStrings: emulator.NumberStringsAccept}
 	fs := cfg.flagSet(stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -157,6 +159,11 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.Func("query-switches", "`READING` of end.pl's JSON and EXPORT switches sent as query parameters (end.pl?xid=...&JSON=1) rather than headers: ignore (answer the HTML page, as only the header form is seen working) or honour (default ignore)", func(s string) error {
 		q, err := emulator.ParseQuerySwitches(s)
 		cfg.querySwitch = q
+		return err
+	})
+	fs.Func("number-strings", "`READING` of numbers sent as strings in API requests ({\"id\":\"100000\"}): accept (clients send ids both ways and no source shows a refusal) or refuse (the strict reading: an invalid parameter) (default accept)", func(s string) error {
+		n, err := emulator.ParseNumberStrings(s)
+		cfg.numStrings = n
 		return err
 	})
 	fs.BoolVar(&cfg.moveNewURL, "move-changes-url", false, "file/mv.cgi gives a moved file a new URL and the old one stops working (default: a move keeps the URL, as the evidence says the service does)")
@@ -329,6 +336,7 @@ func (cfg *config) options(stderr io.Writer) emulator.Options {
 		ListRule:       cfg.listRule,
 		MoveChangesURL: cfg.moveNewURL,
 		QuerySwitches:  cfg.querySwitch,
+		NumberStrings:  cfg.numStrings,
 	}
 	if cfg.verbose {
 		opts.Log = stderr

@@ -393,6 +393,7 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 		{"bad faults", []string{"--key", "k", "--faults", "file/ls.cgi=explode"}, 2, "--faults"},
 		{"bad email", []string{"--key", "k", "--email", "nobody"}, 2, "--email"},
 		{"bad list rule", []string{"--key", "k", "--list-rule", "both"}, 2, "invalid value \"both\" for flag -list-rule"},
+		{"bad number strings", []string{"--key", "k", "--number-strings", "lenient"}, 2, "invalid value \"lenient\" for flag -number-strings"},
 		{"bad query switches", []string{"--key", "k", "--query-switches", "yes"}, 2, "invalid value \"yes\" for flag -query-switches"},
 		{"stray argument", []string{"--key", "k", "serve"}, 2, "unexpected argument \"serve\""},
 		{"port in use", []string{"--key", "k", "--listen", busy.Addr().String()}, 1, "--listen"},
@@ -413,7 +414,7 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
 }
@@ -521,5 +522,18 @@ func TestQuerySwitchesFlagReachesTheEmulator(t *testing.T) {
 		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
 		require.NoError(t, err, args)
 		assert.Equal(t, want, cfg.options(io.Discard).QuerySwitches, args)
+	}
+}
+
+func TestNumberStringsFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]emulator.NumberStrings{
+		"":                        emulator.NumberStringsAccept,
+		"--number-strings accept": emulator.NumberStringsAccept,
+		"--number-strings refuse": emulator.NumberStringsRefuse,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).NumberStrings, args)
 	}
 }

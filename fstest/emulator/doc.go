@@ -64,7 +64,9 @@
 //     even GET; we refuse calls without it). The body must be a JSON
 //     object; an empty or non-JSON body is a KO, except user/info.cgi
 //     and remote/ls.cgi (no body or "" accepted) and
-//     upload/get_upload_server.cgi (GET, no body, no key needed).
+//     upload/get_upload_server.cgi (GET, no body, no key needed). A
+//     number may be sent as a decimal string ({"id":"100000"}), as some
+//     clients do; Options.NumberStrings = NumberStringsRefuse refuses it.
 //   - Errors are {"status":"KO","message":"<text> #<n>"} with a non-2xx
 //     HTTP code. Numbers that were seen live are used (#93, #200, #312,
 //     #374, #469, #631); the others are ours. Clients must match on text.
