@@ -62,8 +62,8 @@
 //   - Every API call needs "Authorization: Bearer <key>" and
 //     "Content-Type: application/json" (clients send it on every call,
 //     even GET; we refuse calls without it). The body must be a JSON
-//     object; an empty or non-JSON body is a KO, except user/info.cgi
-//     and remote/ls.cgi (no body or "" accepted) and
+//     object; an empty or non-JSON body is a KO, except user/info.cgi,
+//     remote/ls.cgi and vouchers/ls.cgi (no body or "" accepted) and
 //     upload/get_upload_server.cgi (GET, no body, no key needed). A
 //     number may be sent as a decimal string ({"id":"100000"}), as some
 //     clients do; Options.NumberStrings = NumberStringsRefuse refuses it.
@@ -85,6 +85,9 @@
 //     a header row, then per file its name, size, download link and
 //     removal link, each in a <td class="normal"> cell. An invalid "did"
 //     silently means the root (documented).
+//   - vouchers/ls.cgi, check.cgi and use.cgi follow SW's shapes (the
+//     only source); using a voucher only marks it used. They have no
+//     rate rule of their own beyond CallsPerSecond.
 //   - Download URLs live 5 minutes (TokenLifetime), honour Range (206,
 //     Content-Range, 416) and with single:1 serve one request only.
 //
@@ -173,7 +176,7 @@
 //
 // # Test helpers
 //
-// AddAccount, Mkdir, PutFile, ShareFolder, Lookup, Files, FileData and
-// FileCount seed and inspect the emulator from Go without API calls
+// AddAccount, Mkdir, PutFile, ShareFolder, AddVoucher, Lookup, Files,
+// FileData, FileCount and VoucherUsedBy seed and inspect the emulator from Go without API calls
 // (no stats, no rate rules).
 package emulator

@@ -585,6 +585,9 @@ func init() {
 		"remote/ls.cgi":                {fn: (*call).remoteLs, emptyBodyOK: true},
 		"remote/info.cgi":              {fn: (*call).remoteInfo},
 		"user/info.cgi":                {fn: (*call).userInfo, emptyBodyOK: true},
+		"vouchers/ls.cgi":              {fn: (*call).voucherLs, emptyBodyOK: true},
+		"vouchers/check.cgi":           {fn: (*call).voucherCheck},
+		"vouchers/use.cgi":             {fn: (*call).voucherUse},
 	}
 }
 

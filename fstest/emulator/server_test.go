@@ -283,6 +283,7 @@ func TestEveryDocumentedEndpointIsRouted(t *testing.T) {
 		"file/chattr.cgi", "file/scan.cgi", "folder/ls.cgi", "folder/mkdir.cgi", "folder/rm.cgi",
 		"folder/mv.cgi", "folder/share.cgi", "download/get_token.cgi", "upload/get_upload_server.cgi",
 		"remote/request.cgi", "remote/ls.cgi", "remote/info.cgi", "user/info.cgi",
+		"vouchers/ls.cgi", "vouchers/check.cgi", "vouchers/use.cgi",
 	} {
 		_, ok := apiRoutes[ep]
 		assert.True(t, ok, ep)
