@@ -9,7 +9,8 @@
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
 //	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
 //	    [--move-changes-url] [--query-switches ignore|honour]
-//	    [--number-strings accept|refuse] [-v]
+//	    [--number-strings accept|refuse] [--header-timeout D]
+//	    [--body-timeout D] [--idle-timeout D] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -86,6 +87,9 @@ type config struct {
 	moveNewURL   bool
 	querySwitch  emulator.QuerySwitches
 	numStrings   emulator.NumberStrings
+	headerTime   time.Duration // --header-timeout
+	bodyTime     time.Duration // --body-timeout
+	idleTime     time.Duration // --idle-timeout
 	verbose      bool
 }
 
@@ -167,6 +171,9 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		return err
 	})
 	fs.BoolVar(&cfg.moveNewURL, "move-changes-url", false, "file/mv.cgi gives a moved file a new URL and the old one stops working (default: a move keeps the URL, as the evidence says the service does)")
+	fs.DurationVar(&cfg.headerTime, "header-timeout", emulator.DefaultReadHeaderTimeout, "close a connection whose request headers take longer than `D` (0 = never)")
+	fs.DurationVar(&cfg.bodyTime, "body-timeout", emulator.DefaultBodyIdleTimeout, "close a connection whose request body sends nothing for `D`; a body that keeps moving is never cut (0 = never)")
+	fs.DurationVar(&cfg.idleTime, "idle-timeout", emulator.DefaultIdleTimeout, "close a keep-alive connection idle for `D` between requests (0 = never)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
@@ -209,6 +216,11 @@ func (cfg *config) check() error {
 	}
 	if cfg.listingDelay < 0 {
 		return usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
+	}
+	for name, d := range map[string]time.Duration{"--header-timeout": cfg.headerTime, "--body-timeout": cfg.bodyTime, "--idle-timeout": cfg.idleTime} {
+		if d < 0 {
+			return usagef("%s %v: must not be negative", name, d)
+		}
 	}
 	if cfg.email != "" && strings.Count(cfg.email, "@") != 1 {
 		return usagef("--email %q: want one address", cfg.email)
@@ -283,7 +295,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 30 * time.Second}
+	// The emulator's own timeouts: stalled headers, stalled bodies and
+	// idle keep-alive connections are closed (see emulator.NewHTTPServer).
+	srv := emu.NewHTTPServer()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	servers := []*http.Server{srv}
@@ -338,10 +352,23 @@ func (cfg *config) options(stderr io.Writer) emulator.Options {
 		QuerySwitches:  cfg.querySwitch,
 		NumberStrings:  cfg.numStrings,
 	}
+	opts.ReadHeaderTimeout = offIfZero(cfg.headerTime)
+	opts.BodyIdleTimeout = offIfZero(cfg.bodyTime)
+	opts.IdleTimeout = offIfZero(cfg.idleTime)
 	if cfg.verbose {
 		opts.Log = stderr
 	}
 	return opts
+}
+
+// offIfZero maps a timeout flag to Options: on the command line 0 turns
+// a timeout off, which Options spell as a negative value (0 there is the
+// default).
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // startProxy builds the proxy in front of emu, binds --proxy and writes

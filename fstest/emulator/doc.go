@@ -162,6 +162,16 @@
 // HTML, no links, or one link fewer than the files (end-html, end-empty,
 // end-short); slow answers (slow).
 //
+// # Connection timeouts
+//
+// Clients that stall cannot hold connections open: request headers must
+// arrive within ReadHeaderTimeout, a request body that sends nothing for
+// BodyIdleTimeout is cut (408; a slow body that keeps moving never is)
+// and keep-alive connections idle for IdleTimeout are closed. The
+// defaults are nginx's (60 s, 60 s, 75 s); TimeScale leaves them alone.
+// The body timeout is applied by the handler on any http.Server; the
+// other two need NewHTTPServer (NewTestServer uses it).
+//
 // # Persistence and observability
 //
 // With Options.DataDir, contents go to DIR/blobs and metadata to

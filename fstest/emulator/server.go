@@ -91,6 +91,18 @@ type Options struct {
 	// NumberStrings is whether API requests may send a number as a
 	// numeric string ({"id":"100000"}); "" = NumberStringsAccept.
 	NumberStrings NumberStrings
+	// ReadHeaderTimeout bounds how long a client may take to send a
+	// request's headers (NewHTTPServer, NewTestServer); 0 =
+	// DefaultReadHeaderTimeout, negative = none.
+	ReadHeaderTimeout time.Duration
+	// BodyIdleTimeout cuts a request whose body sends nothing for this
+	// long; a body that keeps moving is never cut. 0 =
+	// DefaultBodyIdleTimeout, negative = none.
+	BodyIdleTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle this long between
+	// requests (NewHTTPServer, NewTestServer); 0 = DefaultIdleTimeout,
+	// negative = none.
+	IdleTimeout time.Duration
 }
 
 // NumberStrings is a reading of how the API takes numbers in requests.
@@ -332,6 +344,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body != nil {
 		r.Body = &countingReader{r: r.Body, n: &s.stats.bytesIn}
 	}
+	s.watchBody(w, r)
 	cw := &countingWriter{ResponseWriter: w, n: &s.stats.bytesOut}
 	defer func() {
 		s.logRequest(r, endpoint, cw.status, start)
@@ -693,7 +706,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, name string, h
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 	if err != nil {
-		return // client went away
+		if bodyTimedOut(r) {
+			writeBodyTimeout(w)
+		}
+		return // otherwise the client went away
 	}
 	c.body = bytes.TrimSpace(body)
 	// Observed: clients send Content-Type: application/json on every call,

@@ -148,7 +148,11 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if nerr == nil {
 		nerr = s.commitUpload(ss, acct, form, now)
 	}
-	if nerr != nil {
+	switch {
+	case nerr != nil && bodyTimedOut(r):
+		writeBodyTimeout(w)
+		return
+	case nerr != nil:
 		writeNodeError(w, nerr.code, nerr.msg)
 		return
 	}
