@@ -178,9 +178,34 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), readingsHelp)
 	}
 	return fs
 }
+
+// readingsHelp ends the usage text: every reading of the service the
+// command can switch, and what its default means. Keep it in step with
+// the flags above and with README.md ("Try it without an account").
+const readingsHelp = `
+Readings: where the evidence leaves the service's behaviour open, the
+emulator takes the stricter reading unless the evidence points the other
+way, and these flags switch to the other one:
+  --list-rule folder|endpoint
+	default folder: folder/ls.cgi and file/ls.cgi of one folder share one
+	30-second slot (stricter); endpoint gives each endpoint its own slot.
+  --move-changes-url
+	default off: file/mv.cgi keeps the file's URL (a client's tests run
+	against the live service read a moved file by its old URL); on, a
+	moved file gets a new URL and the old one answers "Resource not found".
+  --query-switches ignore|honour
+	default ignore: end.pl's JSON and EXPORT switches work only as request
+	headers, the form clients are seen to send (stricter); honour also
+	takes them as query parameters (end.pl?xid=...&JSON=1).
+  --number-strings accept|refuse
+	default accept: a number may be sent as a decimal string
+	({"id":"100000"}), as some clients do, with no refusal on record;
+	refuse answers "Invalid parameter" (the strict reading).
+`
 
 // addKey takes one --key.
 func (cfg *config) addKey(s string) error {

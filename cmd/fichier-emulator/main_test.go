@@ -418,6 +418,11 @@ func TestRunHelpExitsZero(t *testing.T) {
 	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-header-timeout", "-body-timeout", "-idle-timeout", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
+	// Every reading the command can switch is explained with its default.
+	readings := stderr.String()[strings.Index(stderr.String(), "Readings:"):]
+	for _, reading := range []string{"--list-rule folder|endpoint", "--move-changes-url", "--query-switches ignore|honour", "--number-strings accept|refuse"} {
+		assert.Contains(t, readings, "  "+reading+"\n\tdefault ", "readings explain %s", reading)
+	}
 }
 
 func TestRunStopsWhenContextEnds(t *testing.T) {
