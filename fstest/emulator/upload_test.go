@@ -61,7 +61,7 @@ func TestUploadFlow(t *testing.T) {
 	require.Equal(t, 200, r.Code)
 	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "text/html"))
 	assert.Contains(t, string(r.Body), "abc.txt")
-	// JSON as a query parameter is not honoured.
+	// JSON as a query parameter is not honoured by default (QuerySwitchesIgnore).
 	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+"&JSON=1", nil, nil)
 	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "text/html"))
 
