@@ -7,7 +7,10 @@
 //	fichier-emulator --listen 127.0.0.1:PORT --key KEY [--key KEY2 ...]
 //	    [--offer premium|access|free] [--email E] [--time-scale F]
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
-//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint] [-v]
+//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
+//	    [--move-changes-url] [--query-switches ignore|honour]
+//	    [--number-strings accept|refuse] [--header-timeout D]
+//	    [--body-timeout D] [--idle-timeout D] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -81,6 +84,12 @@ type config struct {
 	listingDelay time.Duration
 	noRateLimits bool
 	listRule     emulator.ListRule
+	moveNewURL   bool
+	querySwitch  emulator.QuerySwitches
+	numStrings   emulator.NumberStrings
+	headerTime   time.Duration // --header-timeout
+	bodyTime     time.Duration // --body-timeout
+	idleTime     time.Duration // --idle-timeout
 	verbose      bool
 }
 
@@ -112,7 +121,7 @@ func parseOffer(s string) (emulator.Offer, error) {
 // checks across flags come back as a *usageError. flag.ErrHelp means help
 // was asked for and printed.
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
-	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder}
+	cfg := &config{offer: emulator.OfferPremium, timeScale: 1, listRule: emulator.ListRuleFolder, querySwitch: emulator.QuerySwitchesIgnore, numStrings: emulator.NumberStringsAccept}
 	fs := cfg.flagSet(stderr)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -151,13 +160,52 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		cfg.listRule = r
 		return err
 	})
+	fs.Func("query-switches", "`READING` of end.pl's JSON and EXPORT switches sent as query parameters (end.pl?xid=...&JSON=1) rather than headers: ignore (answer the HTML page, as only the header form is seen working) or honour (default ignore)", func(s string) error {
+		q, err := emulator.ParseQuerySwitches(s)
+		cfg.querySwitch = q
+		return err
+	})
+	fs.Func("number-strings", "`READING` of numbers sent as strings in API requests ({\"id\":\"100000\"}): accept (clients send ids both ways and no source shows a refusal) or refuse (the strict reading: an invalid parameter) (default accept)", func(s string) error {
+		n, err := emulator.ParseNumberStrings(s)
+		cfg.numStrings = n
+		return err
+	})
+	fs.BoolVar(&cfg.moveNewURL, "move-changes-url", false, "file/mv.cgi gives a moved file a new URL and the old one stops working (default: a move keeps the URL, as the evidence says the service does)")
+	fs.DurationVar(&cfg.headerTime, "header-timeout", emulator.DefaultReadHeaderTimeout, "close a connection whose request headers take longer than `D` (0 = never)")
+	fs.DurationVar(&cfg.bodyTime, "body-timeout", emulator.DefaultBodyIdleTimeout, "close a connection whose request body sends nothing for `D`; a body that keeps moving is never cut (0 = never)")
+	fs.DurationVar(&cfg.idleTime, "idle-timeout", emulator.DefaultIdleTimeout, "close a keep-alive connection idle for `D` between requests (0 = never)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
 		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), readingsHelp)
 	}
 	return fs
 }
+
+// readingsHelp ends the usage text: every reading of the service the
+// command can switch, and what its default means. Keep it in step with
+// the flags above and with README.md ("Try it without an account").
+const readingsHelp = `
+Readings: where the evidence leaves the service's behaviour open, the
+emulator takes the stricter reading unless the evidence points the other
+way, and these flags switch to the other one:
+  --list-rule folder|endpoint
+	default folder: folder/ls.cgi and file/ls.cgi of one folder share one
+	30-second slot (stricter); endpoint gives each endpoint its own slot.
+  --move-changes-url
+	default off: file/mv.cgi keeps the file's URL (a client's tests run
+	against the live service read a moved file by its old URL); on, a
+	moved file gets a new URL and the old one answers "Resource not found".
+  --query-switches ignore|honour
+	default ignore: end.pl's JSON and EXPORT switches work only as request
+	headers, the form clients are seen to send (stricter); honour also
+	takes them as query parameters (end.pl?xid=...&JSON=1).
+  --number-strings accept|refuse
+	default accept: a number may be sent as a decimal string
+	({"id":"100000"}), as some clients do, with no refusal on record;
+	refuse answers "Invalid parameter" (the strict reading).
+`
 
 // addKey takes one --key.
 func (cfg *config) addKey(s string) error {
@@ -193,6 +241,11 @@ func (cfg *config) check() error {
 	}
 	if cfg.listingDelay < 0 {
 		return usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
+	}
+	for name, d := range map[string]time.Duration{"--header-timeout": cfg.headerTime, "--body-timeout": cfg.bodyTime, "--idle-timeout": cfg.idleTime} {
+		if d < 0 {
+			return usagef("%s %v: must not be negative", name, d)
+		}
 	}
 	if cfg.email != "" && strings.Count(cfg.email, "@") != 1 {
 		return usagef("--email %q: want one address", cfg.email)
@@ -267,7 +320,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	srv := &http.Server{Handler: emu, ReadHeaderTimeout: 30 * time.Second}
+	// The emulator's own timeouts: stalled headers, stalled bodies and
+	// idle keep-alive connections are closed (see emulator.NewHTTPServer).
+	srv := emu.NewHTTPServer()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	servers := []*http.Server{srv}
@@ -310,19 +365,35 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 // options are the emulator's Options for this command line.
 func (cfg *config) options(stderr io.Writer) emulator.Options {
 	opts := emulator.Options{
-		Accounts:     cfg.accounts(),
-		NoRateLimits: cfg.noRateLimits,
-		TimeScale:    cfg.timeScale,
-		ListingDelay: cfg.listingDelay,
-		DataDir:      cfg.dataDir,
-		Faults:       cfg.faults,
-		Seed:         cfg.seed,
-		ListRule:     cfg.listRule,
+		Accounts:       cfg.accounts(),
+		NoRateLimits:   cfg.noRateLimits,
+		TimeScale:      cfg.timeScale,
+		ListingDelay:   cfg.listingDelay,
+		DataDir:        cfg.dataDir,
+		Faults:         cfg.faults,
+		Seed:           cfg.seed,
+		ListRule:       cfg.listRule,
+		MoveChangesURL: cfg.moveNewURL,
+		QuerySwitches:  cfg.querySwitch,
+		NumberStrings:  cfg.numStrings,
 	}
+	opts.ReadHeaderTimeout = offIfZero(cfg.headerTime)
+	opts.BodyIdleTimeout = offIfZero(cfg.bodyTime)
+	opts.IdleTimeout = offIfZero(cfg.idleTime)
 	if cfg.verbose {
 		opts.Log = stderr
 	}
 	return opts
+}
+
+// offIfZero maps a timeout flag to Options: on the command line 0 turns
+// a timeout off, which Options spell as a negative value (0 there is the
+// default).
+func offIfZero(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // startProxy builds the proxy in front of emu, binds --proxy and writes

@@ -393,6 +393,9 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 		{"bad faults", []string{"--key", "k", "--faults", "file/ls.cgi=explode"}, 2, "--faults"},
 		{"bad email", []string{"--key", "k", "--email", "nobody"}, 2, "--email"},
 		{"bad list rule", []string{"--key", "k", "--list-rule", "both"}, 2, "invalid value \"both\" for flag -list-rule"},
+		{"bad number strings", []string{"--key", "k", "--number-strings", "lenient"}, 2, "invalid value \"lenient\" for flag -number-strings"},
+		{"negative timeout", []string{"--key", "k", "--body-timeout", "-1s"}, 2, "--body-timeout -1s: must not be negative"},
+		{"bad query switches", []string{"--key", "k", "--query-switches", "yes"}, 2, "invalid value \"yes\" for flag -query-switches"},
 		{"stray argument", []string{"--key", "k", "serve"}, 2, "unexpected argument \"serve\""},
 		{"port in use", []string{"--key", "k", "--listen", busy.Addr().String()}, 1, "--listen"},
 	} {
@@ -412,8 +415,13 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-header-timeout", "-body-timeout", "-idle-timeout", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
+	}
+	// Every reading the command can switch is explained with its default.
+	readings := stderr.String()[strings.Index(stderr.String(), "Readings:"):]
+	for _, reading := range []string{"--list-rule folder|endpoint", "--move-changes-url", "--query-switches ignore|honour", "--number-strings accept|refuse"} {
+		assert.Contains(t, readings, "  "+reading+"\n\tdefault ", "readings explain %s", reading)
 	}
 }
 
@@ -496,4 +504,90 @@ func TestListRuleFlagReachesTheEmulator(t *testing.T) {
 		require.NoError(t, err, args)
 		assert.Equal(t, want, cfg.options(io.Discard).ListRule, args)
 	}
+}
+
+func TestMoveChangesURLFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]bool{
+		"":                   false,
+		"--move-changes-url": true,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).MoveChangesURL, args)
+	}
+}
+
+func TestQuerySwitchesFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]emulator.QuerySwitches{
+		"":                        emulator.QuerySwitchesIgnore,
+		"--query-switches ignore": emulator.QuerySwitchesIgnore,
+		"--query-switches honour": emulator.QuerySwitchesHonour,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).QuerySwitches, args)
+	}
+}
+
+func TestNumberStringsFlagReachesTheEmulator(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]emulator.NumberStrings{
+		"":                        emulator.NumberStringsAccept,
+		"--number-strings accept": emulator.NumberStringsAccept,
+		"--number-strings refuse": emulator.NumberStringsRefuse,
+	} {
+		cfg, err := parseFlags(append([]string{"--key", "k"}, strings.Fields(args)...), io.Discard)
+		require.NoError(t, err, args)
+		assert.Equal(t, want, cfg.options(io.Discard).NumberStrings, args)
+	}
+}
+
+func TestTimeoutFlagsReachTheEmulator(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseFlags([]string{"--key", "k"}, io.Discard)
+	require.NoError(t, err)
+	opts := cfg.options(io.Discard)
+	assert.Equal(t, emulator.DefaultReadHeaderTimeout, opts.ReadHeaderTimeout)
+	assert.Equal(t, emulator.DefaultBodyIdleTimeout, opts.BodyIdleTimeout)
+	assert.Equal(t, emulator.DefaultIdleTimeout, opts.IdleTimeout)
+
+	cfg, err = parseFlags([]string{"--key", "k", "--header-timeout", "0", "--body-timeout", "2s", "--idle-timeout", "3s"}, io.Discard)
+	require.NoError(t, err)
+	opts = cfg.options(io.Discard)
+	assert.Negative(t, opts.ReadHeaderTimeout, "0 on the command line turns it off")
+	assert.Equal(t, 2*time.Second, opts.BodyIdleTimeout)
+	assert.Equal(t, 3*time.Second, opts.IdleTimeout)
+}
+
+func TestStalledConnectionsAreClosed(t *testing.T) {
+	t.Parallel()
+	const key = "stall-key"
+	p := start(t, "--listen", "127.0.0.1:0", "--key", key, "--no-rate-limits",
+		"--header-timeout", "300ms", "--body-timeout", "300ms", "--idle-timeout", "300ms")
+	addr := strings.TrimPrefix(p.get(t, "url"), "http://")
+	prefixes := []string{
+		"POST /v1/user/info.cgi HTTP/1.1\r\nHost: h\r\n",
+		"POST /v1/folder/ls.cgi HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + key +
+			"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+	}
+	var conns []net.Conn
+	for i := range 20 {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		defer func() { _ = c.Close() }()
+		_, err = io.WriteString(c, prefixes[i%len(prefixes)])
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		// Far longer than the timeouts: a guard against hanging, no
+		// measure of speed.
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(30*time.Second)))
+		_, err := io.ReadAll(c)
+		var ne net.Error
+		assert.False(t, errors.As(err, &ne) && ne.Timeout(), "connection %d left open", i)
+	}
+	assert.Equal(t, 0, p.stop(t, syscall.SIGTERM), "stderr: %s", p.stderr.String())
 }

@@ -62,9 +62,11 @@
 //   - Every API call needs "Authorization: Bearer <key>" and
 //     "Content-Type: application/json" (clients send it on every call,
 //     even GET; we refuse calls without it). The body must be a JSON
-//     object; an empty or non-JSON body is a KO, except user/info.cgi
-//     and remote/ls.cgi (no body or "" accepted) and
-//     upload/get_upload_server.cgi (GET, no body, no key needed).
+//     object; an empty or non-JSON body is a KO, except user/info.cgi,
+//     remote/ls.cgi and vouchers/ls.cgi (no body or "" accepted) and
+//     upload/get_upload_server.cgi (GET, no body, no key needed). A
+//     number may be sent as a decimal string ({"id":"100000"}), as some
+//     clients do; Options.NumberStrings = NumberStringsRefuse refuses it.
 //   - Errors are {"status":"KO","message":"<text> #<n>"} with a non-2xx
 //     HTTP code. Numbers that were seen live are used (#93, #200, #312,
 //     #374, #469, #631); the others are ours. Clients must match on text.
@@ -78,8 +80,14 @@
 //   - Duplicate file names are allowed; names are case-sensitive.
 //   - upload.cgi needs a Content-Length (chunked is refused with 411),
 //     answers 302 to /end.pl?xid=<id>; end.pl answers JSON only with the
-//     "JSON: 1" header (HTML otherwise) and "size" is a string there. An
-//     invalid "did" silently means the root (documented).
+//     "JSON: 1" header and "size" is a string there. Otherwise it
+//     answers the HTML page clients parse: a table with class="premium",
+//     a header row, then per file its name, size, download link and
+//     removal link, each in a <td class="normal"> cell. An invalid "did"
+//     silently means the root (documented).
+//   - vouchers/ls.cgi, check.cgi and use.cgi follow SW's shapes (the
+//     only source); using a voucher only marks it used. They have no
+//     rate rule of their own beyond CallsPerSecond.
 //   - Download URLs live 5 minutes (TokenLifetime), honour Range (206,
 //     Content-Range, 416) and with single:1 serve one request only.
 //
@@ -96,9 +104,9 @@
 //   - file/info.cgi has no "status" key, spells the MIME type
 //     "content_type" (underscore, as SW says; listings use the hyphen)
 //     and gives "acl" as an object.
-//   - file/mv.cgi gives the moved file a new URL (unknown in reality;
-//     Options.KeepURLOnMove turns this off). "destination_folder_id" is
-//     required. "rename" works only with exactly one URL, and renaming to
+//   - file/mv.cgi keeps the moved file's URL, as the evidence says the
+//     service does (Options.MoveChangesURL gives a new one instead).
+//     "destination_folder_id" is required. "rename" works only with exactly one URL, and renaming to
 //     the current name answers "No file has been renamed #312", as does
 //     file/rename.cgi when nothing changes.
 //   - mv, cp, rename, chattr and rm are all-or-nothing: one bad URL
@@ -114,7 +122,9 @@
 //   - 0-byte uploads are refused (unconfirmed on the real service). An
 //     upload whose body is cut short leaves no file. 300 GB per file,
 //     500 GB per request, 500 files per request.
-//   - end.pl honours only the "JSON" header, not a query parameter.
+//   - end.pl's JSON and EXPORT switches work as headers (what clients
+//     send), not as query parameters (SW's form, never seen used);
+//     Options.QuerySwitches = QuerySwitchesHonour takes both.
 //   - Download: unknown token 404; expired or used-up token 410 Gone.
 //     single:1 means one HTTP request of any kind (HEAD included).
 //   - user/info.cgi returns flag fields as strings and storage fields as
@@ -152,6 +162,16 @@
 // HTML, no links, or one link fewer than the files (end-html, end-empty,
 // end-short); slow answers (slow).
 //
+// # Connection timeouts
+//
+// Clients that stall cannot hold connections open: request headers must
+// arrive within ReadHeaderTimeout, a request body that sends nothing for
+// BodyIdleTimeout is cut (408; a slow body that keeps moving never is)
+// and keep-alive connections idle for IdleTimeout are closed. The
+// defaults are nginx's (60 s, 60 s, 75 s); TimeScale leaves them alone.
+// The body timeout is applied by the handler on any http.Server; the
+// other two need NewHTTPServer (NewTestServer uses it).
+//
 // # Persistence and observability
 //
 // With Options.DataDir, contents go to DIR/blobs and metadata to
@@ -166,7 +186,7 @@
 //
 // # Test helpers
 //
-// AddAccount, Mkdir, PutFile, ShareFolder, Lookup, Files, FileData and
-// FileCount seed and inspect the emulator from Go without API calls
+// AddAccount, Mkdir, PutFile, ShareFolder, AddVoucher, Lookup, Files,
+// FileData, FileCount and VoucherUsedBy seed and inspect the emulator from Go without API calls
 // (no stats, no rate rules).
 package emulator

@@ -540,10 +540,12 @@ func (c *call) moveFiles(todo []*fileMeta, dest *folderMeta, req fileMvReq) file
 			f.Name = *req.Rename
 			resp.Filename = f.Name
 		}
-		if !c.s.opts.KeepURLOnMove {
-			// Unknown whether a move changes the URL [inf: probably
-			// not]. We give a new one, the stricter reading: rclone
-			// already takes urls[0] as the file's URL after a move.
+		// A move keeps the URL [obs]: the C# SDK's tests, run against
+		// the live service, read a moved file by its old URL, and
+		// pyOneFichierClient's move hands back no URL at all. "urls"
+		// still lists each moved file's URL, as SW and rclone's struct
+		// have it.
+		if c.s.opts.MoveChangesURL {
 			delete(c.s.st.Files, f.ID)
 			f.ID = c.s.newFileID()
 			c.s.st.Files[f.ID] = f

@@ -208,12 +208,8 @@ func TestFileMv(t *testing.T) {
 	m := ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir, "rename": "renamed.txt"})
 	assert.Equal(t, float64(1), m["moved"])
 	assert.Equal(t, "renamed.txt", m["filename"])
-	newURL := m["urls"].([]any)[0].(string)
-	assert.NotEqual(t, u, newURL, "a move gives a new URL (strict reading)")
-	assert.Regexp(t, `^https://1fichier\.com/\?[a-z0-9]{10}$`, newURL)
-	_, err := ts.Lookup(u)
-	assert.ErrorIs(t, err, ErrNotFound)
-	fi, err := ts.Lookup(newURL)
+	assert.Equal(t, []any{u}, m["urls"], "the answer lists the moved file's URL")
+	fi, err := ts.Lookup(u)
 	require.NoError(t, err)
 	assert.Equal(t, dir, fi.FolderID)
 	assert.Equal(t, "renamed.txt", fi.Name)
@@ -224,13 +220,37 @@ func TestFileMv(t *testing.T) {
 	assert.ElementsMatch(t, []string{"renamed.txt", "b.txt"}, names(ls, "items"))
 }
 
-func TestFileMvKeepURLOption(t *testing.T) {
+// The C# SDK's MoveFilesTest, run against the live service, does this:
+// move a file, then read it by the URL it had before the move.
+func TestFileMvKeepsURLSoOldURLStillReads(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, KeepURLOnMove: true})
+	ts := newTS(t, noLimits())
 	dir := ts.mkdir(t, 0, "dest")
 	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
 	m := ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir})
+	assert.Equal(t, float64(1), m["moved"])
 	assert.Equal(t, []any{u}, m["urls"])
+	info := ts.ok(t, "file/info.cgi", map[string]any{"url": u})
+	assert.Equal(t, "a.txt", info["filename"])
+	assert.Equal(t, float64(dir), info["folder_id"])
+	data, err := ts.FileData(u)
+	require.NoError(t, err)
+	assert.Equal(t, "aaa", string(data))
+}
+
+func TestFileMvChangesURLWithMoveChangesURL(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, Options{NoRateLimits: true, MoveChangesURL: true})
+	dir := ts.mkdir(t, 0, "dest")
+	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
+	m := ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir})
+	newURL := m["urls"].([]any)[0].(string)
+	assert.NotEqual(t, u, newURL)
+	assert.Regexp(t, `^https://1fichier\.com/\?[a-z0-9]{10}$`, newURL)
+	ts.koCall(t, "file/info.cgi", map[string]any{"url": u}, http.StatusNotFound, "Resource not found #469")
+	fi, err := ts.Lookup(newURL)
+	require.NoError(t, err)
+	assert.Equal(t, dir, fi.FolderID)
 }
 
 func TestFileCp(t *testing.T) {

@@ -206,3 +206,19 @@ func names(m map[string]any, key string) []string {
 	}
 	return out
 }
+
+// multipartFiles builds an upload body with one file[] part per name,
+// holding "data of <name>", in order.
+func multipartFiles(t *testing.T, names ...string) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for _, name := range names {
+		fw, err := mw.CreateFormFile("file[]", name)
+		require.NoError(t, err)
+		_, err = fw.Write([]byte("data of " + name))
+		require.NoError(t, err)
+	}
+	require.NoError(t, mw.Close())
+	return mw.FormDataContentType(), buf.Bytes()
+}

@@ -63,20 +63,22 @@ type folderMeta struct {
 type userSettings map[string]int64
 
 type state struct {
-	Folders map[int64]*folderMeta   `json:"folders"` // every folder but the roots
-	Roots   map[string]*folderMeta  `json:"roots"`   // by owner email, created on first need
-	Files   map[string]*fileMeta    `json:"files"`
-	Remote  map[int64]*remoteJob    `json:"remote"`
-	Users   map[string]userSettings `json:"users"` // user/info.cgi settings by email
+	Folders  map[int64]*folderMeta   `json:"folders"` // every folder but the roots
+	Roots    map[string]*folderMeta  `json:"roots"`   // by owner email, created on first need
+	Files    map[string]*fileMeta    `json:"files"`
+	Remote   map[int64]*remoteJob    `json:"remote"`
+	Users    map[string]userSettings `json:"users"`              // user/info.cgi settings by email
+	Vouchers map[string]*voucherMeta `json:"vouchers,omitempty"` // by code
 }
 
 func newState() *state {
 	return &state{
-		Folders: map[int64]*folderMeta{},
-		Roots:   map[string]*folderMeta{},
-		Files:   map[string]*fileMeta{},
-		Remote:  map[int64]*remoteJob{},
-		Users:   map[string]userSettings{},
+		Folders:  map[int64]*folderMeta{},
+		Roots:    map[string]*folderMeta{},
+		Files:    map[string]*fileMeta{},
+		Remote:   map[int64]*remoteJob{},
+		Users:    map[string]userSettings{},
+		Vouchers: map[string]*voucherMeta{},
 	}
 }
 
@@ -107,6 +109,9 @@ func loadState(st store) (*state, error) {
 	}
 	if s.Users == nil {
 		s.Users = fresh.Users
+	}
+	if s.Vouchers == nil {
+		s.Vouchers = fresh.Vouchers
 	}
 	// A job that was running when the emulator stopped never finishes.
 	for _, j := range s.Remote {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -64,8 +65,82 @@ func TestBodyMustBeJSON(t *testing.T) {
 		r := ts.api(t, "user/info.cgi", body)
 		assert.Equal(t, 200, r.Code, "body %q: %s", body, r.Body)
 	}
-	// Wrong JSON types are refused, as folder ids as strings were (#3359).
-	ts.koCall(t, "folder/ls.cgi", `{"folder_id":"0"}`, 400, "Invalid parameter folder_id #17")
+	// Wrong JSON types are refused (numeric strings are not wrong: see
+	// TestNumericStringsWorkWhereNumbersAreExpected).
+	ts.koCall(t, "folder/ls.cgi", `{"folder_id":true}`, 400, "Invalid parameter folder_id #17")
+	ts.koCall(t, "folder/ls.cgi", `{"folder_id":"root"}`, 400, "Invalid parameter folder_id #17")
+}
+
+func TestNumericStringsWorkWhereNumbersAreExpected(t *testing.T) {
+	t.Parallel()
+	src := httptest.NewServer(http.NotFoundHandler())
+	defer src.Close()
+	ts := newTS(t, noLimits())
+	dir := ts.mkdir(t, 0, "dir")
+	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
+	d := fmt.Sprint(dir)
+
+	// file/cp.cgi's folder_id as a string (the npm 1fichier-api package).
+	m := ts.ok(t, "file/cp.cgi", map[string]any{"urls": []string{u}, "folder_id": d})
+	cp := m["urls"].([]any)[0].(map[string]any)["to_url"].(string)
+	fi, err := ts.Lookup(cp)
+	require.NoError(t, err)
+	assert.Equal(t, dir, fi.FolderID)
+	// remote/info.cgi's id as a string (1fichier-ts).
+	job := ts.ok(t, "remote/request.cgi", map[string]any{"urls": []string{src.URL + "/missing"}})
+	id := int64(job["id"].(float64))
+	info := ts.ok(t, "remote/info.cgi", map[string]any{"id": fmt.Sprint(id)})
+	assert.Equal(t, float64(id), info["id"])
+	// Any other numeric field, nested ones too.
+	ls := ts.ok(t, "file/ls.cgi", map[string]any{"folder_id": d})
+	assert.Equal(t, []string{"a.txt"}, names(ls, "items"))
+	ls = ts.ok(t, "folder/ls.cgi", map[string]any{"folder_id": "0", "files": "1"})
+	assert.Equal(t, []string{"a.txt"}, names(ls, "items"))
+	ts.ok(t, "file/chattr.cgi", map[string]any{"urls": []string{u}, "inline": "1", "acl": map[string]any{"premium": "1"}})
+	fileInfo := ts.ok(t, "file/info.cgi", map[string]any{"url": u})
+	assert.Equal(t, float64(1), fileInfo["inline"])
+	assert.Equal(t, float64(1), fileInfo["acl"].(map[string]any)["premium"])
+	ts.ok(t, "download/get_token.cgi", map[string]any{"url": u, "single": "1"})
+	set := ts.ok(t, "user/info.cgi", map[string]any{"page_limit": "50"})
+	assert.Equal(t, float64(50), set["page_limit"])
+	m = ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": d})
+	assert.Equal(t, float64(1), m["moved"])
+	r := ts.api(t, "folder/ls.cgi", map[string]any{"folder_id": d, "pretty": "1"})
+	assert.Contains(t, string(r.Body), "\n  ", "pretty as a string")
+}
+
+func TestNumericStringsOnlyInPlainDecimal(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	for _, v := range []string{" 0", "+0", "00", "0.0", "0x0", "1e3", ""} {
+		ts.koCall(t, "folder/ls.cgi", map[string]any{"folder_id": v}, 400, "Invalid parameter folder_id #17")
+	}
+	ts.koCall(t, "file/ls.cgi", map[string]any{"folder_id": "99999999999999999999"}, 400, "Invalid parameter folder_id #17")
+	// A string field keeps a numeric value as a string.
+	r := ts.api(t, "folder/mkdir.cgi", map[string]any{"name": "123"})
+	require.Equal(t, 200, r.Code, "%s", r.Body)
+	assert.Equal(t, "123", r.JSON(t)["name"])
+}
+
+func TestNumberStringsRefuseRefusesNumericStrings(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, Options{NoRateLimits: true, NumberStrings: NumberStringsRefuse})
+	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
+	for _, tc := range []struct {
+		path  string
+		body  map[string]any
+		param string
+	}{
+		{"folder/ls.cgi", map[string]any{"folder_id": "0"}, "folder_id"},
+		{"file/cp.cgi", map[string]any{"urls": []string{u}, "folder_id": "0"}, "folder_id"},
+		{"remote/info.cgi", map[string]any{"id": "1"}, "id"},
+		{"user/info.cgi", map[string]any{"page_limit": "50"}, "page_limit"},
+	} {
+		ts.koCall(t, tc.path, tc.body, 400, "Invalid parameter "+tc.param+" #17")
+	}
+	ts.ok(t, "folder/ls.cgi", map[string]any{"folder_id": 0})
+	_, err := New(Options{Accounts: []Account{{Key: "k", Offer: OfferPremium}}, NumberStrings: "lenient"})
+	assert.ErrorContains(t, err, `unknown number-strings reading "lenient"`)
 }
 
 func TestContentTypeRequired(t *testing.T) {
@@ -208,6 +283,7 @@ func TestEveryDocumentedEndpointIsRouted(t *testing.T) {
 		"file/chattr.cgi", "file/scan.cgi", "folder/ls.cgi", "folder/mkdir.cgi", "folder/rm.cgi",
 		"folder/mv.cgi", "folder/share.cgi", "download/get_token.cgi", "upload/get_upload_server.cgi",
 		"remote/request.cgi", "remote/ls.cgi", "remote/info.cgi", "user/info.cgi",
+		"vouchers/ls.cgi", "vouchers/check.cgi", "vouchers/use.cgi",
 	} {
 		_, ok := apiRoutes[ep]
 		assert.True(t, ok, ep)

@@ -28,7 +28,9 @@ func NewTestServer(t testing.TB, opts Options) *TestServer {
 	if err != nil {
 		t.Fatalf("emulator: %v", err)
 	}
-	hs := httptest.NewServer(s)
+	hs := httptest.NewUnstartedServer(s)
+	hs.Config = s.NewHTTPServer()
+	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		_ = s.Close()

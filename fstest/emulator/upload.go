@@ -148,7 +148,11 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request) {
 	if nerr == nil {
 		nerr = s.commitUpload(ss, acct, form, now)
 	}
-	if nerr != nil {
+	switch {
+	case nerr != nil && bodyTimedOut(r):
+		writeBodyTimeout(w)
+		return
+	case nerr != nil:
 		writeNodeError(w, nerr.code, nerr.msg)
 		return
 	}
@@ -416,13 +420,9 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fault := injectedFault(r)
-	// Observed: JSON only with the "JSON: 1" header (rclone; "Json: 1" in
-	// #5152). SW's query-parameter form is unconfirmed and not honoured.
-	// "JSON: 2" is the readable debug form [para SW].
-	mode := strings.TrimSpace(r.Header.Get("JSON"))
-	if fault == FaultEndHTML || (mode != "1" && mode != "2") {
-		writeEndHTML(w, links)
-		return
+	mode := s.endMode(r)
+	if fault == FaultEndHTML {
+		mode = endHTML
 	}
 	switch {
 	case fault == FaultEndEmptyLinks:
@@ -430,23 +430,145 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 	case fault == FaultEndShort && len(links) > 0:
 		links = links[:len(links)-1]
 	}
-	if links == nil {
-		links = []endLink{}
+	switch mode {
+	case endHTML:
+		writeEndHTML(w, links)
+	case endExport:
+		writeEndExport(w, links)
+	default:
+		if links == nil {
+			links = []endLink{}
+		}
+		writeJSON(w, http.StatusOK, endResp{Incoming: 0, Links: links}, mode == endJSONReadable)
 	}
-	writeJSON(w, http.StatusOK, endResp{Incoming: 0, Links: links}, mode == "2")
 }
 
+// QuerySwitches is a reading of end.pl's export switches, JSON and
+// EXPORT. Clients send them as request headers [obs rclone, PSH]; SW
+// lists them as query parameters (end.pl?xid=...&JSON=1), which no
+// client is known to have used.
+type QuerySwitches string
+
+// The two readings of the export switches.
+const (
+	// QuerySwitchesIgnore, the default: only the headers switch the
+	// answer, and a query parameter gets the HTML page. This is the
+	// stricter reading: the notes call a server taking either form the
+	// safe one to emulate, but a client that passes here against the
+	// query form could fail on the live service, while the header form
+	// is what working clients send.
+	QuerySwitchesIgnore QuerySwitches = "ignore"
+	// QuerySwitchesHonour: "JSON=1", "JSON=2" and "EXPORT=1" in the query
+	// work as the headers do (SW's reading).
+	QuerySwitchesHonour QuerySwitches = "honour"
+)
+
+// ParseQuerySwitches reads a QuerySwitches from its name; "" is
+// QuerySwitchesIgnore.
+func ParseQuerySwitches(s string) (QuerySwitches, error) {
+	switch q := QuerySwitches(s); q {
+	case "":
+		return QuerySwitchesIgnore, nil
+	case QuerySwitchesIgnore, QuerySwitchesHonour:
+		return q, nil
+	}
+	return "", fmt.Errorf("emulator: unknown query-switches reading %q (want %q or %q)", s, QuerySwitchesIgnore, QuerySwitchesHonour)
+}
+
+// endFormat is the form of end.pl's answer.
+type endFormat int
+
+const (
+	endHTML         endFormat = iota // no switch: the HTML page
+	endJSON                          // JSON: 1
+	endJSONReadable                  // JSON: 2, the readable debug form [para SW]
+	endExport                        // EXPORT: 1, CSV lines [PSH]
+)
+
+// endMode picks end.pl's answer form from the JSON and EXPORT switches:
+// headers always (observed: rclone sends "JSON: 1", #5152 shows
+// "Json: 1"; plowshare sends "EXPORT: 1"), query parameters only with
+// QuerySwitchesHonour. JSON wins over EXPORT when both are given
+// (assumed).
+func (s *Server) endMode(r *http.Request) endFormat {
+	get := func(name string) string {
+		if v := strings.TrimSpace(r.Header.Get(name)); v != "" {
+			return v
+		}
+		if s.querySwitches == QuerySwitchesHonour {
+			return strings.TrimSpace(r.URL.Query().Get(name))
+		}
+		return ""
+	}
+	switch get("JSON") {
+	case "1":
+		return endJSON
+	case "2":
+		return endJSONReadable
+	}
+	if get("EXPORT") == "1" {
+		return endExport
+	}
+	return endHTML
+}
+
+// writeEndExport answers end.pl's EXPORT form: one line per file,
+// "filename;size;download_id;remove_id;domain_id" [PSH; the real lines
+// may carry more fields after these, which are unknown]. download_id is
+// the id in the file's URL, remove_id the code of its removal link
+// (empty for an upload linked to an account) and domain_id always 0:
+// the upload form's "domain" is not emulated. How a ";" in a name is
+// escaped is unknown; it is written as is.
+func writeEndExport(w http.ResponseWriter, links []endLink) {
+	var b strings.Builder
+	for _, l := range links {
+		id, _ := parseFileURL(l.Download)
+		removeID := ""
+		if l.Remove != "" {
+			removeID = path.Base(l.Remove)
+		}
+		fmt.Fprintf(&b, "%s;%s;%s;%s;0\n", l.Filename, l.Size, id, removeID)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, b.String())
+}
+
+// writeEndHTML answers end.pl's HTML page, given without the JSON (or
+// EXPORT) switch. Its shape is what clients that parse it read [obs
+// CS, PY, JAVA]: a table with class="premium", a header row first, then
+// one row per file with four cells in this order: name, size, download
+// link, removal link. The C# SDK (whose CI uploads to the live service)
+// takes the rows after the first directly under the table, so there is
+// no <thead>/<tbody>; pyOneFichierClient finds the download link as
+// <td class="normal"><a href="...">, so every file cell has that class
+// and each link is the cell's first child. The page's size format is
+// unknown; we write the byte count. The removal cell is empty for an
+// upload linked to an account, as end.pl's JSON "remove" is.
 func writeEndHTML(w http.ResponseWriter, links []endLink) {
 	var b strings.Builder
 	b.WriteString("<!DOCTYPE html>\n<html><head><title>1fichier.com: Upload result</title></head><body>\n")
-	b.WriteString("<p>This page will not be accessible within some minutes.</p>\n<table>\n")
+	b.WriteString("<p>This page will not be accessible within some minutes.</p>\n")
+	b.WriteString("<table class=\"premium\">\n")
+	b.WriteString("<tr><th>File name</th><th>Size</th><th>Download link</th><th>Removal link</th></tr>\n")
 	for _, l := range links {
-		fmt.Fprintf(&b, "<tr><td>%s</td><td><a href=\"%s\">%s</a></td><td>%s</td></tr>\n",
-			html.EscapeString(l.Filename), html.EscapeString(l.Download), html.EscapeString(l.Download), l.Size)
+		fmt.Fprintf(&b, "<tr><td class=\"normal\">%s</td><td class=\"normal\">%s</td>%s%s</tr>\n",
+			html.EscapeString(l.Filename), html.EscapeString(l.Size), linkCell(l.Download), linkCell(l.Remove))
 	}
 	b.WriteString("</table></body></html>\n")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, b.String())
+}
+
+// linkCell is one link cell of end.pl's HTML table; an empty link gives
+// an empty cell.
+func linkCell(link string) string {
+	if link == "" {
+		return "<td class=\"normal\"></td>"
+	}
+	l := html.EscapeString(link)
+	return "<td class=\"normal\"><a href=\"" + l + "\">" + l + "</a></td>"
 }

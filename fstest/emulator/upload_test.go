@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -59,7 +61,7 @@ func TestUploadFlow(t *testing.T) {
 	require.Equal(t, 200, r.Code)
 	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "text/html"))
 	assert.Contains(t, string(r.Body), "abc.txt")
-	// JSON as a query parameter is not honoured.
+	// JSON as a query parameter is not honoured by default (QuerySwitchesIgnore).
 	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+"&JSON=1", nil, nil)
 	assert.True(t, strings.HasPrefix(r.Header.Get("Content-Type"), "text/html"))
 
@@ -294,4 +296,177 @@ func TestUploadShorterThanContentLengthLeavesNoFile(t *testing.T) {
 	_, _ = io.Copy(io.Discard, conn)
 
 	assert.Equal(t, 0, ts.FileCount(), "a body shorter than its Content-Length stores nothing")
+}
+
+// endTable reads end.pl's HTML page the way the C# SDK does: the table
+// with class="premium", its rows after the first, four cells each. It
+// returns each row's cells as raw HTML.
+func endTable(t *testing.T, page string) [][]string {
+	t.Helper()
+	table := regexp.MustCompile(`(?s)<table class="premium">(.*?)</table>`).FindStringSubmatch(page)
+	require.NotNil(t, table, "no table with class premium in %s", page)
+	rows := regexp.MustCompile(`(?s)<tr>(.*?)</tr>`).FindAllStringSubmatch(table[1], -1)
+	require.NotEmpty(t, rows, "no header row")
+	assert.NotContains(t, rows[0][1], "<td", "the first row is the header")
+	cell := regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`)
+	var out [][]string
+	for _, row := range rows[1:] {
+		var cells []string
+		for _, c := range cell.FindAllStringSubmatch(row[1], -1) {
+			cells = append(cells, c[1])
+		}
+		require.Len(t, cells, 4, "row %s", row[0])
+		out = append(out, cells)
+	}
+	return out
+}
+
+var linkHref = regexp.MustCompile(`^<a href="([^"]*)">`)
+
+func TestEndPLHTMLPageListsEveryFileAsClientsReadIt(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	host, id := ts.startUpload(t)
+	ct, body := multipartFiles(t, "a.bin", "b&c.bin")
+	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
+		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": ct}, bytes.NewReader(body))
+	require.Equal(t, http.StatusFound, r.Code, "%s", r.Body)
+	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+	var res uploadResult
+	require.NoError(t, json.Unmarshal(r.Body, &res))
+	require.Len(t, res.Links, 2)
+
+	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, nil, nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	assert.Equal(t, "text/html; charset=utf-8", r.Header.Get("Content-Type"))
+	rows := endTable(t, string(r.Body))
+	require.Len(t, rows, 2, "one row per stored file")
+	for i, row := range rows {
+		want := res.Links[i]
+		assert.Equal(t, html.EscapeString(want.Filename), row[0], "name")
+		assert.Equal(t, want.Size, row[1], "size")
+		m := linkHref.FindStringSubmatch(row[2])
+		require.NotNil(t, m, "download cell %q", row[2])
+		assert.Equal(t, want.Download, m[1])
+		assert.Equal(t, "", row[3], "no removal link when linked to an account")
+	}
+	// pyOneFichierClient's reading: the first <td class="normal"><a href=...>
+	// of each row is the download link.
+	py := regexp.MustCompile(`<tr>.*?<td class="normal"><a href="([^"]+)">`)
+	var found []string
+	for _, m := range py.FindAllStringSubmatch(string(r.Body), -1) {
+		found = append(found, m[1])
+	}
+	assert.Equal(t, []string{res.Links[0].Download, res.Links[1].Download}, found)
+}
+
+func TestEndPLHTMLPageHasRemovalLinkOfAnonymousUpload(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	r := do(t, http.MethodGet, ts.APIURL+"/upload/get_upload_server.cgi", map[string]string{"Content-Type": "application/json"}, nil)
+	var node struct{ URL, ID string }
+	require.NoError(t, json.Unmarshal(r.Body, &node))
+	ct, body := multipartBody(t, "anon.txt", []byte("anon"), nil)
+	r = do(t, http.MethodPost, "http://"+node.URL+"/upload.cgi?id="+node.ID, map[string]string{"Content-Type": ct}, bytes.NewReader(body))
+	require.Equal(t, http.StatusFound, r.Code)
+	r = do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
+	var res uploadResult
+	require.NoError(t, json.Unmarshal(r.Body, &res))
+	require.Len(t, res.Links, 1)
+
+	r = do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, nil, nil)
+	rows := endTable(t, string(r.Body))
+	require.Len(t, rows, 1)
+	m := linkHref.FindStringSubmatch(rows[0][3])
+	require.NotNil(t, m, "removal cell %q", rows[0][3])
+	assert.Equal(t, res.Links[0].Remove, m[1])
+}
+
+// uploadOne uploads one file under the test key and returns the upload
+// node's host and the session id, for end.pl requests.
+func (ts *TestServer) uploadOne(t *testing.T, name string, data []byte) (string, string) {
+	t.Helper()
+	host, id := ts.startUpload(t)
+	ct, body := multipartBody(t, name, data, nil)
+	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
+		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": ct}, bytes.NewReader(body))
+	require.Equal(t, http.StatusFound, r.Code, "%s", r.Body)
+	return host, id
+}
+
+// endForm names the form of an end.pl answer: "html", "json",
+// "json-readable" or "export".
+func endForm(t *testing.T, r rawResp) string {
+	t.Helper()
+	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
+	switch ct := r.Header.Get("Content-Type"); {
+	case strings.HasPrefix(ct, "text/html"):
+		return "html"
+	case strings.HasPrefix(ct, "text/plain"):
+		return "export"
+	case strings.HasPrefix(ct, "application/json"):
+		if bytes.Contains(r.Body, []byte("\n  ")) {
+			return "json-readable"
+		}
+		return "json"
+	default:
+		t.Fatalf("unexpected Content-Type %q", ct)
+		return ""
+	}
+}
+
+func TestEndPLSwitchesByHeaderAndByQueryPerReading(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		query  string
+		header map[string]string
+		ignore string // answer with QuerySwitchesIgnore (the default)
+		honour string // answer with QuerySwitchesHonour
+	}{
+		{"no switch", "", nil, "html", "html"},
+		{"JSON header", "", map[string]string{"JSON": "1"}, "json", "json"},
+		{"Json header as in rclone #5152", "", map[string]string{"Json": "1"}, "json", "json"},
+		{"JSON 2 header", "", map[string]string{"JSON": "2"}, "json-readable", "json-readable"},
+		{"EXPORT header", "", map[string]string{"EXPORT": "1"}, "export", "export"},
+		{"JSON wins over EXPORT", "", map[string]string{"JSON": "1", "EXPORT": "1"}, "json", "json"},
+		{"unknown JSON value", "", map[string]string{"JSON": "3"}, "html", "html"},
+		{"JSON query", "&JSON=1", nil, "html", "json"},
+		{"JSON 2 query", "&JSON=2", nil, "html", "json-readable"},
+		{"EXPORT query", "&EXPORT=1", nil, "html", "export"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for reading, want := range map[QuerySwitches]string{QuerySwitchesIgnore: tc.ignore, QuerySwitchesHonour: tc.honour} {
+				ts := newTS(t, Options{NoRateLimits: true, QuerySwitches: reading})
+				host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
+				r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+tc.query, tc.header, nil)
+				assert.Equal(t, want, endForm(t, r), "reading %s", reading)
+			}
+		})
+	}
+}
+
+func TestQuerySwitchesDefaultIsIgnore(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
+	r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+"&JSON=1", nil, nil)
+	assert.Equal(t, "html", endForm(t, r))
+	_, err := New(Options{Accounts: []Account{{Key: "k", Offer: OfferPremium}}, QuerySwitches: "both"})
+	assert.ErrorContains(t, err, `unknown query-switches reading "both"`)
+}
+
+func TestEndPLExportLinesNameEachFile(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
+	r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+	var res uploadResult
+	require.NoError(t, json.Unmarshal(r.Body, &res))
+	require.Len(t, res.Links, 1)
+	fileID := strings.TrimPrefix(res.Links[0].Download, "https://1fichier.com/?")
+
+	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"EXPORT": "1"}, nil)
+	assert.Equal(t, "a.bin;3;"+fileID+";;0\n", string(r.Body))
 }

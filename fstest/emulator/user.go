@@ -93,7 +93,7 @@ func (c *call) userSettingUpdates() (map[string]int64, *apiError) {
 			continue
 		}
 		var n int64
-		if err := json.Unmarshal(v, &n); err != nil {
+		if err := c.unmarshal(v, &n); err != nil {
 			return nil, errBadParam(k)
 		}
 		updates[k] = n
