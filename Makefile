@@ -88,7 +88,7 @@ bench-quick: build $(BIN)/rclone-upstream
 $(BIN)/rclone-upstream: go.mod go.sum
 	$(GO) build -ldflags '$(LDFLAGS)' -o $@ github.com/rclone/rclone
 
-.PHONY: release cross-check
+.PHONY: release cross-check deb-check
 
 # Release platforms, OS-ARCH; 32-bit arm is built for ARMv7 (GOARM=7,
 # Raspberry Pi 2 and later). docs/releasing.md says how to cut a release.
@@ -99,11 +99,18 @@ RELEASE   := rclone-$(VERSION)
 # nothing on the other platforms.
 RELEASE_TAGS := $(GOTAGS) cmount
 
-## release: rclone and fichier-emulator for every platform in PLATFORMS, in dist/ archives with README.md and LICENSE, and dist/SHA256SUMS
+LINUX     := $(filter linux-%,$(PLATFORMS))
+
+# nfpm at a pinned version, built from the Go module proxy as staticcheck
+# is (go run caches the binary), for the .deb and .rpm packages.
+NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+PACKAGE := VERSION='$(VERSION)' NFPM='$(GO) run $(NFPM)' GO='$(GO)' ./scripts/package.sh
+
+## release: rclone and fichier-emulator for every platform in PLATFORMS, in dist/ archives with README.md and LICENSE, .deb and .rpm packages for Linux, and dist/SHA256SUMS
 release:
 	rm -rf dist
-	$(MAKE) VERSION=$(VERSION) $(addprefix dist-,$(PLATFORMS))
-	cd dist && sha256sum *.tar.gz *.zip > SHA256SUMS
+	$(MAKE) VERSION=$(VERSION) $(addprefix dist-,$(PLATFORMS)) $(addprefix pkg-,$(LINUX))
+	cd dist && sha256sum *.tar.gz *.zip *.deb *.rpm > SHA256SUMS
 
 # dist-OS-ARCH: one platform's binaries in dist/RELEASE-OS-ARCH/, then
 # that folder archived (.zip for Windows, .tar.gz elsewhere).
@@ -117,13 +124,28 @@ dist-%:
 	cp README.md LICENSE dist/$(dir)/
 	cd dist && $(if $(exe),zip -qr $(dir).zip,tar -czf $(dir).tar.gz) $(dir)
 
-# The last line checks the release plan: make -n prints the release's
-# commands without running them, and there are two builds per platform.
+# pkg-linux-ARCH: dist/RELEASE-linux-ARCH.deb and .rpm of the package
+# rclone-fichier (packaging/nfpm.yaml), from dist-linux-ARCH's binaries.
+.PHONY: $(addprefix pkg-,$(LINUX))
+$(addprefix pkg-,$(LINUX)): pkg-%: dist-%
+	$(PACKAGE) deb $(word 2,$(subst -, ,$*)) dist/$(RELEASE)-$* dist/$(RELEASE)-$*.deb
+	$(PACKAGE) rpm $(word 2,$(subst -, ,$*)) dist/$(RELEASE)-$* dist/$(RELEASE)-$*.rpm
+
+## deb-check: package make build's bin/ as a .deb, dpkg -i it, run the installed rclone and fichier-emulator, dpkg -r it (needs root and dpkg; CI runs it)
+deb-check:
+	NFPM='$(GO) run $(NFPM)' GO='$(GO)' ./scripts/deb-check.sh $(BIN)
+
+# The last lines check the release plan: make -n prints the release's
+# commands without running them, and there are two builds per platform
+# and two packages (.deb, .rpm) per Linux platform; and that VERSION has
+# a deb/rpm form.
 ## cross-check: compile the backend and the emulator for Windows and macOS, and dry-run make release (cheap; CI runs it)
 cross-check:
 	GOOS=windows $(GO) build ./backend/... ./cmd/fichier-emulator
 	GOOS=darwin $(GO) build ./backend/... ./cmd/fichier-emulator
 	test "$$($(MAKE) -s -n release | grep -c ' build ')" = $$(( 2 * $(words $(PLATFORMS)) ))
+	test "$$($(MAKE) -s -n release | grep -cE 'scripts/package.sh (deb|rpm) ')" = $$(( 2 * $(words $(LINUX)) ))
+	./scripts/package.sh --version '$(VERSION)'
 
 .PHONY: docs
 
