@@ -7,7 +7,8 @@
 //	fichier-emulator --listen 127.0.0.1:PORT --key KEY [--key KEY2 ...]
 //	    [--offer premium|access|free] [--email E] [--time-scale F]
 //	    [--data DIR] [--proxy ADDR --ca-out FILE] [--faults SPEC] [--seed N]
-//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint] [-v]
+//	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
+//	    [--seed-public N] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -25,6 +26,7 @@
 //	proxy=127.0.0.1:PPORT        (with --proxy)
 //	proxy_url=http://127.0.0.1:PPORT
 //	ca=/abs/path/ca.pem          (with --ca-out)
+//	public=https://1fichier.com/?ID (one line per --seed-public file)
 //	ready=1
 //
 // Port 0 in --listen or --proxy picks a free port; the printed lines show
@@ -81,6 +83,8 @@ type config struct {
 	listingDelay time.Duration
 	noRateLimits bool
 	listRule     emulator.ListRule
+	seedPublic   int
+	publicURLs   []string // set by serve from seedPublic
 	verbose      bool
 }
 
@@ -151,6 +155,7 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		cfg.listRule = r
 		return err
 	})
+	fs.IntVar(&cfg.seedPublic, "seed-public", 0, "give another user `N` public files that every --key can import or download by URL (printed as public= lines)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
@@ -190,6 +195,9 @@ func (cfg *config) check() error {
 	}
 	if !(cfg.timeScale > 0) || cfg.timeScale > 1e9 {
 		return usagef("--time-scale %v: want a number above 0", cfg.timeScale)
+	}
+	if cfg.seedPublic < 0 || cfg.seedPublic > 999 {
+		return usagef("--seed-public %d: want 0 to 999", cfg.seedPublic)
 	}
 	if cfg.listingDelay < 0 {
 		return usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
@@ -255,6 +263,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 	emu, err := emulator.New(cfg.options(stderr))
 	if err != nil {
 		return err
+	}
+	if cfg.publicURLs, err = emu.SeedPublic(cfg.seedPublic); err != nil {
+		_ = emu.Close()
+		return fmt.Errorf("--seed-public: %w", err)
 	}
 	defer func() {
 		// Flush persisted state last, once no request can reach it.
@@ -371,6 +383,9 @@ func (cfg *config) startLines(ln, proxyLn net.Listener) string {
 			}
 			lines = append(lines, "ca="+ca)
 		}
+	}
+	for _, u := range cfg.publicURLs {
+		lines = append(lines, "public="+u)
 	}
 	lines = append(lines, "ready=1")
 	return strings.Join(lines, "\n") + "\n"
