@@ -345,3 +345,145 @@ func TestCommandsRefuseSharedFolderRemote(t *testing.T) {
 	_, err = command(t, f, "account", nil, nil)
 	assert.ErrorContains(t, err, "shared_folder")
 }
+
+// sharerKey is the key of another user, whose files the tests import.
+const sharerKey = "sharer-key"
+
+// sharedFile stores a file of another user (sharer@example.com) with the
+// given access rules and returns its link.
+func sharedFile(t *testing.T, srv *emulator.TestServer, name, data string, access emulator.FileAccess) string {
+	t.Helper()
+	if _, err := srv.Files(sharerKey, 0); err != nil {
+		require.NoError(t, srv.AddAccount(emulator.Account{Key: sharerKey, Email: "sharer@example.com", Offer: emulator.OfferPremium}))
+	}
+	link, err := srv.PutFile(sharerKey, 0, name, []byte(data))
+	require.NoError(t, err)
+	require.NoError(t, srv.SetAccess(link, access))
+	return link
+}
+
+// importFs returns a Fs on a new folder "imports" and the folder's id.
+func importFs(t *testing.T, srv *emulator.TestServer) (fs.Fs, int64) {
+	t.Helper()
+	id, err := srv.Mkdir(srv.Key, 0, "imports")
+	require.NoError(t, err)
+	return fichiertest.NewFs(t, srv, "imports", nil), id
+}
+
+// folderFiles returns the names and contents of key's files in folder id.
+func folderFiles(t *testing.T, srv *emulator.TestServer, id int64) map[string]string {
+	t.Helper()
+	files, err := srv.Files(srv.Key, id)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, file := range files {
+		data, err := srv.FileData(file.URL)
+		require.NoError(t, err)
+		_, dup := out[file.Name]
+		require.False(t, dup, "%s is in the folder twice", file.Name)
+		out[file.Name] = string(data)
+	}
+	return out
+}
+
+func TestImportCopiesPublicFilesAndCachesThem(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	film := sharedFile(t, srv, "film.mkv", "moving pictures", emulator.FileAccess{})
+	song := sharedFile(t, srv, "song.ogg", "la la la", emulator.FileAccess{})
+	id := strings.TrimPrefix(song, "https://1fichier.com/?")
+	// As links are pasted: no scheme, www., an affiliate tag.
+	pasted := []string{strings.TrimPrefix(film, "https://") + "&af=3141", "http://www.1fichier.com/?" + id}
+
+	out := mustCommand(t, f, "import", pasted, nil).([]string)
+	assert.Equal(t, []string{
+		pasted[0] + `: stored "film.mkv" (15 B)`,
+		pasted[1] + `: stored "song.ogg" (8 B)`,
+	}, out)
+	assert.Equal(t, map[string]string{"film.mkv": "moving pictures", "song.ogg": "la la la"}, folderFiles(t, srv, dir))
+	stats := srv.Stats()
+	assert.EqualValues(t, 1, stats.Calls["file/cp.cgi"], "both links in one call")
+	assert.EqualValues(t, 2, stats.Calls["folder/ls.cgi"], "the root to find imports, imports to name the copies")
+
+	// The copies are in the shared listing: no new listing to see them.
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	o, err := f.NewObject(context.Background(), "film.mkv")
+	require.NoError(t, err)
+	assert.EqualValues(t, 15, o.Size())
+	assert.Equal(t, stats.Total(), srv.Stats().Total(), "listing and finding the copies made no call")
+
+	// The sources still belong to their owner.
+	src, err := srv.Lookup(film)
+	require.NoError(t, err)
+	assert.Equal(t, "sharer@example.com", src.Owner)
+}
+
+func TestImportPasswordProtectedFile(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	link := sharedFile(t, srv, "secret.pdf", "classified", emulator.FileAccess{Password: "hunter22"})
+
+	_, err := command(t, f, "import", []string{link}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 of 1 links not imported: "+link)
+	_, err = command(t, f, "import", []string{link}, map[string]string{"password": "wrong-one"})
+	require.Error(t, err)
+	assert.Empty(t, folderFiles(t, srv, dir))
+
+	out := mustCommand(t, f, "import", []string{link}, map[string]string{"password": "hunter22"}).([]string)
+	assert.Equal(t, []string{link + `: stored "secret.pdf" (10 B)`}, out)
+	assert.Equal(t, map[string]string{"secret.pdf": "classified"}, folderFiles(t, srv, dir))
+}
+
+func TestImportPrivateFileFailsClearly(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	private := sharedFile(t, srv, "diary.txt", "dear diary", emulator.FileAccess{Private: true})
+	public := sharedFile(t, srv, "notice.txt", "hello all", emulator.FileAccess{})
+
+	_, err := command(t, f, "import", []string{private, public, "https://example.com/?abcdef"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "2 of 3 links not imported: "+private+", https://example.com/?abcdef")
+	assert.Equal(t, map[string]string{"notice.txt": "hello all"}, folderFiles(t, srv, dir), "the readable one is imported")
+	// One call for both links, refused for the private one; then each alone.
+	assert.EqualValues(t, 3, srv.Stats().Calls["file/cp.cgi"])
+}
+
+func TestImportNameAlreadyInFolder(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	mine, err := srv.PutFile(srv.Key, dir, "a.txt", []byte("same"))
+	require.NoError(t, err)
+	same := sharedFile(t, srv, "a.txt", "same", emulator.FileAccess{})
+	other := sharedFile(t, srv, "a.txt", "different", emulator.FileAccess{})
+
+	out := mustCommand(t, f, "import", []string{same}, nil).([]string)
+	assert.Equal(t, []string{same + `: skipped: "a.txt" is already in the folder, with the same checksum`}, out)
+	_, err = command(t, f, "import", []string{other}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), other)
+
+	files, err := srv.Files(srv.Key, dir)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "no duplicate is kept")
+	assert.Equal(t, mine, files[0].URL, "the file that was there stays")
+	assert.EqualValues(t, 2, srv.Stats().Calls["file/rm.cgi"], "each run removed its copy")
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the cached listing has no removed copy")
+	assert.Equal(t, mine, entries[0].(fs.IDer).ID())
+}
+
+func TestImportArguments(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, _ := importFs(t, srv)
+	_, err := command(t, f, "import", nil, nil)
+	assert.ErrorContains(t, err, "at least one")
+	_, err = command(t, f, "import", nil, map[string]string{"from": t.TempDir() + "/missing.txt"})
+	assert.ErrorContains(t, err, "couldn't read the list")
+	_, err = command(t, f, "import", []string{"https://1fichier.com/dir/AbCdEfGh"}, nil)
+	assert.ErrorContains(t, err, "1 of 1 links not imported")
+	assert.Zero(t, srv.Stats().Calls["file/cp.cgi"], "nothing to copy, no call")
+}
