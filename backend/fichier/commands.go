@@ -213,16 +213,27 @@ anywhere with rclone copy, which checks their Whirlpool checksums.`,
 	},
 }, {
 	Name:  "token",
-	Short: "Print a direct download URL for a file.",
+	Short: "Print a direct download URL for a file, or for anyone's 1fichier link.",
 	Long: `This asks 1fichier for a temporary direct download URL of a file, for
 use with another tool (curl, wget, a media player). The URL works for
 about 5 minutes, needs no API key and honours range requests. The file
 password (file_password) and cdn options apply.
 
+The argument may also be a 1fichier file link (https://1fichier.com/?ID,
+pasted in any of the forms the import command takes) of a file this
+account does not own, such as someone else's public link: the premium
+download then goes straight to the tool, with -o password= for a
+protected file. It fails, saying why, for a file that is private or
+whose access list leaves this account out.
+
 ` + "```console" + `
 rclone backend token 1fichier:dir file.bin
 curl -o file.bin "$(rclone backend token 1fichier:dir file.bin | jq -r .url)"
+rclone backend token 1fichier: "https://1fichier.com/?abc123def4" -o password=secret123
 ` + "```",
+	Opts: map[string]string{
+		"password": "For a link: the file's password (default file_password).",
+	},
 }, {
 	Name:  "forget",
 	Short: "Drop the listings and answers stored for this key on this machine.",
@@ -278,7 +289,7 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 	case "scan":
 		return f.scanCommand(ctx, arg)
 	case "token":
-		return f.tokenCommand(ctx, arg)
+		return f.tokenCommand(ctx, arg, opt)
 	case "import":
 		return f.importCommand(ctx, arg, opt)
 	case "forget":
@@ -770,11 +781,17 @@ type DownloadToken struct {
 	Expires time.Time `json:"expires"`
 }
 
-// tokenCommand returns a fresh direct download URL of a file.
-func (f *Fs) tokenCommand(ctx context.Context, arg []string) (any, error) {
+// tokenCommand returns a fresh direct download URL of a file of the
+// remote, or of any 1fichier file link the key may read.
+func (f *Fs) tokenCommand(ctx context.Context, arg []string, opt map[string]string) (any, error) {
 	remote, err := oneArg("token", "FILE", arg)
 	if err != nil {
 		return nil, err
+	}
+	// A file of the remote could be called "abcde.1fichier.com": only a
+	// scheme or a query makes it a link.
+	if link, _, ok := parseFileLink(remote); ok && strings.ContainsAny(remote, ":?") {
+		return f.linkToken(ctx, link, opt)
 	}
 	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
 	if err != nil {
@@ -1207,4 +1224,28 @@ func nameSome(names []string, n int) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more (see the log)", strings.Join(names[:n], ", "), len(names)-n)
+}
+
+// linkToken asks get_token.cgi for a download URL of a file link, with
+// -o password (else file_password) as the file's password.
+func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) (*DownloadToken, error) {
+	pass, ok := opt["password"]
+	if !ok {
+		pass = f.opt.FilePassword
+	}
+	req := api.GetTokenRequest{URL: link, Pass: pass}
+	if f.opt.CDN {
+		req.CDN = 1
+	}
+	var resp api.GetTokenResponse
+	if err := f.apiPost(ctx, "download/get_token.cgi", &req, &resp); err != nil {
+		if apiKind(err) == api.KindPassword {
+			return nil, fmt.Errorf("token: couldn't get a download link for %s (give its password with -o password=): %w", link, err)
+		}
+		return nil, fmt.Errorf("token: couldn't get a download link for %s: %w", link, err)
+	}
+	if resp.URL == "" {
+		return nil, fmt.Errorf("token: couldn't get a download link for %s: 1fichier sent none", link)
+	}
+	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(tokenLifetime).UTC().Truncate(time.Second)}, nil
 }

@@ -487,3 +487,29 @@ func TestImportArguments(t *testing.T) {
 	assert.ErrorContains(t, err, "1 of 1 links not imported")
 	assert.Zero(t, srv.Stats().Calls["file/cp.cgi"], "nothing to copy, no call")
 }
+
+func TestCommandTokenForSomeoneElsesLink(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	public := sharedFile(t, srv, "talk.mp3", "words words", emulator.FileAccess{})
+	protected := sharedFile(t, srv, "paid.mp3", "premium words", emulator.FileAccess{Password: "hunter22"})
+	private := sharedFile(t, srv, "mine.mp3", "private words", emulator.FileAccess{Private: true})
+
+	tok := mustCommand(t, f, "token", []string{strings.TrimPrefix(public, "https://") + "&af=9"}, nil).(*fichier.DownloadToken)
+	assert.Equal(t, public, tok.File, "the link as the API takes it")
+	code, body := get(t, tok.URL)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "words words", body)
+
+	_, err := command(t, f, "token", []string{protected}, nil)
+	assert.ErrorContains(t, err, "-o password=")
+	assert.ErrorContains(t, err, "Password not provided")
+	tok = mustCommand(t, f, "token", []string{protected}, map[string]string{"password": "hunter22"}).(*fichier.DownloadToken)
+	_, body = get(t, tok.URL)
+	assert.Equal(t, "premium words", body)
+
+	_, err = command(t, f, "token", []string{private}, nil)
+	assert.ErrorContains(t, err, "Resource not allowed")
+	assert.EqualValues(t, 4, srv.Stats().Calls["download/get_token.cgi"], "one call each, no listing")
+	assert.Zero(t, srv.Stats().Calls["folder/ls.cgi"])
+}
