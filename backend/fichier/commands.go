@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,8 +49,21 @@ rclone backend remote-upload 1fichier:incoming URL1 URL2 -o wait
 
 Without ` + "`-o wait`" + ` it prints the ID of the job and returns at once; see
 its progress with the remote-status command. With ` + "`-o wait`" + ` it follows
-the job (at -v it logs each URL as it is done) and prints the 1fichier
-link of every file fetched, or the reason it failed.`,
+the job, logging (at NOTICE level, shown by default) when it was asked
+for, each URL as it is fetched or fails ("2/5: fetched ..."), a line a
+minute while nothing changes, and when it finished; dates are
+1fichier's, in Paris time, with the zone said (CET or CEST). Then it
+lists the folder once and logs every file stored with its name and
+size, and prints the job: each URL with its 1fichier link, name and
+size, or the reason it failed. It fails, naming them, when any URL
+could not be fetched (the others are stored all the same).
+
+1fichier keeps two files of one name in a folder. So that no duplicate
+is made unawares, the command refuses before asking anything when the
+folder already has a file of the name a URL ends with
+(https://example.com/file.iso would be file.iso). A web server may send
+another name; with ` + "`-o wait`" + ` the listing afterwards finds a name the
+folder now has twice, marks the file "duplicate" and warns.`,
 	Opts: map[string]string{
 		"wait":    "Wait for the job to finish and print the resulting links.",
 		"timeout": "With wait, give up waiting after this long (e.g. 1h); the job carries on.",
@@ -308,20 +322,81 @@ func oneArg(command, what string, arg []string) (string, error) {
 
 // RemoteUploadResult is the outcome of one URL of a remote upload.
 type RemoteUploadResult struct {
-	URL     string `json:"url"`
-	Status  string `json:"status"` // OK, KO, or "running" when not fetched yet
-	Link    string `json:"link,omitempty"`
-	Message string `json:"message,omitempty"`
+	URL       string `json:"url"`
+	Status    string `json:"status"` // OK, KO, or "running" when not fetched yet
+	Link      string `json:"link,omitempty"`
+	Message   string `json:"message,omitempty"`
+	Name      string `json:"name,omitempty"`      // with -o wait, from the folder's listing
+	Size      int64  `json:"size,omitempty"`      // bytes, likewise
+	Duplicate bool   `json:"duplicate,omitempty"` // the folder has another file of this name
 }
 
 // RemoteUploadJob is a remote upload as the remote-upload and
-// remote-status commands print it.
+// remote-status commands print it. Dates are RFC 3339, with 1fichier's
+// zone (Europe/Paris) said.
 type RemoteUploadJob struct {
 	ID        int64                `json:"id"`
 	Requested string               `json:"requested,omitempty"`
 	Finished  string               `json:"finished,omitempty"`
 	Done      bool                 `json:"done"`
 	Results   []RemoteUploadResult `json:"results,omitempty"`
+}
+
+// jobDate converts a date of the remote/*.cgi answers for printing as
+// JSON: RFC 3339, so the zone is said ("" stays "").
+func jobDate(t api.Time) string {
+	parsed := t.Parse(parisTime)
+	if parsed.IsZero() {
+		return string(t)
+	}
+	return parsed.Format(time.RFC3339)
+}
+
+// logDate is a jobDate as log lines show it: "2024-07-01 12:00:00 CEST".
+func logDate(rfc string) string {
+	parsed, err := time.Parse(time.RFC3339, rfc)
+	if err != nil {
+		return rfc
+	}
+	return parsed.In(parisTime).Format("2006-01-02 15:04:05 MST")
+}
+
+// remoteName is the name 1fichier gives the file fetched from u when the
+// web server sends none: the last element of its path.
+func remoteName(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	name := path.Base(p.Path)
+	if name == "/" || name == "." {
+		return ""
+	}
+	return name
+}
+
+// refuseKnownNames refuses URLs whose file name the folder id already
+// has, before anything is asked of 1fichier, since it would keep both.
+// The folder's listing is the cached one when there is one.
+func (f *Fs) refuseKnownNames(ctx context.Context, id int, urls []string) error {
+	l, err := f.listing(ctx, id, time.Duration(f.opt.ListCacheTime))
+	if err != nil {
+		return fmt.Errorf("remote-upload: couldn't list the folder to check names: %w", err)
+	}
+	have := map[string]bool{}
+	for _, file := range l.files {
+		have[file.Filename] = true
+	}
+	var taken []string
+	for _, u := range urls {
+		if name := remoteName(u); name != "" && have[f.opt.Enc.FromStandardName(name)] {
+			taken = append(taken, fmt.Sprintf("%q (from %s)", name, u))
+		}
+	}
+	if len(taken) > 0 {
+		return fmt.Errorf("remote-upload: nothing asked: the folder already has %s, and 1fichier would keep a second file of that name; remove or rename the file, or leave the URL out", nameSome(taken, 10))
+	}
+	return nil
 }
 
 // remoteUploadCommand asks 1fichier to fetch the URLs in arg into the root folder.
@@ -342,46 +417,63 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 		}
 		timeout = d
 	}
+	wait, err := optBool(opt, "wait")
+	if err != nil {
+		return nil, err
+	}
 	id, err := f.folderOf(ctx, "", true)
 	if err != nil {
 		return nil, fmt.Errorf("remote-upload: couldn't find the remote's folder: %w", err)
+	}
+	if err := f.refuseKnownNames(ctx, id, arg); err != nil {
+		return nil, err
 	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
 	var resp api.RemoteUploadResponse
 	if err := f.apiPost(ctx, "remote/request.cgi", &req, &resp); err != nil {
 		return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
 	}
-	fs.Infof(f, "remote upload %d: asked 1fichier to fetch %d URL(s)", resp.ID, len(arg))
-	wait, err := optBool(opt, "wait")
-	if err != nil {
-		return nil, err
-	}
+	jobID := int64(resp.ID)
 	if !wait {
-		return &RemoteUploadJob{ID: int64(resp.ID)}, nil
+		fs.Infof(f, "remote upload %d: asked 1fichier to fetch %d URL(s)", jobID, len(arg))
+		return &RemoteUploadJob{ID: jobID}, nil
 	}
+	notice(ctx, f, "remote upload %d: asked 1fichier to fetch %d URL(s); waiting for it (the job carries on if this stops)", jobID, len(arg))
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	job, err := f.waitRemote(ctx, int64(resp.ID), len(arg))
-	// The fetched files are in the folder: our listing no longer is.
-	f.acc.listings.forget(id)
-	return job, err
+	job, err := f.waitRemote(ctx, jobID, len(arg))
+	if err != nil {
+		// Whatever was fetched is in the folder: our listing no longer is.
+		f.acc.listings.forget(id)
+		return nil, err
+	}
+	f.remoteStored(ctx, id, job)
+	if err := remoteFailures(job); err != nil {
+		return nil, err
+	}
+	return job, nil
 }
 
-// waitRemote polls remote/info.cgi until job id has fetched all of its n URLs.
+// waitRemote polls remote/info.cgi until job id has fetched all of its
+// n URLs, logging at NOTICE each URL as it is done.
 func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob, error) {
 	wait := remotePollFirst
 	reported := 0
-	for {
+	started, said := time.Now(), time.Now()
+	for first := true; ; first = false {
 		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("stopped waiting for remote upload %d (it carries on; see remote-status %d): %w", id, id, err)
+			return nil, fmt.Errorf("stopped waiting for remote upload %d after %v (it carries on; see remote-status %d): %w", id, time.Since(started).Round(time.Second), id, err)
 		}
 		wait = min(2*wait, remotePollMax)
 		job, err := f.remoteJob(ctx, id)
 		if err != nil {
 			return nil, err
+		}
+		if first && job.Requested != "" {
+			notice(ctx, f, "remote upload %d: asked at %s", id, logDate(job.Requested))
 		}
 		fetched := 0
 		for _, r := range job.Results {
@@ -390,17 +482,83 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 			}
 			if fetched++; fetched > reported {
 				if r.Status == "OK" {
-					fs.Infof(f, "remote upload %d: %d/%d: fetched %s as %s", id, fetched, n, r.URL, r.Link)
+					notice(ctx, f, "remote upload %d: %d/%d: fetched %s as %s", id, fetched, n, r.URL, r.Link)
 				} else {
-					fs.Logf(f, "remote upload %d: %d/%d: couldn't fetch %s: %s", id, fetched, n, r.URL, r.Message)
+					notice(ctx, f, "remote upload %d: %d/%d: couldn't fetch %s: %s", id, fetched, n, r.URL, r.Message)
 				}
 				reported = fetched
+				said = time.Now()
 			}
 		}
 		if job.Done {
+			notice(ctx, f, "remote upload %d: finished at %s", id, logDate(job.Finished))
 			return job, nil
 		}
+		if time.Since(said) >= time.Minute {
+			notice(ctx, f, "remote upload %d: %d/%d fetched after %v; still waiting", id, fetched, n, time.Since(started).Round(time.Second))
+			said = time.Now()
+		}
 	}
+}
+
+// remoteStored lists folder id once the job is done, to give each file
+// fetched its name and size and to find names the folder now has twice.
+// The listing goes into the shared cache.
+func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
+	if !f.acc.limits.listSlotOpen(id) {
+		notice(ctx, f, "remote upload %d: waiting for the folder's listing slot (one per 30 s) to list what was stored", job.ID)
+	}
+	f.acc.listings.forget(id)
+	l, err := f.listing(ctx, id, -1)
+	if err != nil {
+		fs.Errorf(f, "remote upload %d: couldn't list the folder to see what was stored: %v", job.ID, err)
+		f.acc.listings.forget(id)
+		return
+	}
+	byURL := map[string]api.File{}
+	count := map[string]int{}
+	for _, file := range l.files {
+		byURL[file.URL] = file
+		count[file.Filename]++
+	}
+	unlisted := false
+	for i := range job.Results {
+		r := &job.Results[i]
+		if r.Status != "OK" {
+			continue
+		}
+		file, ok := byURL[r.Link]
+		if !ok {
+			unlisted = true
+			notice(ctx, f, "remote upload %d: stored %s (not in the folder's listing yet)", job.ID, r.Link)
+			continue
+		}
+		r.Name, r.Size = f.opt.Enc.ToStandardName(file.Filename), int64(file.Size)
+		r.Duplicate = count[file.Filename] > 1
+		notice(ctx, f, "remote upload %d: stored %q (%s) from %s", job.ID, r.Name, fs.SizeSuffix(r.Size).ByteUnit(), r.URL)
+		if r.Duplicate {
+			notice(ctx, f, "remote upload %d: WARNING: the folder now has %d files called %q (1fichier keeps every one, and each counts against the storage): remove the one not wanted, e.g. with rclone dedupe", job.ID, count[file.Filename], r.Name)
+		}
+	}
+	if unlisted {
+		f.acc.listings.forget(id)
+	}
+}
+
+// remoteFailures is an error naming the URLs the job could not fetch, or
+// nil. rclone prints no result of a command that fails, so the log above
+// carries the rest.
+func remoteFailures(job *RemoteUploadJob) error {
+	var failed []string
+	for _, r := range job.Results {
+		if r.Status != "OK" {
+			failed = append(failed, fmt.Sprintf("%s (%s)", r.URL, r.Message))
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("remote upload %d: %d of %d URL(s) not fetched: %s", job.ID, len(failed), len(job.Results), nameSome(failed, 10))
 }
 
 // remoteJob reads job id with remote/info.cgi. The job's URLs not
@@ -412,8 +570,8 @@ func (f *Fs) remoteJob(ctx context.Context, id int64) (*RemoteUploadJob, error) 
 	}
 	job := &RemoteUploadJob{
 		ID:        id,
-		Requested: string(resp.RequestDate),
-		Finished:  string(resp.ExecutionDate),
+		Requested: jobDate(resp.RequestDate),
+		Finished:  jobDate(resp.ExecutionDate),
 		Done:      resp.ExecutionDate != "",
 	}
 	done := map[string]bool{}
@@ -442,8 +600,8 @@ func (f *Fs) remoteStatusCommand(ctx context.Context, arg []string) (any, error)
 		for _, j := range resp.Data {
 			jobs = append(jobs, RemoteUploadJob{
 				ID:        int64(j.ID),
-				Requested: string(j.RequestDate),
-				Finished:  string(j.ExecutionDate),
+				Requested: jobDate(j.RequestDate),
+				Finished:  jobDate(j.ExecutionDate),
 				Done:      j.ExecutionDate != "",
 			})
 		}

@@ -3,8 +3,12 @@ package fichier
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -134,4 +138,62 @@ func TestImportSplitsARefusedCallToFindTheBadLink(t *testing.T) {
 		names = append(names, file.Name)
 	}
 	assert.ElementsMatch(t, []string{"mine.txt", "public-001.bin", "public-002.bin", "public-003.bin"}, names)
+}
+
+// namingServer serves data at /get?f=NAME, naming the file NAME in its
+// Content-Disposition header, as download pages do; other paths are 404.
+func namingServer(t *testing.T, data string) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.URL.Query().Get("f")
+		if r.URL.Path != "/get" || name == "" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		_, _ = io.WriteString(w, data)
+	}))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// zoned matches a date of a progress line: Paris time, zone said.
+const zoned = `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T`
+
+func TestRemoteUploadWaitLogsProgressAndWarnsOfDuplicate(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	_, err := srv.PutFile(srv.Key, 0, "report.pdf", []byte("old report"))
+	require.NoError(t, err)
+	web := namingServer(t, "new report")
+	// The URL ends in "get": only the server's header says report.pdf.
+	good, bad := web.URL+"/get?f=report.pdf", web.URL+"/nothing"
+
+	ctx, progress := progressLines()
+	out, err := f.Command(ctx, "remote-upload", []string{good, bad}, map[string]string{"wait": ""})
+	require.Error(t, err)
+	assert.Nil(t, out)
+	assert.Regexp(t, `1 of 2 URL\(s\) not fetched: `+regexp.QuoteMeta(bad)+` \(Download failed: HTTP 404\)`, err.Error())
+
+	var lines []string
+	for _, line := range progress() {
+		// Only when the folder was listed less than its listing interval ago.
+		if !strings.Contains(line, "waiting for the folder's listing slot") {
+			lines = append(lines, line)
+		}
+	}
+	want := []string{
+		`^remote upload (\d+): asked 1fichier to fetch 2 URL\(s\); waiting for it`,
+		`^remote upload \d+: asked at ` + zoned + `$`,
+		`^remote upload \d+: 1/2: fetched ` + regexp.QuoteMeta(good) + ` as https://1fichier\.com/\?[a-z0-9]{10}$`,
+		`^remote upload \d+: 2/2: couldn't fetch ` + regexp.QuoteMeta(bad) + `: Download failed: HTTP 404$`,
+		`^remote upload \d+: finished at ` + zoned + `$`,
+		`^remote upload \d+: stored "report.pdf" \(10 B\) from ` + regexp.QuoteMeta(good) + `$`,
+		`^remote upload \d+: WARNING: the folder now has 2 files called "report.pdf"`,
+	}
+	require.Len(t, lines, len(want), "%q", lines)
+	for i, re := range want {
+		assert.Regexp(t, re, lines[i])
+	}
+	assert.EqualValues(t, 1, calls(srv, "remote/request.cgi"))
 }

@@ -90,34 +90,64 @@ func webServer(t *testing.T, files map[string]string) *httptest.Server {
 func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
 	srv := fichiertest.NewServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "incoming", nil)
-	web := webServer(t, map[string]string{"/film.mkv": "moving pictures"})
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures", "/song.ogg": "la la la"})
 
-	out := mustCommand(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/missing.bin"}, map[string]string{"wait": "true"})
+	out := mustCommand(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/song.ogg"}, map[string]string{"wait": "true"})
 	job := out.(*fichier.RemoteUploadJob)
 	assert.True(t, job.Done)
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$`, job.Requested, "RFC 3339, in Paris time")
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$`, job.Finished)
 	require.Len(t, job.Results, 2)
-	byURL := map[string]fichier.RemoteUploadResult{}
-	for _, r := range job.Results {
-		byURL[r.URL] = r
-	}
-	ok, failed := byURL[web.URL+"/film.mkv"], byURL[web.URL+"/missing.bin"]
-	assert.Equal(t, "OK", ok.Status)
-	assert.Equal(t, "KO", failed.Status)
-	assert.NotEmpty(t, failed.Message)
+	film := job.Results[0]
+	assert.Equal(t, fichier.RemoteUploadResult{URL: web.URL + "/film.mkv", Status: "OK", Link: film.Link, Name: "film.mkv", Size: 15}, film)
+	assert.Equal(t, "song.ogg", job.Results[1].Name)
+	assert.EqualValues(t, 8, job.Results[1].Size)
 
-	file, err := srv.Lookup(ok.Link)
+	file, err := srv.Lookup(film.Link)
 	require.NoError(t, err, "the printed link is the stored file")
 	assert.Equal(t, "film.mkv", file.Name)
-	data, err := srv.FileData(ok.Link)
+	data, err := srv.FileData(film.Link)
 	require.NoError(t, err)
 	assert.Equal(t, "moving pictures", string(data))
 
-	// The file went into the remote's folder, and the remote sees it.
+	// The file went into the remote's folder, and the remote sees it
+	// from the listing the command made.
+	listings := srv.Stats().Calls["folder/ls.cgi"]
 	entries, err := f.List(context.Background(), "")
 	require.NoError(t, err)
-	require.Len(t, entries, 1)
+	require.Len(t, entries, 2)
 	assert.Equal(t, "film.mkv", entries[0].Remote())
-	assert.Equal(t, ok.Link, entries[0].(fs.IDer).ID())
+	assert.Equal(t, film.Link, entries[0].(fs.IDer).ID())
+	assert.Equal(t, listings, srv.Stats().Calls["folder/ls.cgi"])
+}
+
+func TestCommandRemoteUploadFailsWhenAnyURLFails(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures"})
+
+	_, err := command(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/missing.bin"}, map[string]string{"wait": "true"})
+	require.Error(t, err)
+	assert.Regexp(t, `remote upload \d+: 1 of 2 URL\(s\) not fetched: `+web.URL+`/missing.bin \(Download failed: HTTP 404\)$`, err.Error())
+	files, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "the URL that worked is stored all the same")
+
+	_, err = command(t, f, "remote-upload", []string{web.URL + "/gone.bin", web.URL + "/lost.bin"}, map[string]string{"wait": "true"})
+	assert.ErrorContains(t, err, "2 of 2 URL(s) not fetched")
+}
+
+func TestCommandRemoteUploadRefusesNameInFolder(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "film.mkv", []byte("old"))
+	require.NoError(t, err)
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures", "/other.bin": "x"})
+
+	_, err = command(t, f, "remote-upload", []string{web.URL + "/other.bin", web.URL + "/film.mkv"}, map[string]string{"wait": "true"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `nothing asked: the folder already has "film.mkv" (from `+web.URL+"/film.mkv)")
+	assert.Zero(t, srv.Stats().Calls["remote/request.cgi"], "refused before asking")
 }
 
 func TestCommandRemoteUploadWithoutWaitAndStatus(t *testing.T) {
