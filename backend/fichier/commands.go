@@ -206,7 +206,8 @@ shared cache, so the next command sees the files without listing.
 The command prints one line per link: the name stored and its size, or
 why not. It fails, naming the links, if any was not imported: not
 found, private, a password missing or wrong, an access list that leaves
-this account out.
+this account out. rclone prints nothing of a command that fails, so the
+lines are then logged instead.
 
 Names already in the folder are not duplicated. 1fichier would keep two
 files of one name, and every copy counts against the account's storage,
