@@ -197,3 +197,24 @@ func TestRemoteUploadWaitLogsProgressAndWarnsOfDuplicate(t *testing.T) {
 	}
 	assert.EqualValues(t, 1, calls(srv, "remote/request.cgi"))
 }
+
+func TestParseFileLinkTakesPastedForms(t *testing.T) {
+	for _, tc := range []struct{ in, link string }{
+		{"https://1fichier.com/?abc123def4", "https://1fichier.com/?abc123def4"},
+		{"  http://www.1fichier.com/?abc123def4&af=3141  ", "https://1fichier.com/?abc123def4"},
+		{"1fichier.com/?abc123def4", "https://1fichier.com/?abc123def4"},
+		{"https://1fichier.com?abc123def4", "https://1fichier.com/?abc123def4"},
+		{"https://WWW.Alterupload.com/?fzrlqa5ogmx4dzbcpga6&e=1", "https://alterupload.com/?fzrlqa5ogmx4dzbcpga6"},
+		{"https://abc123def4.1fichier.com/", "https://1fichier.com/?abc123def4"},
+		{"https://1fichier.com/dir/AbCdEfGh", ""},
+		{"https://example.com/?abc123def4", ""},
+		{"https://1fichier.com/?abc", ""},
+		{"https://a-4.1fichier.com/p1058755667", ""},
+		{"ftp://1fichier.com/?abc123def4", ""},
+		{"file.bin", ""},
+	} {
+		link, _, ok := parseFileLink(tc.in)
+		assert.Equal(t, tc.link != "", ok, tc.in)
+		assert.Equal(t, tc.link, link, tc.in)
+	}
+}
