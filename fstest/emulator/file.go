@@ -149,8 +149,13 @@ func (c *call) readableFile(rawURL, pass string) (*fileMeta, *apiError) {
 
 // aclAllows applies a file ACL to the caller. Countries cannot be
 // resolved offline, so a country list refuses everyone (stricter).
+// premium:1 lets only Premium accounts in, not Access ones (our reading
+// of "premium users only" [para SW]).
 func (c *call) aclAllows(a *fileACL) bool {
 	if len(a.Country) > 0 {
+		return false
+	}
+	if a.Premium == 1 && c.acct.Offer != OfferPremium {
 		return false
 	}
 	if len(a.Email) > 0 {

@@ -78,4 +78,14 @@ func TestForeignFileAccessRules(t *testing.T) {
 		assert.Equal(t, http.StatusOK, r.Code, "%s: owner: %s", tc.name, r.Body)
 	}
 	assert.ErrorIs(t, ts.SetAccess("https://1fichier.com/?nosuchfile", FileAccess{}), ErrNotFound)
+
+	// An ACL for premium users leaves Access accounts out.
+	require.NoError(t, ts.AddAccount(Account{Key: "access", Offer: OfferAccess}))
+	require.NoError(t, ts.SetAccess(u, FileAccess{}))
+	r := ts.apiKey(t, "owner", "file/chattr.cgi", map[string]any{"urls": []string{u}, "acl": map[string]any{"premium": 1}})
+	require.Equal(t, http.StatusOK, r.Code, "%s", r.Body)
+	r = ts.apiKey(t, "access", "download/get_token.cgi", map[string]any{"url": u})
+	assert.Equal(t, http.StatusForbidden, r.Code)
+	assert.Equal(t, notAllowed, r.JSON(t)["message"])
+	ts.ok(t, "download/get_token.cgi", map[string]any{"url": u})
 }
