@@ -1021,10 +1021,8 @@ type importItem struct {
 	link   string // as the API takes it; "" if not a file link
 	id     string
 	pass   string
-	copyOf string   // URL of the copy 1fichier made
-	file   api.File // the copy as the folder lists it
-	listed bool     // file is set
-	ok     bool
+	copyOf string // URL of the copy 1fichier made
+	ok     bool   // imported, or already there
 	result string // the line printed
 }
 
@@ -1090,7 +1088,7 @@ func importItems(arg []string, opt map[string]string) ([]*importItem, error) {
 		case !ok:
 			it.link, it.result = "", "failed: not a 1fichier file link (https://1fichier.com/?ID)"
 		case seen[it.id]:
-			it.link, it.ok, it.result = "", true, "listed twice: imported once"
+			it.link, it.ok, it.result = "", true, "listed twice: see its first line"
 		}
 		seen[it.id] = true
 	}
@@ -1118,6 +1116,24 @@ func (f *Fs) importCommand(ctx context.Context, arg []string, opt map[string]str
 	if err != nil {
 		return nil, fmt.Errorf("import: couldn't find the remote's folder: %w", err)
 	}
+	err = f.sendImports(ctx, id, items, len(items) > removeBatch || opt["from"] != "")
+	if countCopied(items) > 0 {
+		if err == nil {
+			err = f.nameCopies(ctx, id, items)
+		} else {
+			f.acc.listings.forget(id) // it lacks the copies
+		}
+	}
+	if err != nil {
+		markUndone(items, err)
+	}
+	return f.importReport(ctx, items, err)
+}
+
+// sendImports copies the items into folder id, a group of one password
+// after another, in batches, logging the progress after each batch when
+// progress is set.
+func (f *Fs) sendImports(ctx context.Context, id int, items []*importItem, progress bool) error {
 	var order []string
 	groups := map[string][]*importItem{}
 	for _, it := range items {
@@ -1128,44 +1144,38 @@ func (f *Fs) importCommand(ctx context.Context, arg []string, opt map[string]str
 			groups[it.pass] = append(groups[it.pass], it)
 		}
 	}
-	progress := len(items) > removeBatch || opt["from"] != ""
-	total, sent, copied := len(items)-countDone(items), 0, 0
+	total, sent := len(items)-countDone(items), 0
 	for _, pass := range order {
-		err = inBatches(groups[pass], func(batch []*importItem) error {
+		err := inBatches(groups[pass], func(batch []*importItem) error {
 			if err := f.importBatch(ctx, id, batch, pass); err != nil {
 				return err
 			}
 			sent += len(batch)
-			copied = countCopied(items)
 			if progress {
-				notice(ctx, f, "import: %d/%d links sent to 1fichier, %d copied", sent, total, copied)
+				notice(ctx, f, "import: %d/%d links sent to 1fichier, %d copied", sent, total, countCopied(items))
 			}
 			return nil
 		})
 		if err != nil {
-			break
+			return err
 		}
 	}
-	if countCopied(items) > 0 {
-		if err == nil {
-			err = f.nameCopies(ctx, id, items)
-		} else {
-			f.acc.listings.forget(id) // it lacks the copies
+	return nil
+}
+
+// markUndone gives the items that have no result yet the error that
+// stopped the import.
+func markUndone(items []*importItem, err error) {
+	for _, it := range items {
+		switch {
+		case it.result != "":
+		case it.copyOf != "":
+			it.ok = true
+			it.result = fmt.Sprintf("copied as %s, but not named: %v", it.copyOf, err)
+		default:
+			it.result = "not done: " + err.Error()
 		}
 	}
-	if err != nil {
-		for _, it := range items {
-			switch {
-			case it.result != "":
-			case it.copyOf != "":
-				it.ok = true
-				it.result = fmt.Sprintf("copied as %s, but not named: %v", it.copyOf, err)
-			default:
-				it.result = "not done: " + err.Error()
-			}
-		}
-	}
-	return f.importReport(ctx, items, err)
 }
 
 // countDone counts the items already decided before any call.
@@ -1211,8 +1221,10 @@ func apiReason(err error) string {
 // refusal about one link refuses the whole call (so the emulator does;
 // the real API's partial behaviour is unknown), so a refused batch is
 // split in two and each half tried again, down to the single links that
-// carry the reason. It returns an error only when nothing more can be
-// done (a bad key, a cancelled context).
+// carry the reason: a few bad links among 100 cost a dozen calls more,
+// where one call per link would cost 100 (a batch of only bad links
+// costs 199, the price of that bet). It returns an error only when
+// nothing more can be done (a bad key, a cancelled context).
 func (f *Fs) importBatch(ctx context.Context, id int, batch []*importItem, pass string) error {
 	req := api.CopyFileRequest{URLs: make([]string, len(batch)), FolderID: id, Pass: pass}
 	for i, it := range batch {
@@ -1265,7 +1277,10 @@ func (f *Fs) importBatch(ctx context.Context, id int, batch []*importItem, pass 
 // nameCopies lists folder id once to learn what the copies are called,
 // and removes the copies of names the folder already had. The listing
 // goes into the shared cache, so the next command sees the copies
-// without listing the folder again.
+// without listing the folder again. Should a call have been retried
+// after 1fichier copied but its answer was lost, the first copies are
+// files we do not know, already there: ours are then skipped and
+// removed, so the folder still ends with one file of each name.
 func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error {
 	// Our stored listing, if any, predates the copies.
 	f.acc.listings.forget(id)
@@ -1300,7 +1315,6 @@ func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error 
 			it.result = fmt.Sprintf("copied as %s (not in the folder's listing yet: its name was not checked)", it.copyOf)
 			continue
 		}
-		it.file, it.listed = file, true
 		name := f.opt.Enc.ToStandardName(file.Filename)
 		same, other := false, false
 		for _, there := range had[file.Filename] {
