@@ -390,7 +390,8 @@ func (f *Fs) refuseKnownNames(ctx context.Context, id int, urls []string) error 
 	}
 	var taken []string
 	for _, u := range urls {
-		if name := remoteName(u); name != "" && have[f.opt.Enc.FromStandardName(name)] {
+		// 1fichier names the file itself: compare as it stores names.
+		if name := remoteName(u); name != "" && have[name] {
 			taken = append(taken, fmt.Sprintf("%q (from %s)", name, u))
 		}
 	}
