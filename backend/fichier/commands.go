@@ -535,7 +535,7 @@ func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 			notice(ctx, f, "remote upload %d: stored %s (not in the folder's listing yet)", job.ID, r.Link)
 			continue
 		}
-		r.Name, r.Size = f.opt.Enc.ToStandardName(file.Filename), int64(file.Size)
+		r.Name, r.Size = f.fromAPIName(file.Filename), int64(file.Size)
 		r.Duplicate = count[file.Filename] > 1
 		notice(ctx, f, "remote upload %d: stored %q (%s) from %s", job.ID, r.Name, fs.SizeSuffix(r.Size).ByteUnit(), r.URL)
 		if r.Duplicate {
@@ -961,7 +961,7 @@ func (f *Fs) tokenCommand(ctx context.Context, arg []string, opt map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(tokenLifetime).UTC().Truncate(time.Second)}, nil
+	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife).UTC().Truncate(time.Second)}, nil
 }
 
 // progressKey is the context key of a func(string) that receives, besides
@@ -1316,7 +1316,7 @@ func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error 
 			it.result = fmt.Sprintf("copied as %s (not in the folder's listing yet: its name was not checked)", it.copyOf)
 			continue
 		}
-		name := f.opt.Enc.ToStandardName(file.Filename)
+		name := f.fromAPIName(file.Filename)
 		same, other := false, false
 		for _, there := range had[file.Filename] {
 			if there.Checksum != "" && strings.EqualFold(there.Checksum, file.Checksum) {
@@ -1421,5 +1421,5 @@ func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) 
 	if resp.URL == "" {
 		return nil, fmt.Errorf("token: couldn't get a download link for %s: 1fichier sent none", link)
 	}
-	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(tokenLifetime).UTC().Truncate(time.Second)}, nil
+	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).UTC().Truncate(time.Second)}, nil
 }
