@@ -508,7 +508,8 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 // The listing goes into the shared cache.
 func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 	if !f.acc.limits.listSlotOpen(id) {
-		notice(ctx, f, "remote upload %d: waiting for the folder's listing slot (one per 30 s) to list what was stored", job.ID)
+		// The wait itself is announced by the limits.
+		notice(ctx, f, "remote upload %d: listing the folder to see what was stored", job.ID)
 	}
 	f.acc.listings.forget(id)
 	l, err := f.listing(ctx, id, -1)

@@ -178,7 +178,7 @@ func TestRemoteUploadWaitLogsProgressAndWarnsOfDuplicate(t *testing.T) {
 	var lines []string
 	for _, line := range progress() {
 		// Only when the folder was listed less than its listing interval ago.
-		if !strings.Contains(line, "waiting for the folder's listing slot") {
+		if !strings.Contains(line, "listing the folder to see what was stored") {
 			lines = append(lines, line)
 		}
 	}
