@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -542,4 +543,20 @@ func TestCommandTokenForSomeoneElsesLink(t *testing.T) {
 	assert.ErrorContains(t, err, "Resource not allowed")
 	assert.EqualValues(t, 4, srv.Stats().Calls["download/get_token.cgi"], "one call each, no listing")
 	assert.Zero(t, srv.Stats().Calls["folder/ls.cgi"])
+}
+
+func TestImportOfCopiesNotListedYetRelistsNextTime(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.ListingDelay = 10 * time.Hour // sped up: 6 minutes
+	srv := fichiertest.NewServer(t, opts)
+	f, _ := importFs(t, srv)
+	link := sharedFile(t, srv, "late.bin", "eventually", emulator.FileAccess{})
+
+	out := mustCommand(t, f, "import", []string{link}, nil).([]string)
+	require.Len(t, out, 1)
+	assert.Regexp(t, `^`+regexp.QuoteMeta(link)+`: copied as https://1fichier\.com/\?[a-z0-9]{10} \(not in the folder's listing yet: its name was not checked\)$`, out[0])
+	listings := srv.Stats().Calls["folder/ls.cgi"]
+	_, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	assert.Equal(t, listings+1, srv.Stats().Calls["folder/ls.cgi"], "the listing without the copy was not kept")
 }
