@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -90,34 +91,64 @@ func webServer(t *testing.T, files map[string]string) *httptest.Server {
 func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
 	srv := fichiertest.NewServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "incoming", nil)
-	web := webServer(t, map[string]string{"/film.mkv": "moving pictures"})
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures", "/song.ogg": "la la la"})
 
-	out := mustCommand(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/missing.bin"}, map[string]string{"wait": "true"})
+	out := mustCommand(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/song.ogg"}, map[string]string{"wait": "true"})
 	job := out.(*fichier.RemoteUploadJob)
 	assert.True(t, job.Done)
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$`, job.Requested, "RFC 3339, in Paris time")
+	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$`, job.Finished)
 	require.Len(t, job.Results, 2)
-	byURL := map[string]fichier.RemoteUploadResult{}
-	for _, r := range job.Results {
-		byURL[r.URL] = r
-	}
-	ok, failed := byURL[web.URL+"/film.mkv"], byURL[web.URL+"/missing.bin"]
-	assert.Equal(t, "OK", ok.Status)
-	assert.Equal(t, "KO", failed.Status)
-	assert.NotEmpty(t, failed.Message)
+	film := job.Results[0]
+	assert.Equal(t, fichier.RemoteUploadResult{URL: web.URL + "/film.mkv", Status: "OK", Link: film.Link, Name: "film.mkv", Size: 15}, film)
+	assert.Equal(t, "song.ogg", job.Results[1].Name)
+	assert.EqualValues(t, 8, job.Results[1].Size)
 
-	file, err := srv.Lookup(ok.Link)
+	file, err := srv.Lookup(film.Link)
 	require.NoError(t, err, "the printed link is the stored file")
 	assert.Equal(t, "film.mkv", file.Name)
-	data, err := srv.FileData(ok.Link)
+	data, err := srv.FileData(film.Link)
 	require.NoError(t, err)
 	assert.Equal(t, "moving pictures", string(data))
 
-	// The file went into the remote's folder, and the remote sees it.
+	// The file went into the remote's folder, and the remote sees it
+	// from the listing the command made.
+	listings := srv.Stats().Calls["folder/ls.cgi"]
 	entries, err := f.List(context.Background(), "")
 	require.NoError(t, err)
-	require.Len(t, entries, 1)
+	require.Len(t, entries, 2)
 	assert.Equal(t, "film.mkv", entries[0].Remote())
-	assert.Equal(t, ok.Link, entries[0].(fs.IDer).ID())
+	assert.Equal(t, film.Link, entries[0].(fs.IDer).ID())
+	assert.Equal(t, listings, srv.Stats().Calls["folder/ls.cgi"])
+}
+
+func TestCommandRemoteUploadFailsWhenAnyURLFails(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures"})
+
+	_, err := command(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/missing.bin"}, map[string]string{"wait": "true"})
+	require.Error(t, err)
+	assert.Regexp(t, `remote upload \d+: 1 of 2 URL\(s\) not fetched: `+web.URL+`/missing.bin \(Download failed: HTTP 404\)$`, err.Error())
+	files, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "the URL that worked is stored all the same")
+
+	_, err = command(t, f, "remote-upload", []string{web.URL + "/gone.bin", web.URL + "/lost.bin"}, map[string]string{"wait": "true"})
+	assert.ErrorContains(t, err, "2 of 2 URL(s) not fetched")
+}
+
+func TestCommandRemoteUploadRefusesNameInFolder(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "film.mkv", []byte("old"))
+	require.NoError(t, err)
+	web := webServer(t, map[string]string{"/film.mkv": "moving pictures", "/other.bin": "x"})
+
+	_, err = command(t, f, "remote-upload", []string{web.URL + "/other.bin", web.URL + "/film.mkv"}, map[string]string{"wait": "true"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `nothing asked: the folder already has "film.mkv" (from `+web.URL+"/film.mkv)")
+	assert.Zero(t, srv.Stats().Calls["remote/request.cgi"], "refused before asking")
 }
 
 func TestCommandRemoteUploadWithoutWaitAndStatus(t *testing.T) {
@@ -344,4 +375,188 @@ func TestCommandsRefuseSharedFolderRemote(t *testing.T) {
 	f := fichiertest.NewFs(t, srv, "", map[string]string{"api_key": "", "shared_folder": link})
 	_, err = command(t, f, "account", nil, nil)
 	assert.ErrorContains(t, err, "shared_folder")
+}
+
+// sharerKey is the key of another user, whose files the tests import.
+const sharerKey = "sharer-key"
+
+// sharedFile stores a file of another user (sharer@example.com) with the
+// given access rules and returns its link.
+func sharedFile(t *testing.T, srv *emulator.TestServer, name, data string, access emulator.FileAccess) string {
+	t.Helper()
+	if _, err := srv.Files(sharerKey, 0); err != nil {
+		require.NoError(t, srv.AddAccount(emulator.Account{Key: sharerKey, Email: "sharer@example.com", Offer: emulator.OfferPremium}))
+	}
+	link, err := srv.PutFile(sharerKey, 0, name, []byte(data))
+	require.NoError(t, err)
+	require.NoError(t, srv.SetAccess(link, access))
+	return link
+}
+
+// importFs returns a Fs on a new folder "imports" and the folder's id.
+func importFs(t *testing.T, srv *emulator.TestServer) (fs.Fs, int64) {
+	t.Helper()
+	id, err := srv.Mkdir(srv.Key, 0, "imports")
+	require.NoError(t, err)
+	return fichiertest.NewFs(t, srv, "imports", nil), id
+}
+
+// folderFiles returns the names and contents of key's files in folder id.
+func folderFiles(t *testing.T, srv *emulator.TestServer, id int64) map[string]string {
+	t.Helper()
+	files, err := srv.Files(srv.Key, id)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, file := range files {
+		data, err := srv.FileData(file.URL)
+		require.NoError(t, err)
+		_, dup := out[file.Name]
+		require.False(t, dup, "%s is in the folder twice", file.Name)
+		out[file.Name] = string(data)
+	}
+	return out
+}
+
+func TestImportCopiesPublicFilesAndCachesThem(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	film := sharedFile(t, srv, "film.mkv", "moving pictures", emulator.FileAccess{})
+	song := sharedFile(t, srv, "song.ogg", "la la la", emulator.FileAccess{})
+	id := strings.TrimPrefix(song, "https://1fichier.com/?")
+	// As links are pasted: no scheme, www., an affiliate tag.
+	pasted := []string{strings.TrimPrefix(film, "https://") + "&af=3141", "http://www.1fichier.com/?" + id}
+
+	out := mustCommand(t, f, "import", pasted, nil).([]string)
+	assert.Equal(t, []string{
+		pasted[0] + `: stored "film.mkv" (15 B)`,
+		pasted[1] + `: stored "song.ogg" (8 B)`,
+	}, out)
+	assert.Equal(t, map[string]string{"film.mkv": "moving pictures", "song.ogg": "la la la"}, folderFiles(t, srv, dir))
+	stats := srv.Stats()
+	assert.EqualValues(t, 1, stats.Calls["file/cp.cgi"], "both links in one call")
+	assert.EqualValues(t, 2, stats.Calls["folder/ls.cgi"], "the root to find imports, imports to name the copies")
+
+	// The copies are in the shared listing: no new listing to see them.
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+	o, err := f.NewObject(context.Background(), "film.mkv")
+	require.NoError(t, err)
+	assert.EqualValues(t, 15, o.Size())
+	assert.Equal(t, stats.Total(), srv.Stats().Total(), "listing and finding the copies made no call")
+
+	// The sources still belong to their owner.
+	src, err := srv.Lookup(film)
+	require.NoError(t, err)
+	assert.Equal(t, "sharer@example.com", src.Owner)
+}
+
+func TestImportPasswordProtectedFile(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	link := sharedFile(t, srv, "secret.pdf", "classified", emulator.FileAccess{Password: "hunter22"})
+
+	_, err := command(t, f, "import", []string{link}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1 of 1 links not imported: "+link)
+	_, err = command(t, f, "import", []string{link}, map[string]string{"password": "wrong-one"})
+	require.Error(t, err)
+	assert.Empty(t, folderFiles(t, srv, dir))
+
+	out := mustCommand(t, f, "import", []string{link}, map[string]string{"password": "hunter22"}).([]string)
+	assert.Equal(t, []string{link + `: stored "secret.pdf" (10 B)`}, out)
+	assert.Equal(t, map[string]string{"secret.pdf": "classified"}, folderFiles(t, srv, dir))
+}
+
+func TestImportPrivateFileFailsClearly(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	private := sharedFile(t, srv, "diary.txt", "dear diary", emulator.FileAccess{Private: true})
+	public := sharedFile(t, srv, "notice.txt", "hello all", emulator.FileAccess{})
+
+	_, err := command(t, f, "import", []string{private, public, "https://example.com/?abcdef"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "2 of 3 links not imported: "+private+", https://example.com/?abcdef")
+	assert.Equal(t, map[string]string{"notice.txt": "hello all"}, folderFiles(t, srv, dir), "the readable one is imported")
+	// One call for both links, refused for the private one; then each alone.
+	assert.EqualValues(t, 3, srv.Stats().Calls["file/cp.cgi"])
+}
+
+func TestImportNameAlreadyInFolder(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, dir := importFs(t, srv)
+	mine, err := srv.PutFile(srv.Key, dir, "a.txt", []byte("same"))
+	require.NoError(t, err)
+	same := sharedFile(t, srv, "a.txt", "same", emulator.FileAccess{})
+	other := sharedFile(t, srv, "a.txt", "different", emulator.FileAccess{})
+
+	out := mustCommand(t, f, "import", []string{same}, nil).([]string)
+	assert.Equal(t, []string{same + `: skipped: "a.txt" is already in the folder, with the same checksum`}, out)
+	_, err = command(t, f, "import", []string{other}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), other)
+
+	files, err := srv.Files(srv.Key, dir)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "no duplicate is kept")
+	assert.Equal(t, mine, files[0].URL, "the file that was there stays")
+	assert.EqualValues(t, 2, srv.Stats().Calls["file/rm.cgi"], "each run removed its copy")
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the cached listing has no removed copy")
+	assert.Equal(t, mine, entries[0].(fs.IDer).ID())
+}
+
+func TestImportArguments(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f, _ := importFs(t, srv)
+	_, err := command(t, f, "import", nil, nil)
+	assert.ErrorContains(t, err, "at least one")
+	_, err = command(t, f, "import", nil, map[string]string{"from": t.TempDir() + "/missing.txt"})
+	assert.ErrorContains(t, err, "couldn't read the list")
+	_, err = command(t, f, "import", []string{"https://1fichier.com/dir/AbCdEfGh"}, nil)
+	assert.ErrorContains(t, err, "1 of 1 links not imported")
+	assert.Zero(t, srv.Stats().Calls["file/cp.cgi"], "nothing to copy, no call")
+}
+
+func TestCommandTokenForSomeoneElsesLink(t *testing.T) {
+	srv := fichiertest.NewServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	public := sharedFile(t, srv, "talk.mp3", "words words", emulator.FileAccess{})
+	protected := sharedFile(t, srv, "paid.mp3", "premium words", emulator.FileAccess{Password: "hunter22"})
+	private := sharedFile(t, srv, "mine.mp3", "private words", emulator.FileAccess{Private: true})
+
+	tok := mustCommand(t, f, "token", []string{strings.TrimPrefix(public, "https://") + "&af=9"}, nil).(*fichier.DownloadToken)
+	assert.Equal(t, public, tok.File, "the link as the API takes it")
+	code, body := get(t, tok.URL)
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "words words", body)
+
+	_, err := command(t, f, "token", []string{protected}, nil)
+	assert.ErrorContains(t, err, "-o password=")
+	assert.ErrorContains(t, err, "Password not provided")
+	tok = mustCommand(t, f, "token", []string{protected}, map[string]string{"password": "hunter22"}).(*fichier.DownloadToken)
+	_, body = get(t, tok.URL)
+	assert.Equal(t, "premium words", body)
+
+	_, err = command(t, f, "token", []string{private}, nil)
+	assert.ErrorContains(t, err, "Resource not allowed")
+	assert.EqualValues(t, 4, srv.Stats().Calls["download/get_token.cgi"], "one call each, no listing")
+	assert.Zero(t, srv.Stats().Calls["folder/ls.cgi"])
+}
+
+func TestImportOfCopiesNotListedYetRelistsNextTime(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.ListingDelay = 10 * time.Hour // sped up: 6 minutes
+	srv := fichiertest.NewServer(t, opts)
+	f, _ := importFs(t, srv)
+	link := sharedFile(t, srv, "late.bin", "eventually", emulator.FileAccess{})
+
+	out := mustCommand(t, f, "import", []string{link}, nil).([]string)
+	require.Len(t, out, 1)
+	assert.Regexp(t, `^`+regexp.QuoteMeta(link)+`: copied as https://1fichier\.com/\?[a-z0-9]{10} \(not in the folder's listing yet: its name was not checked\)$`, out[0])
+	listings := srv.Stats().Calls["folder/ls.cgi"]
+	_, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	assert.Equal(t, listings+1, srv.Stats().Calls["folder/ls.cgi"], "the listing without the copy was not kept")
 }

@@ -10,7 +10,7 @@
 //	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
 //	    [--move-changes-url] [--query-switches ignore|honour]
 //	    [--number-strings accept|refuse] [--header-timeout D]
-//	    [--body-timeout D] [--idle-timeout D] [-v]
+//	    [--body-timeout D] [--idle-timeout D] [--seed-public N] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -28,6 +28,7 @@
 //	proxy=127.0.0.1:PPORT        (with --proxy)
 //	proxy_url=http://127.0.0.1:PPORT
 //	ca=/abs/path/ca.pem          (with --ca-out)
+//	public=https://1fichier.com/?ID (one line per --seed-public file)
 //	ready=1
 //
 // Port 0 in --listen or --proxy picks a free port; the printed lines show
@@ -90,6 +91,8 @@ type config struct {
 	headerTime   time.Duration // --header-timeout
 	bodyTime     time.Duration // --body-timeout
 	idleTime     time.Duration // --idle-timeout
+	seedPublic   int
+	publicURLs   []string // set by serve from seedPublic
 	verbose      bool
 }
 
@@ -174,6 +177,7 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&cfg.headerTime, "header-timeout", emulator.DefaultReadHeaderTimeout, "close a connection whose request headers take longer than `D` (0 = never)")
 	fs.DurationVar(&cfg.bodyTime, "body-timeout", emulator.DefaultBodyIdleTimeout, "close a connection whose request body sends nothing for `D`; a body that keeps moving is never cut (0 = never)")
 	fs.DurationVar(&cfg.idleTime, "idle-timeout", emulator.DefaultIdleTimeout, "close a keep-alive connection idle for `D` between requests (0 = never)")
+	fs.IntVar(&cfg.seedPublic, "seed-public", 0, "give another user `N` public files that every --key can import or download by URL (printed as public= lines)")
 	fs.BoolVar(&cfg.verbose, "v", false, "log one line per request to standard error")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
@@ -238,6 +242,9 @@ func (cfg *config) check() error {
 	}
 	if !(cfg.timeScale > 0) || cfg.timeScale > 1e9 {
 		return usagef("--time-scale %v: want a number above 0", cfg.timeScale)
+	}
+	if cfg.seedPublic < 0 || cfg.seedPublic > 999 {
+		return usagef("--seed-public %d: want 0 to 999", cfg.seedPublic)
 	}
 	if cfg.listingDelay < 0 {
 		return usagef("--listing-delay %v: must not be negative", cfg.listingDelay)
@@ -308,6 +315,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) (err erro
 	emu, err := emulator.New(cfg.options(stderr))
 	if err != nil {
 		return err
+	}
+	if cfg.publicURLs, err = emu.SeedPublic(cfg.seedPublic); err != nil {
+		_ = emu.Close()
+		return fmt.Errorf("--seed-public: %w", err)
 	}
 	defer func() {
 		// Flush persisted state last, once no request can reach it.
@@ -442,6 +453,9 @@ func (cfg *config) startLines(ln, proxyLn net.Listener) string {
 			}
 			lines = append(lines, "ca="+ca)
 		}
+	}
+	for _, u := range cfg.publicURLs {
+		lines = append(lines, "public="+u)
 	}
 	lines = append(lines, "ready=1")
 	return strings.Join(lines, "\n") + "\n"

@@ -182,3 +182,79 @@ func (s *Server) FileCount() int {
 	defer s.mu.Unlock()
 	return len(s.st.Files)
 }
+
+// FileAccess is who may read a file besides its owner, as SetAccess
+// sets it.
+type FileAccess struct {
+	Password string   // access password; "" = none
+	Private  bool     // nobody but the owner
+	Emails   []string // an ACL: only these accounts; nil = anyone
+}
+
+// SetAccess sets who may read the file with URL u besides its owner (as
+// file/chattr.cgi would for the password and the ACL; a private file has
+// no known API, see readableFile).
+func (s *Server) SetAccess(u string, a FileAccess) error {
+	id, ok := parseFileURL(u)
+	if !ok {
+		return ErrNotFound
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.st.Files[id]
+	if f == nil {
+		return ErrNotFound
+	}
+	f.Pass = a.Password
+	f.Private = a.Private
+	f.ACL = nil
+	if len(a.Emails) > 0 {
+		f.ACL = &fileACL{Email: append([]string(nil), a.Emails...)}
+	}
+	s.changed()
+	return nil
+}
+
+// Public uploader: the account SeedPublic's files belong to. Its key is
+// never printed; other accounts read its files by URL, as they would
+// links someone posted.
+const (
+	publicUploaderKey   = "emulator-public-uploader"
+	publicUploaderEmail = "uploader@emulator.invalid"
+)
+
+// SeedPublic makes sure the public uploader's root holds the files
+// public-001.bin ... public-NNN.bin (a few bytes each, no password) and
+// returns their URLs, so that every account can import them or get
+// download tokens for them as for other people's links. It is
+// idempotent: files already there (with DataDir) are reused.
+func (s *Server) SeedPublic(n int) ([]string, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	if _, err := s.accountByKey(publicUploaderKey); err != nil {
+		if err := s.addAccount(Account{Key: publicUploaderKey, Email: publicUploaderEmail, Offer: OfferPremium}); err != nil {
+			return nil, err
+		}
+	}
+	have, err := s.Files(publicUploaderKey, 0)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]string{}
+	for _, f := range have {
+		byName[f.Name] = f.URL
+	}
+	urls := make([]string, 0, n)
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("public-%03d.bin", i)
+		u, ok := byName[name]
+		if !ok {
+			if u, err = s.PutFile(publicUploaderKey, 0, name, []byte(fmt.Sprintf("public file %d, shared by %s\n", i, publicUploaderEmail))); err != nil {
+				return nil, err
+			}
+		}
+		urls = append(urls, u)
+	}
+	return urls, nil
+}

@@ -41,6 +41,7 @@ type fileMeta struct {
 	ACL         *fileACL  `json:"acl,omitempty"`
 	RemoveCode  string    `json:"remove_code,omitempty"`
 	ScanDate    time.Time `json:"scan_date,omitempty"`
+	Private     bool      `json:"private,omitempty"` // only the owner may read it (set by fixtures only)
 }
 
 type groupShare struct {
