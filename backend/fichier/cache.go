@@ -27,6 +27,7 @@ type account struct {
 	db       *stateDB
 	limits   *limits
 	listings *listCache
+	journal  *journal
 
 	tokenFetch   sync.Mutex // held while a token is fetched
 	tokenLife    time.Duration
@@ -65,11 +66,13 @@ func accountFor(opt *Options) *account {
 			db:       db,
 			limits:   newLimits(db, opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)),
 			listings: newListCache(db),
+			journal:  newJournal(db),
 			// The download host's five minutes less a margin for the
 			// clock and the request in flight.
 			tokenLife: scaled(tokenLifetime, opt.TimeScale),
 		}
 		acc.limits.scaleBuiltins(opt.TimeScale)
+		acc.listings.lag = scaled(listingLag, opt.TimeScale)
 		acc.listings.prune(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
 		accounts[id] = acc
 		return acc
@@ -293,6 +296,15 @@ const (
 // any listing that was in flight during the removal to be stored.
 const goneMemory = 10 * time.Minute
 
+// listingLag is how long 1fichier's listings may lag behind our own
+// changes: a file uploaded (or removed) that long before a listing may
+// still be missing from it (or still in it). A fresh listing keeps the
+// changes of that window, so a file this machine stored is only
+// forgotten when a listing made well after its upload lacks it. How
+// long the real lag is, is not known; two minutes is ample for the few
+// seconds users report. It must stay below goneMemory.
+const listingLag = 2 * time.Minute
+
 // decoded is this process's copy of a stored listing.
 type decoded struct {
 	version int64
@@ -320,7 +332,8 @@ type listFetch struct {
 // let us have for 20 s more. Past that, a process's first look at a
 // folder fetches it, and sees what changed behind rclone's back.
 type listCache struct {
-	db *stateDB
+	db  *stateDB
+	lag time.Duration // see listingLag
 
 	mu       sync.Mutex
 	seen     map[int]bool     // folders this process has used a listing of
@@ -473,14 +486,15 @@ func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
 }
 
 // store keeps a listing just fetched from the API, and returns it with
-// the changes that processes made while it was in flight: entries they
-// added since it was fetched are kept, entries they removed are dropped.
+// the changes that processes made while it was in flight or shortly
+// before, which it may not show yet (listingLag): entries they added are
+// kept, entries they removed are dropped.
 func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	var merged *folderListing
 	err := c.db.update(func(k *keyTx) error {
 		var meta listingMeta
 		getJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
-		since := l.fetched
+		since := l.fetched.Add(-c.lag)
 		files, dirs := lateChanges(k, folderID, since)
 		if err := clearListing(k, folderID); err != nil {
 			return err

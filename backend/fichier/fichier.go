@@ -662,8 +662,18 @@ func (f *Fs) readOnly() error {
 	return nil
 }
 
-// listing returns the listing of a folder, from the cache if it is younger than maxAge.
+// listing returns the listing of a folder, from the cache if it is
+// younger than maxAge, once every unfinished upload into it is resolved
+// (journal.go): a listing must show what 1fichier stored.
 func (f *Fs) listing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
+	if err := f.settleUploads(ctx, id); err != nil {
+		return nil, err
+	}
+	return f.cachedListing(ctx, id, maxAge)
+}
+
+// cachedListing is listing without the journal.
+func (f *Fs) cachedListing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
 	fresh := func(fetched time.Time) bool {
 		_, _, listInterval := f.acc.limits.settings()
 		return time.Since(fetched) < listInterval || !f.acc.limits.listSlotOpen(id)
@@ -901,7 +911,6 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
-	f.acc.listings.addFile(id, *file)
 	return f.newObject(src.Remote(), id, file), nil
 }
 
@@ -1490,7 +1499,6 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err != nil {
 		return err
 	}
-	o.fs.acc.listings.addFile(o.folderID, *file)
 	old := o.url
 	*o = *o.fs.newObject(o.remote, o.folderID, file)
 	if err := o.fs.removeFiles(ctx, []string{old}); err != nil && apiKind(err) != api.KindNotFound {

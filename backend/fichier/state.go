@@ -62,6 +62,7 @@ var (
 	bucketGone      = []byte("gone")      // folder ID + kind + name -> removal time
 	bucketTokens    = []byte("tokens")    // file URL -> downloadToken
 	bucketAnswers   = []byte("answers")   // named answers: user info
+	bucketJournal   = []byte("journal")   // folder ID + upload session ID -> journalEntry
 
 	// Top level.
 	bucketHost = []byte("host") // clocks of the IP, whatever the key
@@ -304,6 +305,7 @@ func shiftTimes(tx *bolt.Tx, d time.Duration) error {
 			{bucketAnswers, func(_, v []byte) []byte { return shiftJSON(v, func(u *storedUserInfo) { u.At = u.At.Add(d) }) }},
 			{bucketFiles, func(_, v []byte) []byte { return shiftJSON(v, func(f *storedFile) { f.Added = shiftSet(f.Added, d) }) }},
 			{bucketDirs, func(_, v []byte) []byte { return shiftJSON(v, func(f *storedDir) { f.Added = shiftSet(f.Added, d) }) }},
+			{bucketJournal, func(_, v []byte) []byte { return shiftJSON(v, func(e *journalEntry) { e.Sent = e.Sent.Add(d) }) }},
 		}
 		for _, s := range shifts {
 			if err := shiftEach(b.Bucket(s.bucket), s.shift); err != nil {
@@ -493,6 +495,28 @@ func (k *keyTx) setListClock(folderID int, t time.Time) error {
 // lostAt returns when the state was found lost, or the zero time.
 func (k *keyTx) lostAt() time.Time {
 	return getTime(k.tx.Bucket(bucketFile), stampLost)
+}
+
+// putJournal records the upload request of session xid.
+func (k *keyTx) putJournal(xid string, e *journalEntry) error {
+	return putJSON(k.bucket(bucketJournal), append(idKey(e.Folder), xid...), e)
+}
+
+// deleteJournal drops the journal entry of session xid in folder.
+func (k *keyTx) deleteJournal(folder int, xid string) error {
+	return k.bucket(bucketJournal).Delete(append(idKey(folder), xid...))
+}
+
+// journalOf returns the journal entries of folder, by session ID.
+func (k *keyTx) journalOf(folder int) map[string]journalEntry {
+	entries := make(map[string]journalEntry)
+	eachPrefix(k.bucket(bucketJournal), idKey(folder), func(xid, v []byte) {
+		var e journalEntry
+		if json.Unmarshal(v, &e) == nil {
+			entries[string(xid)] = e
+		}
+	})
+	return entries
 }
 
 // getJSON decodes the value at key of b into v, and reports whether

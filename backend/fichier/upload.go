@@ -54,6 +54,10 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 	if err := f.acc.refusedNames.refused(id, name, false); err != nil {
 		return nil, fmt.Errorf("couldn't upload %q: %w", name, err)
 	}
+	// An unfinished upload into the folder may hold this very file.
+	if err := f.settleUploads(ctx, id); err != nil {
+		return nil, err
+	}
 	item := &batchItem{ctx: ctx, in: in, name: name, mimeType: mimeTypeOf(name), size: size, options: options}
 	if f.batcher.accepts(id, item) {
 		return f.batcher.add(ctx, id, item)
@@ -240,42 +244,59 @@ func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*b
 }
 
 // uploadFiles sends items, all small enough for one request and with
-// distinct names, into folder id through node, and sets each item's file
-// or error. A lone upload is a batch of one.
+// distinct names, into folder id through node, sets each item's file or
+// error, and records the stored files in the folder's listing. A lone
+// upload is a batch of one.
 //
 // 1fichier has no resumable upload and does not say whether a file is
-// stored until end.pl answers, so when the answer is lost after the whole
-// body went out, or end.pl leaves a file out, the folder is listed again
-// and a file that landed is taken as the result instead of being uploaded
-// twice.
+// stored until end.pl answers, so the request is written to the journal
+// (journal.go) before it is sent, and end.pl is asked whenever the whole
+// body went out, even if upload.cgi's answer was lost. When end.pl
+// leaves a file out, the folder is listed again and a file that landed
+// is taken as the result instead of being uploaded twice. The journal
+// entry goes once every file is known stored or not; one that may still
+// hold a file stays for whoever lists the folder next to resolve.
 func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) {
 	known := f.acc.listings.urls(id)
+	f.acc.journal.begin(id, node, items)
+	defer f.acc.journal.release(node.id)
 	sent, err := f.sendFiles(ctx, node, id, items)
 	if err != nil && !sent {
+		f.acc.journal.record(id, node.id, nil, true) // the request ended early: nothing is stored
 		f.uploadFailed(id, items, err)
 		return
 	}
-	if err == nil {
-		var links []api.UploadedLink
-		links, err = f.endUpload(ctx, node)
-		missing := 0
-		for i, link := range matchLinks(links, items) {
-			if link == nil {
-				missing++
-				continue
-			}
-			items[i].file = uploadedFile(*link, items[i].name)
-			// end.pl sends no content type: keep the one we uploaded with.
-			items[i].file.ContentType = items[i].mimeType
+	links, err := f.endUpload(ctx, node)
+	missing := 0
+	for i, link := range matchLinks(links, items) {
+		if link == nil {
+			missing++
+			continue
 		}
-		if missing == 0 {
-			return
-		}
+		items[i].file = uploadedFile(*link, items[i].name)
+		// end.pl sends no content type: keep the one we uploaded with.
+		items[i].file.ContentType = items[i].mimeType
+	}
+	if missing > 0 {
 		if err == nil {
 			err = fmt.Errorf("end.pl listed %d of the %d files uploaded", len(items)-missing, len(items))
 		}
+		f.findUploaded(ctx, id, items, known, err)
 	}
-	f.findUploaded(ctx, id, items, known, err)
+	f.settleBatch(id, node.id, items)
+}
+
+// settleBatch records the files items stored and, when every item is
+// stored, drops the request's journal entry. An item still unknown keeps
+// it: its file may yet show up in end.pl or a later listing.
+func (f *Fs) settleBatch(id int, xid string, items []*batchItem) {
+	var files []api.File
+	for _, item := range items {
+		if item.file != nil {
+			files = append(files, *item.file)
+		}
+	}
+	f.acc.journal.record(id, xid, files, len(files) == len(items))
 }
 
 // uploadFailed gives each item the error of a request that stored
@@ -307,21 +328,14 @@ func (f *Fs) uploadFailed(id int, items []*batchItem, err error) {
 // endUpload reads the result of the upload from end.pl, polling while it
 // answers HTML or no links, and returns the links it lists.
 func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
-	opts := rest.Opts{
-		Method:       "GET",
-		RootURL:      node.root + "/end.pl",
-		Parameters:   url.Values{"xid": {node.id}},
-		ExtraHeaders: map[string]string{"JSON": "1"},
-	}
 	wait := endPollFirstWait
 	var err error
 	for attempt := 1; ; attempt++ {
-		// One attempt per poll: the poll itself is the retry loop.
-		var resp api.EndUploadResponse
-		_, err = f.try(ctx, &opts, nil, &resp)
+		var links []api.UploadedLink
+		links, err = f.endAnswer(ctx, node)
 		if err == nil {
-			if len(resp.Links) > 0 {
-				return resp.Links, nil
+			if len(links) > 0 {
+				return links, nil
 			}
 			err = errors.New("end.pl listed no file")
 		}
@@ -335,6 +349,20 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 		wait *= 2
 	}
 	return nil, fmt.Errorf("couldn't confirm the upload: %w", err)
+}
+
+// endAnswer asks end.pl once what the upload session of node stored.
+// One attempt per call: the callers' polls are the retry loops.
+func (f *Fs) endAnswer(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
+	opts := rest.Opts{
+		Method:       "GET",
+		RootURL:      node.root + "/end.pl",
+		Parameters:   url.Values{"xid": {node.id}},
+		ExtraHeaders: map[string]string{"JSON": "1"},
+	}
+	var resp api.EndUploadResponse
+	_, err := f.try(ctx, &opts, nil, &resp)
+	return resp.Links, err
 }
 
 // matchLinks pairs end.pl's links with the items uploaded, by name (the

@@ -1,0 +1,246 @@
+package fichier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/fserrors"
+)
+
+// The upload journal.
+//
+// 1fichier keeps every file it is sent, even under a name it already
+// has, so an upload sent twice is a duplicate. The journal records each
+// upload request in the shared state before its first byte goes out: the
+// folder, the files' names and sizes, the upload node and its session ID
+// (xid), and the process sending it. 1fichier keeps a session's end.pl
+// result for about two hours, so whoever finds an entry nobody is
+// sending (the same process after a lost answer, the next process after
+// a kill, a restarted mount) asks end.pl for it first, records what was
+// stored, and only then does the folder's listing, and so rclone, decide
+// what still has to go. Nothing is uploaded again while an entry that
+// may hold it is unresolved.
+
+// uploadSettleTime is how long after an upload end.pl may still list no
+// file for it although it stored them (it has been seen answering so
+// for a few seconds): an entry younger than this is asked again.
+const uploadSettleTime = 30 * time.Second
+
+// journalEntry is one upload request as the journal keeps it.
+type journalEntry struct {
+	Folder int           `json:"f"`
+	Node   string        `json:"n"` // upload node root, scheme://host
+	Files  []journalFile `json:"i"`
+	Sent   time.Time     `json:"s"` // when the request started
+	Owner  processID     `json:"o"`
+}
+
+// journalFile is one file of a journalEntry.
+type journalFile struct {
+	Name string `json:"n"`
+	Size int64  `json:"s"`
+}
+
+// journal is this process's side of the shared journal: the entries its
+// own requests are sending or resolving, which nobody else may resolve.
+type journal struct {
+	db *stateDB
+
+	mu   sync.Mutex
+	busy map[string]bool // xid -> being sent or resolved here
+}
+
+func newJournal(db *stateDB) *journal {
+	return &journal{db: db, busy: make(map[string]bool)}
+}
+
+// claim marks xid as handled by this process, and reports whether it
+// was free.
+func (j *journal) claim(xid string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.busy[xid] {
+		return false
+	}
+	j.busy[xid] = true
+	return true
+}
+
+// release ends a claim.
+func (j *journal) release(xid string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	delete(j.busy, xid)
+}
+
+// begin records an upload of items into folder through node before it
+// is sent, and claims it.
+func (j *journal) begin(folder int, node *uploadNode, items []*batchItem) {
+	j.claim(node.id)
+	e := journalEntry{Folder: folder, Node: node.root, Sent: time.Now(), Owner: thisProcess}
+	for _, item := range items {
+		e.Files = append(e.Files, journalFile{Name: item.name, Size: item.size})
+	}
+	err := j.db.update(func(k *keyTx) error { return k.putJournal(node.id, &e) })
+	logStateError(err)
+}
+
+// record stores the files an upload stored in folder's listing and,
+// when done, drops its entry, in one transaction: the entry goes only
+// once what it held is known to every process.
+func (j *journal) record(folder int, xid string, files []api.File, done bool) {
+	err := j.db.update(func(k *keyTx) error {
+		now := time.Now()
+		for _, file := range files {
+			if err := putFile(k, folder, file, now); err != nil {
+				return err
+			}
+		}
+		if done {
+			if err := k.deleteJournal(folder, xid); err != nil {
+				return err
+			}
+		}
+		return bumpVersion(k, folder)
+	})
+	logStateError(err)
+}
+
+// pending returns the entries of folder that this process is not
+// handling itself.
+func (j *journal) pending(folder int) map[string]journalEntry {
+	var entries map[string]journalEntry
+	err := j.db.view(func(k *keyTx) error {
+		entries = k.journalOf(folder)
+		return nil
+	})
+	logStateError(err)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for xid := range entries {
+		if j.busy[xid] {
+			delete(entries, xid)
+		}
+	}
+	return entries
+}
+
+// settleUploads resolves the unfinished uploads into folder that no
+// running process is sending, and waits for those another process is
+// sending, so the folder's listing holds every file 1fichier stored.
+func (f *Fs) settleUploads(ctx context.Context, folder int) error {
+	for {
+		entries := f.acc.journal.pending(folder)
+		if len(entries) == 0 {
+			return nil
+		}
+		waiting := false
+		for xid, e := range entries {
+			if e.Owner.alive() && e.Owner != thisProcess {
+				waiting = true
+				continue
+			}
+			if err := f.resolveUpload(ctx, xid, e); err != nil {
+				return err
+			}
+		}
+		if !waiting {
+			return nil
+		}
+		fs.Debugf(f, "waiting for another rclone's upload into folder %d to end", folder)
+		if err := sleep(ctx, time.Second); err != nil {
+			return err
+		}
+	}
+}
+
+// resolveUpload finds out what the upload of entry xid stored, records
+// it and drops the entry: from end.pl while 1fichier keeps the session,
+// else from a fresh listing of the folder.
+func (f *Fs) resolveUpload(ctx context.Context, xid string, e journalEntry) error {
+	if !f.acc.journal.claim(xid) {
+		return nil // resolved meanwhile in this process
+	}
+	defer f.acc.journal.release(xid)
+	node := &uploadNode{root: e.Node, id: xid}
+	for {
+		links, err := f.endAnswer(ctx, node)
+		var apiErr *api.Error
+		switch {
+		case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound:
+			return f.resolveFromListing(ctx, xid, e)
+		case err != nil:
+			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), so nothing is sent again yet: %w", e.Folder, xid, err))
+		case len(links) > 0 || time.Since(e.Sent) > scaled(uploadSettleTime, f.opt.TimeScale):
+			files := linkedFiles(links, e.Files)
+			if len(files) > 0 {
+				fs.Infof(f, "an earlier upload (session %s) stored %d file(s) its rclone did not record: recording them", xid, len(files))
+			}
+			f.acc.journal.record(e.Folder, xid, files, true)
+			return nil
+		}
+		if err := sleep(ctx, time.Until(e.Sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
+			return err
+		}
+	}
+}
+
+// resolveFromListing resolves an entry end.pl no longer knows from a
+// fresh listing of its folder: each of its files there, of its size and
+// stored since it was sent, is taken as its result.
+func (f *Fs) resolveFromListing(ctx context.Context, xid string, e journalEntry) error {
+	l, err := f.cachedListing(ctx, e.Folder, 0)
+	if err != nil {
+		return fmt.Errorf("couldn't check an earlier upload into folder %d: %w", e.Folder, err)
+	}
+	since := e.Sent.Add(-time.Minute) // listing dates have a second's precision, in Paris time
+	var files []api.File
+	for _, want := range e.Files {
+		for _, file := range l.files {
+			if file.Filename == want.Name && int64(file.Size) == want.Size && !file.Date.Parse(parisTime).Before(since) {
+				files = append(files, file)
+				break
+			}
+		}
+	}
+	f.acc.journal.record(e.Folder, xid, files, true)
+	return nil
+}
+
+// linkedFiles returns the listing entries of end.pl's links that belong
+// to the upload of want, matched by name.
+func linkedFiles(links []api.UploadedLink, want []journalFile) []api.File {
+	names := make(map[string]bool, len(want))
+	for _, w := range want {
+		names[w.Name] = true
+	}
+	var files []api.File
+	for _, link := range links {
+		if link.Download != "" && names[link.Filename] {
+			files = append(files, *uploadedFile(link, link.Filename))
+		}
+	}
+	return files
+}
+
+// processID names a running process: its PID and, where the system
+// tells, when it started, so a PID used again later is not taken for it.
+type processID struct {
+	PID   int   `json:"p"`
+	Start int64 `json:"t,omitempty"`
+}
+
+// thisProcess is this rclone.
+var thisProcess = processID{PID: os.Getpid(), Start: processStart(os.Getpid())}
+
+// alive reports whether the process still runs.
+func (p processID) alive() bool {
+	return processRunning(p.PID) && (p.Start == 0 || processStart(p.PID) == p.Start)
+}
