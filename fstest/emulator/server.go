@@ -145,6 +145,7 @@ type Server struct {
 	rates    *rateLimiter
 	listRule ListRule
 	faults   *Faults
+	killer   killer // crash tests: see crash.go
 	stats    *statsCounter
 	store    store
 	logMu    sync.Mutex
@@ -362,7 +363,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	serve(cw, r)
+	s.serveWithKill(cw, r, serve)
 }
 
 // route maps a request to its endpoint name (as used by Stats and
@@ -389,6 +390,10 @@ func (s *Server) route(r *http.Request) (string, http.HandlerFunc) {
 		return "dir", s.serveDir
 	case p == "/debug/stats":
 		return "", s.serveStats
+	case p == "/debug/kill":
+		return "", s.serveKill
+	case p == "/debug/files":
+		return "", s.serveFiles
 	}
 	return "", http.NotFound
 }
