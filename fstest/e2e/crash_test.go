@@ -177,4 +177,3 @@ func TestMoveKilledAtEveryCallWithLaggingListingsStoresEachFileOnce(t *testing.T
 	h := newHarness(t, "--listing-delay", "2s")
 	crashMatrix(t, h, "move")
 }
-
