@@ -2,7 +2,9 @@ package fichier
 
 import (
 	"context"
+	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -158,4 +160,54 @@ func TestMissedSlotIsBookedAgain(t *testing.T) {
 	l := newLimits(newTestState(t), 10, time.Hour, time.Minute)
 	assert.False(t, l.missed(time.Now()))
 	assert.True(t, l.missed(time.Now().Add(-time.Second)), "a slot a second past, at 10 calls/s, is gone")
+}
+
+// A state that cannot be written (here: its directory cannot be made)
+// does not stop rclone: the process carries on with its own copy, and
+// its clocks still hold within the process.
+func TestUnwritableStateCarriesOnPrivately(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(notDir, nil, 0o600))
+	db := openState(filepath.Join(notDir, "fichier"), "https://api.example.test/v1", testKey)
+	l := newLimits(db, 10, time.Hour, time.Minute)
+	_, err := l.bookCall()
+	require.NoError(t, err, "rclone goes on")
+	assert.True(t, db.private)
+	require.NoError(t, l.waitList(context.Background(), 1))
+	assert.False(t, l.listSlotOpen(1), "the listing clock holds in the private copy")
+}
+
+// The private copy keeps the shared file's clocks, and drops its stored
+// listings, which may lack what other processes could not write.
+func TestPrivateCopyKeepsClocksAndDropsListings(t *testing.T) {
+	db := newTestState(t)
+	l := newLimits(db, 10, time.Hour, time.Minute)
+	c := newListCache(db)
+	require.NoError(t, l.waitList(context.Background(), 1))
+	c.setEmpty(1)
+	require.NotNil(t, c.stored(1))
+
+	require.True(t, db.goPrivate(errors.New("no space left on device")))
+	assert.NotEqual(t, filepath.Dir(db.path), filepath.Dir(db.seen), "the copy is elsewhere")
+	assert.Nil(t, c.stored(1), "stored listings are dropped")
+	assert.False(t, l.listSlotOpen(1), "the clocks are kept")
+	assert.False(t, db.goPrivate(errors.New("again")), "once")
+}
+
+// A panic of our own code inside a transaction is a bug, not a damaged
+// file: it goes on up, and the file stays where it is.
+func TestPanicInATransactionIsNotCorruption(t *testing.T) {
+	db := newTestState(t)
+	require.NoError(t, db.update(func(k *keyTx) error { return k.setClock(clockCall, time.Now()) }))
+	assert.Panics(t, func() {
+		_ = db.update(func(k *keyTx) error {
+			var m map[string]int
+			m["bug"] = 1
+			return nil
+		})
+	})
+	assert.NoFileExists(t, db.path+".corrupt")
+	var at time.Time
+	require.NoError(t, db.view(func(k *keyTx) error { at = k.clock(clockCall); return nil }))
+	assert.False(t, at.IsZero(), "the state is still there")
 }

@@ -12,9 +12,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rclone/rclone/fs"
@@ -89,7 +91,11 @@ var answerUserInfo = []byte("user_info")
 // stateDB is the shared state of one API key on this machine.
 type stateDB struct {
 	path string // the database file, shared by every key of the API host
+	seen string // the marker that it existed (see seenPath)
 	key  []byte // this key's bucket
+
+	private bool     // path is this process's own copy (see goPrivate)
+	keep    *os.File // holds a memory-backed private copy open
 
 	// mu serialises this process's transactions: bbolt's file lock is
 	// per open file, so two opens from one process would wait for each
@@ -110,8 +116,10 @@ func openState(dir, apiURL, key string) *stateDB {
 	apiURL = canonicalURL(apiURL)
 	host := sha256.Sum256([]byte(apiURL))
 	id := sha256.Sum256([]byte(apiURL + "\x00" + key))
+	path := filepath.Join(dir, hex.EncodeToString(host[:16])+".db")
 	return &stateDB{
-		path: filepath.Join(dir, hex.EncodeToString(host[:16])+".db"),
+		path: path,
+		seen: path + ".seen",
 		key:  []byte("key:" + hex.EncodeToString(id[:16])),
 	}
 }
@@ -167,7 +175,106 @@ func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
 		}
 		err = s.runOnce(write, fn)
 	}
+	if unwritable(err) && s.goPrivate(err) {
+		err = s.runOnce(write, fn)
+	}
 	return err
+}
+
+// unwritable reports whether err says the state file cannot be made or
+// written: a full disk, a read-only file system or directory, a quota,
+// no permission, or a state directory that cannot be made.
+func unwritable(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EROFS, syscall.EDQUOT, syscall.EACCES, syscall.EPERM, syscall.ENOTDIR} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return errors.Is(err, iofs.ErrPermission)
+}
+
+// goPrivate carries on, after the shared file could not be written, with
+// a copy of it that only this process uses, and says so once. rclone
+// must not stop, nor upload again, because a cache could not be written;
+// but what this process learns is then lost to the others, and theirs to
+// it. The copy keeps the clocks and the journal, and drops the stored
+// listings: they may lack what other processes could not write, and an
+// upload trusting them could store a file twice. It reports whether it
+// switched.
+func (s *stateDB) goPrivate(cause error) bool {
+	if s.private {
+		return false
+	}
+	file, path, err := privateStateFile()
+	if err != nil {
+		fs.Errorf(nil, "fichier: couldn't write the shared state %s (%v), nor make a private copy: %v", s.path, cause, err)
+		return false
+	}
+	shared := s.path
+	_, statErr := os.Stat(shared)
+	copyErr := copyState(shared, file)
+	s.path, s.private, s.keep = path, true, file
+	err = s.runOnce(true, func(k *keyTx) error {
+		switch {
+		case copyErr == nil:
+			return dropListings(k.tx)
+		case statErr == nil:
+			// A state exists that we cannot read: as careful as a lost one.
+			return putTime(k.tx.Bucket(bucketFile), stampLost, time.Now())
+		}
+		return nil
+	})
+	if err != nil {
+		fs.Errorf(nil, "fichier: couldn't prepare the private copy of the shared state: %v", err)
+	}
+	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own copy. Other rclone processes won't see this one's listings and clocks, so they may wait for listing slots or list folders again, and this process lists each folder afresh; nothing is uploaded twice because of it. Free some space on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
+	return true
+}
+
+// copyState writes the state file at path into file.
+func copyState(path string, file *os.File) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: stateLockTimeout, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	return db.View(func(tx *bolt.Tx) error {
+		_, err := tx.WriteTo(file)
+		return err
+	})
+}
+
+// dropListings deletes every key's stored listings.
+func dropListings(tx *bolt.Tx) error {
+	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		if !hasPrefix(name, []byte("key:")) {
+			return nil
+		}
+		for _, bucket := range [][]byte{bucketMeta, bucketFiles, bucketDirs} {
+			if b.Bucket(bucket) == nil {
+				continue
+			}
+			if err := b.DeleteBucket(bucket); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// damaged reports whether a panic inside a transaction comes from a
+// damaged file: a fault reading its memory map (a truncated file), or
+// bbolt's own checks of its pages. A bug of ours (a nil pointer or map,
+// an index out of range) is a runtime error of another kind, and goes
+// on up: only real damage sets a file aside.
+func damaged(r any) bool {
+	var rerr runtime.Error
+	if err, ok := r.(error); ok && errors.As(err, &rerr) {
+		fault, ok := rerr.(interface{ Addr() uintptr })
+		// Below the first page is a nil pointer, not the map.
+		return ok && fault.Addr() >= 4096
+	}
+	return true
 }
 
 // corruptStateError is a state file bbolt could not read.
@@ -182,15 +289,19 @@ func (s *stateDB) runOnce(write bool, fn func(k *keyTx) error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	var db *bolt.DB
 	defer func() {
-		if r := recover(); r != nil {
-			err = &corruptStateError{err: fmt.Errorf("%v", r)}
+		r := recover()
+		if db != nil {
+			if cerr := db.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("couldn't close the shared state file: %w", cerr)
+			}
 		}
-		if db == nil {
+		if r == nil {
 			return
 		}
-		if cerr := db.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("couldn't close the shared state file: %w", cerr)
+		if !damaged(r) {
+			panic(r)
 		}
+		err = &corruptStateError{err: fmt.Errorf("%v", r)}
 	}()
 	if db, err = s.open(); err != nil {
 		return err
@@ -237,7 +348,7 @@ func (s *stateDB) stampFile(tx *bolt.Tx, now time.Time) error {
 // seenPath is the marker that a state file has existed at path: bbolt
 // takes an empty (truncated) file for a new one, so the file alone
 // cannot tell a lost state from a machine that never had one.
-func (s *stateDB) seenPath() string { return s.path + ".seen" }
+func (s *stateDB) seenPath() string { return s.seen }
 
 // seenBefore reports whether the marker exists.
 func (s *stateDB) seenBefore() bool {
@@ -395,7 +506,7 @@ func (s *stateDB) open() (*bolt.DB, error) {
 		return db, nil
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("another rclone process has held the shared state file %s for over %v: %w", s.path, stateLockTimeout, err)
-	case errors.Is(err, iofs.ErrPermission), errors.Is(err, iofs.ErrNotExist):
+	case unwritable(err), errors.Is(err, iofs.ErrNotExist):
 		return nil, fmt.Errorf("couldn't open the shared state file: %w", err)
 	default:
 		return nil, &corruptStateError{err: err}
@@ -655,4 +766,14 @@ func (s *stateDB) clear(clocks bool) error {
 		}
 		return nil
 	})
+}
+
+// privateTempFile makes a private state copy's file in the temporary
+// directory, where memory-backed files are not to be had.
+func privateTempFile() (*os.File, string, error) {
+	file, err := os.CreateTemp("", "rclone-fichier-state-*.db")
+	if err != nil {
+		return nil, "", err
+	}
+	return file, file.Name(), nil
 }
