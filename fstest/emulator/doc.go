@@ -178,7 +178,8 @@
 // DIR/meta.json after each change, so a new Server on the same
 // directory finds everything again (upload sessions and download tokens
 // are not kept). Stats counts calls per endpoint, flood locks and
-// refusals, broken rate rules by rule, bytes in and out, and per
+// refusals, broken rate rules by rule, download-host refusals by reason
+// (unknown, expired or used-up token, file gone), bytes in and out, and per
 // account the most calls seen in any sliding window of one second (one
 // scaled second with a TimeScale: the CallsPerSecond rule's window), so
 // tests can assert pacing directly; Options.Log gets one line per

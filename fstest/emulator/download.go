@@ -120,13 +120,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	t := s.tokens[tok]
 	var f *fileMeta
-	gone := false
+	gone := ""
 	if t != nil {
 		switch {
 		case now.After(t.expires):
-			gone = true
+			gone = refusedExpiredToken
 		case t.single && t.used:
-			gone = true
+			gone = refusedUsedToken
 		default:
 			// single:1 forbids sub-requests: the first request, whatever it
 			// is, uses the token up (SW "single-use"; our reading: one HTTP
@@ -138,17 +138,21 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case t == nil:
+		s.stats.downloadRefused(refusedUnknownToken)
 		writeDownloadError(w, http.StatusNotFound, "Unknown download link")
 		return
-	case gone:
+	case gone != "":
+		s.stats.downloadRefused(gone)
 		writeDownloadError(w, http.StatusGone, "This download link has expired")
 		return
 	case f == nil:
+		s.stats.downloadRefused(refusedFileNotFound)
 		writeDownloadError(w, http.StatusNotFound, "File not found")
 		return
 	}
 	rd, err := s.store.open(f.Blob)
 	if err != nil {
+		s.stats.downloadRefused(refusedFileNotFound)
 		writeDownloadError(w, http.StatusNotFound, "File not found")
 		return
 	}

@@ -136,3 +136,36 @@ func TestInlineDownload(t *testing.T) {
 	assert.Equal(t, "inline; filename=page.html", r.Header.Get("Content-Disposition"))
 	assert.Equal(t, "text/html", r.Header.Get("Content-Type"))
 }
+
+func TestDownloadRefusalsAreCounted(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now})
+	u := ts.upload(t, 0, "r.bin", []byte("x"))
+	token := func(single int) string {
+		return ts.ok(t, "download/get_token.cgi", map[string]any{"url": u, "single": single})["url"].(string)
+	}
+	fine, used, expiring := token(0), token(1), token(0)
+	assert.Equal(t, 200, do(t, http.MethodGet, fine, nil, nil).Code)
+	assert.Equal(t, 200, do(t, http.MethodGet, fine, nil, nil).Code)
+	assert.Zero(t, ts.Stats().DownloadRefusals(), "answered downloads are not refusals")
+	assert.NotNil(t, ts.Stats().DownloadsRefused)
+
+	assert.Equal(t, 200, do(t, http.MethodGet, used, nil, nil).Code)
+	assert.Equal(t, http.StatusGone, do(t, http.MethodGet, used, nil, nil).Code)
+	assert.Equal(t, 404, do(t, http.MethodGet, ts.URL+"/dl/nosuchtoken", nil, nil).Code)
+	clock.Advance(DefaultTokenLifetime + time.Second)
+	assert.Equal(t, http.StatusGone, do(t, http.MethodGet, expiring, nil, nil).Code)
+	gone := token(0)
+	ts.ok(t, "file/rm.cgi", map[string]any{"files": []map[string]string{{"url": u}}})
+	assert.Equal(t, 404, do(t, http.MethodGet, gone, nil, nil).Code)
+
+	st := ts.Stats()
+	assert.Equal(t, map[string]int64{"used_token": 1, "unknown_token": 1, "expired_token": 1, "file_not_found": 1}, st.DownloadsRefused)
+	assert.Equal(t, int64(4), st.DownloadRefusals())
+	assert.Equal(t, int64(7), st.Calls["download"], "refusals are downloads too")
+	r := do(t, http.MethodGet, ts.URL+"/debug/stats", nil, nil)
+	assert.Contains(t, r.JSON(t), "downloads_refused")
+	ts.ResetStats()
+	assert.Empty(t, ts.Stats().DownloadsRefused)
+}

@@ -33,6 +33,30 @@ type Stats struct {
 	// "user_info_user" (see Rates). Calls refused because their key was
 	// already locked break no rule and are not counted here.
 	BrokenRules map[string]int64 `json:"broken_rules"`
+	// DownloadsRefused counts, by reason, the download-host requests
+	// (/dl/<token>) refused for their token: "unknown_token" (404),
+	// "expired_token" (410, older than TokenLifetime), "used_token" (410,
+	// a single:1 token already used) and "file_not_found" (404, the file
+	// went after the token was given). A client that renews its download
+	// URLs in time meets none.
+	DownloadsRefused map[string]int64 `json:"downloads_refused"`
+}
+
+// The reasons counted in Stats.DownloadsRefused.
+const (
+	refusedUnknownToken = "unknown_token"
+	refusedExpiredToken = "expired_token"
+	refusedUsedToken    = "used_token"
+	refusedFileNotFound = "file_not_found"
+)
+
+// DownloadRefusals is the sum of DownloadsRefused.
+func (s Stats) DownloadRefusals() int64 {
+	var n int64
+	for _, v := range s.DownloadsRefused {
+		n += v
+	}
+	return n
 }
 
 // PeakCallRate is the highest MaxCallsPerSecond over every account.
@@ -59,6 +83,7 @@ type statsCounter struct {
 	window          time.Duration           // one scaled second
 	perKey          map[string]*callHistory // by account email
 	broken          map[string]int64        // by rule name
+	dlRefused       map[string]int64        // by reason
 	floodLocks      atomic.Int64
 	floodRej        atomic.Int64
 	callsDuringLock atomic.Int64
@@ -77,6 +102,7 @@ func (c *statsCounter) reset() {
 	c.calls = map[string]int64{}
 	c.perKey = map[string]*callHistory{}
 	c.broken = map[string]int64{}
+	c.dlRefused = map[string]int64{}
 }
 
 func (c *statsCounter) call(endpoint string) {
@@ -105,6 +131,13 @@ func (c *statsCounter) ruleBroken(rule string) {
 	c.mu.Unlock()
 }
 
+// downloadRefused counts one download refused for reason.
+func (c *statsCounter) downloadRefused(reason string) {
+	c.mu.Lock()
+	c.dlRefused[reason]++
+	c.mu.Unlock()
+}
+
 func (c *statsCounter) floodLock()     { c.floodLocks.Add(1) }
 func (c *statsCounter) floodRejected() { c.floodRej.Add(1) }
 func (c *statsCounter) duringLock()    { c.callsDuringLock.Add(1) }
@@ -115,6 +148,7 @@ func (s *Server) Stats() Stats {
 	c.mu.Lock()
 	calls := maps.Clone(c.calls)
 	broken := maps.Clone(c.broken)
+	dlRefused := maps.Clone(c.dlRefused)
 	peaks := make(map[string]int64, len(c.perKey))
 	for k, h := range c.perKey {
 		peaks[k] = h.max
@@ -124,6 +158,7 @@ func (s *Server) Stats() Stats {
 		Calls:             calls,
 		MaxCallsPerSecond: peaks,
 		BrokenRules:       broken,
+		DownloadsRefused:  dlRefused,
 		FloodLocks:        c.floodLocks.Load(),
 		FloodRejected:     c.floodRej.Load(),
 		CallsDuringLock:   c.callsDuringLock.Load(),

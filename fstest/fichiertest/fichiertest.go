@@ -26,9 +26,12 @@ import (
 const TimeScale = 100
 
 // Options returns emulator options with the documented rate rules on,
-// sped up by TimeScale.
+// sped up by TimeScale, under the readings ReadingsEnv names (the
+// emulator's defaults when it is unset).
 func Options() emulator.Options {
-	return emulator.Options{TimeScale: TimeScale}
+	opts := emulator.Options{TimeScale: TimeScale}
+	envReadings(&opts)
+	return opts
 }
 
 // Config returns the backend options for srv: its URL and key, and the
