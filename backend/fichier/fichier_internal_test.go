@@ -332,12 +332,16 @@ func TestFatalErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestEndPlHTMLIsPolled(t *testing.T) {
+// end.pl answering its HTML page instead of JSON, as it has been seen
+// doing, is read from its table: no second end.pl, no listing.
+func TestEndPlHTMLIsRead(t *testing.T) {
 	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
 	srv.Faults().Add("end.pl", emulator.Fault{Kind: emulator.FaultEndHTML, Count: 1})
 	o := put(t, f, "a.txt", "hello")
-	assert.Equal(t, int64(2), calls(srv, "end.pl"))
+	assert.Equal(t, int64(1), calls(srv, "end.pl"), "the page is read, not asked again")
+	assert.Zero(t, calls(srv, "folder/ls.cgi"), "nor listed")
 	assert.Equal(t, int64(1), calls(srv, "upload.cgi"))
+	assert.Equal(t, int64(5), o.Size())
 	data, err := srv.FileData(o.(*Object).url)
 	require.NoError(t, err)
 	assert.Equal(t, "hello", string(data))

@@ -276,6 +276,9 @@ func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []
 		items[i].file = uploadedFile(*link, items[i].name)
 		// end.pl sends no content type: keep the one we uploaded with.
 		items[i].file.ContentType = items[i].mimeType
+		if link.Size < 0 { // its HTML page wrote the size in a form we cannot read
+			items[i].file.Size = api.Int(items[i].size)
+		}
 	}
 	if missing > 0 {
 		if err == nil {
@@ -352,7 +355,9 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 }
 
 // endAnswer asks end.pl once what the upload session of node stored.
-// One attempt per call: the callers' polls are the retry loops.
+// One attempt per call: the callers' polls are the retry loops. JSON is
+// asked for, but end.pl has been seen answering its HTML page instead
+// (rclone #4382, #7971): its table is read then, at no extra call.
 func (f *Fs) endAnswer(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
 	opts := rest.Opts{
 		Method:       "GET",
@@ -360,9 +365,11 @@ func (f *Fs) endAnswer(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 		Parameters:   url.Values{"xid": {node.id}},
 		ExtraHeaders: map[string]string{"JSON": "1"},
 	}
-	var resp api.EndUploadResponse
-	_, err := f.try(ctx, &opts, nil, &resp)
-	return resp.Links, err
+	var body []byte
+	if _, err := f.try(ctx, &opts, nil, &body); err != nil {
+		return nil, err
+	}
+	return decodeEndAnswer(body)
 }
 
 // matchLinks pairs end.pl's links with the items uploaded, by name (the
