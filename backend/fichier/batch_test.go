@@ -2,7 +2,9 @@ package fichier
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -289,4 +291,46 @@ func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {
 	err = fssync.CopyDir(ctx, dst, src, false)
 	require.Error(t, err, "the files beyond the quota fail")
 	assert.Equal(t, 2, srv.FileCount(), "after the batch is refused, each file is tried alone: two fit")
+}
+
+// failingSource is a source that fails after its first bytes.
+type failingSource struct{}
+
+func (failingSource) Read(p []byte) (int, error) { return 0, errors.New("input/output error reading the source") }
+
+// One source that fails mid-read among 31 fails alone: its neighbours'
+// retries (as rclone's low-level retries make them, with their sources
+// opened again) go without it and succeed.
+func TestBatchBadSourceFailsAlone(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	uploads := numbered("good", 30)
+	bad := 17
+	uploads = append(uploads[:bad], append([]upload{{remote: "bad.txt", data: "never read whole"}}, uploads[bad:]...)...)
+	errs := make([]error, len(uploads))
+	var wg sync.WaitGroup
+	for i, u := range uploads {
+		wg.Go(func() {
+			for try := 0; try < 3; try++ {
+				var in io.Reader = strings.NewReader(u.data)
+				if i == bad {
+					in = io.MultiReader(strings.NewReader(u.data[:3]), failingSource{})
+				}
+				src := object.NewStaticObjectInfo(u.remote, time.Now(), int64(len(u.data)), true, nil, nil)
+				_, errs[i] = f.Features().PutUnchecked(context.Background(), in, src)
+				if !fserrors.ShouldRetry(errs[i]) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if i == bad {
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "input/output error reading the source")
+			continue
+		}
+		require.NoError(t, err, uploads[i].remote)
+	}
+	assert.Equal(t, 30, srv.FileCount(), "every good file, once")
 }

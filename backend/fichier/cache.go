@@ -74,7 +74,7 @@ func accountFor(opt *Options) *account {
 		}
 		acc.limits.scaleBuiltins(opt.TimeScale)
 		acc.listings.lag = scaled(listingLag, opt.TimeScale)
-		acc.listings.prune(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
+		acc.listings.startPruning(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
 		accounts[id] = acc
 		return acc
 	}
@@ -807,70 +807,4 @@ func (c *listCache) urls(folderID int) map[string]bool {
 		set[file.URL] = true
 	}
 	return set
-}
-
-// prune drops what has expired: listings older than maxAge, entries of
-// folders with no listing and removal marks older than goneMemory, past
-// listing clocks and download URLs. It keeps the state small however
-// long it is used.
-func (c *listCache) prune(maxAge time.Duration) {
-	err := c.db.update(func(k *keyTx) error {
-		now := time.Now()
-		if err := pruneListings(k, now.Add(-maxAge)); err != nil {
-			return err
-		}
-		if err := pruneOrphans(k, now.Add(-goneMemory)); err != nil {
-			return err
-		}
-		if err := deleteWhere(k.bucket(bucketGone), func(v []byte) bool { return now.Sub(decodeTime(v)) > goneMemory }); err != nil {
-			return err
-		}
-		if err := deleteWhere(k.bucket(bucketListClock), func(v []byte) bool { return now.After(decodeTime(v)) }); err != nil {
-			return err
-		}
-		return deleteWhere(k.bucket(bucketTokens), func(v []byte) bool {
-			var t downloadToken
-			return json.Unmarshal(v, &t) != nil || now.After(t.Expires)
-		})
-	})
-	logStateError(err)
-}
-
-// pruneListings drops the listings fetched before cutoff.
-func pruneListings(k *keyTx, cutoff time.Time) error {
-	var old []int
-	eachPrefix(k.bucket(bucketMeta), nil, func(key, v []byte) {
-		var meta listingMeta
-		if json.Unmarshal(v, &meta) != nil || meta.Fetched.Before(cutoff) {
-			old = append(old, keyID(key))
-		}
-	})
-	for _, id := range old {
-		if err := clearListing(k, id); err != nil {
-			return err
-		}
-		if err := k.bucket(bucketMeta).Delete(idKey(id)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// pruneOrphans drops entries added before cutoff to folders that have no
-// stored listing.
-func pruneOrphans(k *keyTx, cutoff time.Time) error {
-	meta := k.bucket(bucketMeta)
-	orphan := func(key []byte, added time.Time) bool {
-		return len(key) >= 8 && meta.Get(key[:8]) == nil && added.Before(cutoff)
-	}
-	if err := deleteKeys(k.bucket(bucketFiles), func(key, v []byte) bool {
-		var f storedFile
-		return json.Unmarshal(v, &f) != nil || orphan(key, f.Added)
-	}); err != nil {
-		return err
-	}
-	return deleteKeys(k.bucket(bucketDirs), func(key, v []byte) bool {
-		var d storedDir
-		return json.Unmarshal(v, &d) != nil || orphan(key, d.Added)
-	})
 }

@@ -211,3 +211,11 @@ func TestPanicInATransactionIsNotCorruption(t *testing.T) {
 	require.NoError(t, db.view(func(k *keyTx) error { at = k.clock(clockCall); return nil }))
 	assert.False(t, at.IsZero(), "the state is still there")
 }
+
+// One pruning pass per pruneEvery on the machine: the process that
+// claims it runs it, the others skip it.
+func TestPruningIsClaimedOncePerInterval(t *testing.T) {
+	db := newTestState(t)
+	assert.True(t, newListCache(db).claimPruning())
+	assert.False(t, newListCache(sameState(db)).claimPruning(), "another process started a pass just now")
+}

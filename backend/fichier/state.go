@@ -83,6 +83,7 @@ var (
 var (
 	stampWritten = []byte("written") // the wall clock at the latest write
 	stampLost    = []byte("lost")    // when a state that existed was found lost
+	stampPruned  = []byte("pruned")  // when the last pruning pass started
 )
 
 // answerUserInfo is the key of the user/info answer in the answers bucket.
@@ -686,29 +687,6 @@ func keyID(key []byte) int {
 		return 0
 	}
 	return int(int64(binary.BigEndian.Uint64(key)))
-}
-
-// deleteWhere deletes the keys of b whose value old reports as expired.
-func deleteWhere(b *bolt.Bucket, old func(v []byte) bool) error {
-	return deleteKeys(b, func(_, v []byte) bool { return old(v) })
-}
-
-// deleteKeys deletes the keys of b for which drop is true.
-func deleteKeys(b *bolt.Bucket, drop func(k, v []byte) bool) error {
-	if b == nil {
-		return nil
-	}
-	var keys [][]byte
-	err := b.ForEach(func(k, v []byte) error {
-		if drop(k, v) {
-			keys = append(keys, append([]byte(nil), k...))
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return deleteAll(b, keys)
 }
 
 // deletePrefix deletes every key of b that starts with prefix.

@@ -445,3 +445,61 @@ func TestFileChangesListsOnlyWhatDiffers(t *testing.T) {
 	assert.Empty(t, changed)
 	assert.Empty(t, gone)
 }
+
+// largeState writes a state of n stored files, in folders of 5000 with
+// their listings, as a large account leaves behind.
+func largeState(b *testing.B, n int) *stateDB {
+	b.Helper()
+	db := openState(b.TempDir(), "https://api.example.test/v1", testKey)
+	const perFolder = 5000
+	for start := 0; start < n; start += 50000 {
+		require.NoError(b, db.update(func(k *keyTx) error {
+			for i := start; i < min(start+50000, n); i++ {
+				folder := i / perFolder
+				f := toStoredFile(api.File{URL: fmt.Sprintf("https://1fichier.com/?f%07d", i), Filename: fmt.Sprintf("file%07d.bin", i), Size: 1000, Checksum: strings.Repeat("ab", 64)}, time.Time{}, int64(i))
+				if err := putJSON(k.bucket(bucketFiles), fileKey(folder, f.URL), &f); err != nil {
+					return err
+				}
+				if i%perFolder == 0 {
+					if err := putJSON(k.bucket(bucketMeta), idKey(folder), &listingMeta{Fetched: time.Now(), Version: 1}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}))
+	}
+	return db
+}
+
+// BenchmarkProcessStart measures what a new rclone process pays for the
+// shared state before its first API call, with an empty state and with
+// a million stored files: opening the account (which starts pruning in
+// the background a second later), reading a stored listing and booking
+// the first call.
+func BenchmarkProcessStart(b *testing.B) {
+	for _, n := range []int{0, 1000000} {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			db := largeState(b, n)
+			for b.Loop() {
+				other := sameState(db)
+				c := newListCache(other)
+				c.startPruning(defaultListCacheTime)
+				_ = c.stored(1)
+				if _, err := newLimits(other, 1e9, time.Minute, time.Second).bookCall(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPrunePass measures a whole pruning pass over a million stored
+// files, which process start used to run under the lock.
+func BenchmarkPrunePass(b *testing.B) {
+	db := largeState(b, 1000000)
+	c := newListCache(db)
+	for b.Loop() {
+		c.prune(defaultListCacheTime)
+	}
+}

@@ -303,15 +303,23 @@ func (f *Fs) settleBatch(id int, xid string, items []*batchItem) {
 }
 
 // uploadFailed gives each item the error of a request that stored
-// nothing. A file whose own source failed gets that error. When 1fichier
-// refused a request of several files, each is sent alone on its retry,
-// so one bad file cannot fail its neighbours again.
+// nothing. A file whose own source failed gets that error and goes alone
+// on its retry, and its neighbours are told so: their retries (rclone's
+// low-level retries open their sources again) go together without it,
+// so one bad source cannot fail the others twice. When 1fichier refused
+// a request of several files, each is sent alone on its retry, for the
+// same reason.
 func (f *Fs) uploadFailed(id int, items []*batchItem, err error) {
 	var apiErr *api.Error
 	refused := len(items) > 1 && errors.As(err, &apiErr) && !fserrors.IsRetryError(err) && !fserrors.IsFatalError(err)
 	if refused {
 		f.batcher.sendAlone(id, items)
-		err = fserrors.RetryError(fmt.Errorf("1fichier refused a request of %d files, it goes alone next time: %w", len(items), err))
+		err = retryNow(fmt.Errorf("1fichier refused a request of %d files, it goes alone next time: %w", len(items), err))
+	}
+	bad := badSources(items)
+	if len(bad) > 0 && len(items) > 1 {
+		f.batcher.sendAlone(id, bad)
+		err = retryNow(fmt.Errorf("the source of %q failed while the request carrying it was sent; it goes again without it", bad[0].name))
 	}
 	for _, item := range items {
 		switch {
@@ -326,6 +334,31 @@ func (f *Fs) uploadFailed(id int, items []*batchItem, err error) {
 			}
 		}
 	}
+}
+
+// retryNow marks err for a retry of the Put at once (one of rclone's
+// low-level retries, which open the source again, as for a network
+// error) as well as on rclone's next pass: it is the other files of the
+// request that failed, and this one's next try goes without them.
+func retryNow(err error) error {
+	return fserrors.RetryError(temporary{err})
+}
+
+// temporary is an error rclone's low-level retries take as passing.
+type temporary struct{ error }
+
+func (temporary) Temporary() bool { return true }
+func (e temporary) Unwrap() error { return e.error }
+
+// badSources returns the items whose own source failed.
+func badSources(items []*batchItem) []*batchItem {
+	var bad []*batchItem
+	for _, item := range items {
+		if item.readErr != nil {
+			bad = append(bad, item)
+		}
+	}
+	return bad
 }
 
 // endUpload reads the result of the upload from end.pl, polling while it
