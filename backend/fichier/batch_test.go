@@ -296,7 +296,9 @@ func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {
 // failingSource is a source that fails after its first bytes.
 type failingSource struct{}
 
-func (failingSource) Read(p []byte) (int, error) { return 0, errors.New("input/output error reading the source") }
+func (failingSource) Read(p []byte) (int, error) {
+	return 0, errors.New("input/output error reading the source")
+}
 
 // One source that fails mid-read among 31 fails alone: its neighbours'
 // retries (as rclone's low-level retries make them, with their sources
