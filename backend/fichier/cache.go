@@ -33,6 +33,7 @@ type account struct {
 	tokenFetch   sync.Mutex // held while a token is fetched
 	tokenLife    time.Duration
 	refusedNames refusedNames // names 1fichier refused, in this process
+	room         folderRoom   // uploads on their way, by folder
 }
 
 // downloadToken is a download URL from get_token.cgi and when to stop using it.

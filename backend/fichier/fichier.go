@@ -907,6 +907,11 @@ func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, 
 	if err != nil {
 		return nil, err
 	}
+	release, err := f.acc.room.reserve(id, f.acc.listings.stored(id))
+	if err != nil {
+		return nil, fmt.Errorf("can't upload %q: %w", src.Remote(), err)
+	}
+	defer release()
 	file, err := f.upload(ctx, in, f.toAPIName(leaf), id, src.Size(), options...)
 	if err != nil {
 		return nil, err

@@ -169,10 +169,11 @@ func TestUnwritableStateCarriesOnPrivately(t *testing.T) {
 	notDir := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(notDir, nil, 0o600))
 	db := openState(filepath.Join(notDir, "fichier"), "https://api.example.test/v1", testKey)
-	l := newLimits(db, 10, time.Hour, time.Minute)
+	l := newLimits(db, 10, time.Hour, 10*time.Millisecond)
 	_, err := l.bookCall()
 	require.NoError(t, err, "rclone goes on")
 	assert.True(t, db.private)
+	assert.False(t, l.listSlotOpen(1), "as careful as a lost state: other processes' listings are unknown")
 	require.NoError(t, l.waitList(context.Background(), 1))
 	assert.False(t, l.listSlotOpen(1), "the listing clock holds in the private copy")
 }
@@ -187,8 +188,10 @@ func TestPrivateCopyKeepsClocksAndDropsListings(t *testing.T) {
 	c.setEmpty(1)
 	require.NotNil(t, c.stored(1))
 
+	shared := db.path
 	require.True(t, db.goPrivate(errors.New("no space left on device")))
 	assert.NotEqual(t, filepath.Dir(db.path), filepath.Dir(db.seen), "the copy is elsewhere")
+	assert.NoFileExists(t, shared, "the others see a lost state, and are careful")
 	assert.Nil(t, c.stored(1), "stored listings are dropped")
 	assert.False(t, l.listSlotOpen(1), "the clocks are kept")
 	assert.False(t, db.goPrivate(errors.New("again")), "once")

@@ -104,3 +104,38 @@ func (r *refusedNames) remember(folder int, name string, dir bool, err error) {
 	}
 	r.names[refusedName{folder: folder, name: name, dir: dir}] = fserrors.NoRetryError(err)
 }
+
+// folderRoom keeps a folder below what 1fichier lists. A listing shows
+// at most 5000 files, and a file past them could never be seen again:
+// rclone would take it for missing and upload it again on every run. So
+// a new file is refused once the folder's stored listing and the uploads
+// on their way into it reach that many; a replaced file (Update) takes no
+// room. A folder with no stored listing (PutUnchecked, which rclone uses
+// without looking first) is not checked: that would cost a listing.
+type folderRoom struct {
+	mu      sync.Mutex
+	pending map[int]int // folder ID -> new files on their way
+}
+
+// reserve takes room for one new file in folder, whose stored listing is
+// l (or nil), and returns the function that gives it back.
+func (r *folderRoom) reserve(folder int, l *folderListing) (release func(), err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending == nil {
+		r.pending = make(map[int]int)
+	}
+	if l != nil {
+		if n := len(l.files) + r.pending[folder]; n >= listLimit {
+			return nil, fserrors.NoRetryError(fmt.Errorf("its folder already holds %d files (with the uploads on their way), and 1fichier lists at most %d files in a folder: a file past them could not be seen again, and rclone would upload it again on every run. Keep folders below %d files: put the files in subfolders", n, listLimit, listLimit))
+		}
+	}
+	r.pending[folder]++
+	return func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.pending[folder]--; r.pending[folder] <= 0 {
+			delete(r.pending, folder)
+		}
+	}, nil
+}

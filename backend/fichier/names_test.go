@@ -2,6 +2,7 @@ package fichier
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -90,4 +91,34 @@ func TestErrorPageTextIsKept(t *testing.T) {
 	}
 	resp := &http.Response{StatusCode: 400, Status: "400 Bad Request", Body: http.NoBody}
 	assert.Contains(t, errorHandler(resp).Error(), "400 Bad Request", "an empty body gives the status")
+}
+
+// A folder is kept below 5000 files, the most 1fichier lists: the file
+// that would be the 5001st is refused before anything is sent, with what
+// to do, and replacing a file still works.
+func TestFolderPast5000FilesRefusesNewFiles(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.NoRateLimits = true
+	f, srv := newTestFs(t, opts, "", nil)
+	ctx := context.Background()
+	require.NoError(t, f.Mkdir(ctx, "big"))
+	id := int64(folderOf(t, f, "big"))
+	for i := range listLimit - 1 {
+		_, err := srv.PutFile(srv.Key, id, fmt.Sprintf("f%04d", i), []byte("x"))
+		require.NoError(t, err)
+	}
+	f.acc.listings.forget(int(id))
+	put(t, f, "big/last.txt", "the 5000th")
+	srv.ResetStats()
+
+	src := object.NewStaticObjectInfo("big/one-too-many.txt", time.Now(), 4, true, nil, nil)
+	_, err := f.Put(ctx, strings.NewReader("data"), src)
+	require.Error(t, err)
+	assert.True(t, fserrors.IsNoRetryError(err), "%v", err)
+	assert.Contains(t, err.Error(), "at most 5000 files")
+	assert.Contains(t, err.Error(), "subfolders")
+	assert.Zero(t, calls(srv, "upload.cgi"), "nothing sent")
+
+	put(t, f, "big/last.txt", "replaced: takes no room")
+	assert.Equal(t, int64(1), calls(srv, "upload.cgi"))
 }

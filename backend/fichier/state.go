@@ -200,7 +200,10 @@ func unwritable(err error) bool {
 // but what this process learns is then lost to the others, and theirs to
 // it. The copy keeps the clocks and the journal, and drops the stored
 // listings: they may lack what other processes could not write, and an
-// upload trusting them could store a file twice. It reports whether it
+// upload trusting them could store a file twice. It starts as careful as
+// a lost state (each folder's first listing and the account info wait
+// one interval), since the others' calls are unknown to it, and removes
+// the shared file, so the others are careful too. It reports whether it
 // switched.
 func (s *stateDB) goPrivate(cause error) bool {
 	if s.private {
@@ -215,20 +218,28 @@ func (s *stateDB) goPrivate(cause error) bool {
 	_, statErr := os.Stat(shared)
 	copyErr := copyState(shared, file)
 	s.path, s.private, s.keep = path, true, file
+	if statErr == nil {
+		// Other processes may still write small changes into the file
+		// (its free pages), which would make them trust clocks this one
+		// no longer updates: removed, it is a lost state to them, and
+		// they are careful. A file that cannot be removed cannot be
+		// written by them either.
+		_ = os.Remove(shared)
+	}
 	err = s.runOnce(true, func(k *keyTx) error {
-		switch {
-		case copyErr == nil:
-			return dropListings(k.tx)
-		case statErr == nil:
-			// A state exists that we cannot read: as careful as a lost one.
-			return putTime(k.tx.Bucket(bucketFile), stampLost, time.Now())
+		if copyErr == nil {
+			if err := dropListings(k.tx); err != nil {
+				return err
+			}
 		}
-		return nil
+		// Whatever other processes do from now on, this one cannot see,
+		// nor they its clocks: as careful as after a lost state.
+		return putTime(k.tx.Bucket(bucketFile), stampLost, time.Now())
 	})
 	if err != nil {
 		fs.Errorf(nil, "fichier: couldn't prepare the private copy of the shared state: %v", err)
 	}
-	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own copy. Other rclone processes won't see this one's listings and clocks, so they may wait for listing slots or list folders again, and this process lists each folder afresh; nothing is uploaded twice because of it. Free some space on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
+	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own copy. rclone processes can't share listings and clocks meanwhile, so each lists folders afresh and waits one interval of 1fichier's rules before its first listing of each folder (30 s) and its first account info (5 min); nothing is uploaded twice because of it. Free some space on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
 	return true
 }
 
