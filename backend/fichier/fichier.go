@@ -883,6 +883,8 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	}
 	existing, err := f.findObject(ctx, src.Remote(), -1)
 	switch {
+	case err == nil && existing.holds(ctx, src):
+		return existing, nil
 	case err == nil:
 		return existing, existing.Update(ctx, in, src, options...)
 	case errors.Is(err, fs.ErrorObjectNotFound):
@@ -1406,6 +1408,19 @@ func (o *Object) SetModTime(ctx context.Context, modTime time.Time) error {
 // Storable returns a boolean showing whether this object storable
 func (o *Object) Storable() bool {
 	return true
+}
+
+// holds reports whether the object already has src's content: the same
+// size and Whirlpool hash. A Put that finds it so sends nothing: rclone
+// decided to upload from a listing taken before an earlier upload of the
+// same file (a killed process's, found in the journal) was known, and
+// uploading it again would only replace it with itself.
+func (o *Object) holds(ctx context.Context, src fs.ObjectInfo) bool {
+	if o.whirlpool == "" || src.Size() != o.size {
+		return false
+	}
+	sum, err := src.Hash(ctx, hash.Whirlpool)
+	return err == nil && strings.EqualFold(sum, o.whirlpool)
 }
 
 // apiName is the object's file name as 1fichier stores it.

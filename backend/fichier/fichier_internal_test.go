@@ -16,6 +16,7 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/obscure"
 	"github.com/rclone/rclone/fs/fserrors"
+	"github.com/rclone/rclone/fs/hash"
 	"github.com/rclone/rclone/fs/object"
 	"github.com/rclone/rclone/fs/operations"
 	fssync "github.com/rclone/rclone/fs/sync"
@@ -542,5 +543,22 @@ func TestSharedFolderIsReadOnlyListingAndDownload(t *testing.T) {
 	assert.ErrorIs(t, o.Remove(ctx), errReadOnly)
 	_, err = f.Put(ctx, strings.NewReader("x"), object.NewStaticObjectInfo("b.txt", time.Now(), 1, true, nil, nil))
 	assert.ErrorIs(t, err, errReadOnly)
+	assert.Equal(t, 1, srv.FileCount())
+}
+
+// A Put of content the file already has (same size and Whirlpool) sends
+// nothing: rclone may decide to upload from a listing taken before an
+// earlier upload of the same file was recorded.
+func TestPutOfTheSameContentSendsNothing(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	ctx := context.Background()
+	first := put(t, f, "same.txt", "same content")
+	sum, err := first.Hash(ctx, hash.Whirlpool)
+	require.NoError(t, err)
+	src := object.NewStaticObjectInfo("same.txt", time.Now(), int64(len("same content")), true, map[hash.Type]string{hash.Whirlpool: sum}, nil)
+	o, err := f.Put(ctx, strings.NewReader("same content"), src)
+	require.NoError(t, err)
+	assert.Equal(t, first.(*Object).url, o.(*Object).url)
+	assert.Equal(t, int64(1), calls(srv, "upload.cgi"))
 	assert.Equal(t, 1, srv.FileCount())
 }

@@ -8,11 +8,14 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
+	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -176,4 +179,88 @@ func TestMoveKilledAtEveryCallWithLaggingListingsStoresEachFileOnce(t *testing.T
 	t.Parallel()
 	h := newHarness(t, "--listing-delay", "2s")
 	crashMatrix(t, h, "move")
+}
+
+// startMount runs "rclone mount fe:path dir" with the VFS write cache,
+// its PID in pidFile, and waits until dir is mounted. The returned stop
+// unmounts and waits for the process, however it ended.
+func (h *harness) startMount(path, dir, pidFile string) (stop func()) {
+	t := h.t
+	t.Helper()
+	fusermount := fichiertest.RequireMount(t)
+	cmd := h.Command("mount", remote+":"+path, dir, "--vfs-cache-mode", "writes", "--vfs-write-back", "200ms", "--transfers", "8", "--fichier-batch-max-size", "32k")
+	cmd.Args = append([]string{"sh", "-c", `echo $$ > "$0"; exec "$@"`, pidFile, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = "/bin/sh"
+	require.NoError(t, cmd.Start())
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(mountWait)
+	for !isMounted(t, dir) {
+		require.True(t, time.Now().Before(deadline), "%s not mounted after %v", dir, mountWait)
+		time.Sleep(50 * time.Millisecond)
+	}
+	return func() {
+		_ = exec.Command(fusermount, "-u", dir).Run()
+		select {
+		case <-exited:
+		case <-time.After(mountWait):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		_ = exec.Command(fusermount, "-uz", dir).Run()
+	}
+}
+
+// A mount with the VFS write cache is killed while end.pl answers for
+// its first upload, and started again on the same cache: it uploads its
+// cached files again, and each is stored exactly once.
+func TestMountKilledDuringUploadStoresEachFileOnce(t *testing.T) {
+	fichiertest.RequireMount(t)
+	t.Parallel()
+	h := newHarness(t)
+	h.ok("mkdir", remote+":mnt")
+	dir := filepath.Join(h.tmp, "mnt")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	pidFile := filepath.Join(h.tmp, "pid")
+	stop := h.startMount("mnt", dir, pidFile)
+
+	// The next calls are the first batch's: get_upload_server.cgi,
+	// upload.cgi, then end.pl, which kills the mount before it answers.
+	h.debug(http.MethodPost, "/debug/kill", emulator.KillRule{PIDFile: pidFile, Call: 3, When: emulator.KillBeforeAnswer}, nil)
+	want := make(map[string]int64)
+	for i := range 20 {
+		name := fmt.Sprintf("file%02d.bin", i)
+		data := randomBytes(1000+i*100, int64(90+i))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), data, 0o644))
+		want[name] = int64(len(data))
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var status struct {
+			Fired bool `json:"fired"`
+		}
+		h.debug(http.MethodGet, "/debug/kill", nil, &status)
+		if status.Fired {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the mount made no upload")
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop()
+	h.debug(http.MethodDelete, "/debug/kill", nil, nil)
+
+	stop = h.startMount("mnt", dir, pidFile)
+	defer stop()
+	deadline = time.Now().Add(time.Minute)
+	for {
+		count, _ := h.stored("mnt")
+		if len(count) >= len(want) {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the restarted mount did not upload its cached files: %d stored", len(count))
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // any upload sent twice would land meanwhile
+	h.requireStoredOnce("mnt", want, "mount killed at end.pl, then started again")
+	requireNoRuleBroken(t, h.stats())
 }
