@@ -336,3 +336,24 @@ func TestBatchBadSourceFailsAlone(t *testing.T) {
 	}
 	assert.Equal(t, 30, srv.FileCount(), "every good file, once")
 }
+
+// A lost answer while listings lag behind uploads (new files show up
+// late, as on the real service): end.pl, not a listing, tells what was
+// stored, so nothing is sent twice.
+func TestLostAnswerWithLaggingListingsLeavesNoDuplicate(t *testing.T) {
+	for _, endpoint := range []string{uploadCgi, endPl} {
+		t.Run(endpoint, func(t *testing.T) {
+			opts := fichiertest.Options()
+			opts.ListingDelay = time.Hour // listings never show the new files
+			f, srv := newBatchFs(t, opts)
+			srv.Faults().Add(endpoint, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
+			uploads := numbered("file", 32)
+			objects, errs := putAll(f, 32, uploads)
+			for _, err := range errs {
+				require.NoError(t, err)
+			}
+			requireStored(t, srv, uploads, objects, errs, 32)
+			assert.Equal(t, int64(1), calls(srv, uploadCgi), "nothing sent twice")
+		})
+	}
+}

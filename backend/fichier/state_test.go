@@ -503,3 +503,17 @@ func BenchmarkPrunePass(b *testing.B) {
 		c.prune(defaultListCacheTime)
 	}
 }
+
+// A fresh listing that lacks a file this machine uploaded moments before
+// keeps it (1fichier's listings lag behind uploads); a listing made well
+// after the upload decides.
+func TestListingKeepsOurRecentUploads(t *testing.T) {
+	c := newListCache(newTestState(t))
+	c.lag = time.Minute
+	c.store(1, &folderListing{fetched: time.Now()})
+	c.addFile(1, api.File{URL: "u-new", Filename: "new.bin"})
+	l := c.store(1, &folderListing{fetched: time.Now()})
+	require.Len(t, l.files, 1, "the upload is kept although the listing lacks it")
+	l = c.store(1, &folderListing{fetched: time.Now().Add(2 * time.Minute)})
+	assert.Empty(t, l.files, "a listing made past the lag decides")
+}
