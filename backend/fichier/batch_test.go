@@ -183,22 +183,36 @@ func TestBatchNeverCarriesOneNameTwice(t *testing.T) {
 	assert.Equal(t, int64(2), calls(srv, uploadCgi), "one a.txt and b.txt, then the other a.txt")
 }
 
+// A batch whose answer is lost is found stored from end.pl, 1fichier's
+// record of the upload, and not sent again: with current listings, and
+// with listings that never show new files, as 1fichier's lag behind.
 func TestBatchLostAnswerLeavesNoDuplicate(t *testing.T) {
-	f, srv := newBatchFs(t, fichiertest.Options())
-	before := numbered("before", 1)
-	_, errs := putAll(f, 1, before)
-	require.NoError(t, errs[0])
-	// The next batch is stored, but its answer is lost.
-	srv.Faults().Add(uploadCgi, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
-	uploads := numbered("file", 20)
-	objects, errs := putAll(f, 20, uploads)
-	for _, err := range errs {
-		require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		lost     string
+		lag      time.Duration
+		endCalls int64
+	}{
+		{"upload.cgi answer", uploadCgi, 0, 1},
+		{"upload.cgi answer, lagging listings", uploadCgi, time.Hour, 1},
+		{"end.pl answer, lagging listings", endPl, time.Hour, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := fichiertest.Options()
+			opts.ListingDelay = tc.lag
+			f, srv := newBatchFs(t, opts)
+			srv.Faults().Add(tc.lost, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
+			uploads := numbered("file", 20)
+			objects, errs := putAll(f, 20, uploads)
+			for _, err := range errs {
+				require.NoError(t, err)
+			}
+			requireStored(t, srv, uploads, objects, errs, 20)
+			assert.Equal(t, int64(1), calls(srv, uploadCgi), "the stored files are found, not uploaded again")
+			assert.Equal(t, tc.endCalls, calls(srv, endPl), "end.pl is asked although the answer was lost")
+			assert.Zero(t, calls(srv, "folder/ls.cgi"), "no listing is needed")
+		})
 	}
-	requireStored(t, srv, uploads, objects, errs, 21)
-	assert.Equal(t, int64(2), calls(srv, uploadCgi), "the stored files are found, not uploaded again")
-	assert.Equal(t, int64(2), calls(srv, endPl), "end.pl, 1fichier's record of the upload, is asked although upload.cgi's answer was lost")
-	assert.Zero(t, calls(srv, "folder/ls.cgi"), "so no listing is needed")
 }
 
 // syncContext returns a context with its own transfer stats, so the
@@ -335,25 +349,4 @@ func TestBatchBadSourceFailsAlone(t *testing.T) {
 		require.NoError(t, err, uploads[i].remote)
 	}
 	assert.Equal(t, 30, srv.FileCount(), "every good file, once")
-}
-
-// A lost answer while listings lag behind uploads (new files show up
-// late, as on the real service): end.pl, not a listing, tells what was
-// stored, so nothing is sent twice.
-func TestLostAnswerWithLaggingListingsLeavesNoDuplicate(t *testing.T) {
-	for _, endpoint := range []string{uploadCgi, endPl} {
-		t.Run(endpoint, func(t *testing.T) {
-			opts := fichiertest.Options()
-			opts.ListingDelay = time.Hour // listings never show the new files
-			f, srv := newBatchFs(t, opts)
-			srv.Faults().Add(endpoint, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
-			uploads := numbered("file", 32)
-			objects, errs := putAll(f, 32, uploads)
-			for _, err := range errs {
-				require.NoError(t, err)
-			}
-			requireStored(t, srv, uploads, objects, errs, 32)
-			assert.Equal(t, int64(1), calls(srv, uploadCgi), "nothing sent twice")
-		})
-	}
 }
