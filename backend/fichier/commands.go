@@ -259,12 +259,13 @@ rclone's cache directory (see ` + "`rclone config paths`" + `), named by a hash
 (the key itself is not in it). This drops the stored listings, account
 info and download URLs of the remote's key, for every process, so the
 next commands fetch them afresh (each folder still waits for its 30 s
-listing slot).
+listing slot, and the account info for its 5 minutes).
 
-The rate clocks and any flood lock are kept: forgetting them would let
-the next calls break 1fichier's rules and lock the account. Add
-` + "`-o clocks`" + ` to drop them too, only if they are wrong (after changing
-the system clock, say).
+Every rate clock and any flood lock are kept (the call schedule, each
+folder's listing slot, the account info's per-key and per-address
+slots): forgetting them would let the next calls break 1fichier's rules
+and lock the account. Add ` + "`-o clocks`" + ` to drop them too, only if they
+are known to be wrong (a clock set back is followed by itself).
 
 ` + "```console" + `
 rclone backend forget 1fichier:
