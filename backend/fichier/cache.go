@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -34,18 +32,6 @@ type account struct {
 	tokenLife    time.Duration
 	refusedNames refusedNames // names 1fichier refused, in this process
 	room         folderRoom   // uploads on their way, by folder
-}
-
-// downloadToken is a download URL from get_token.cgi and when to stop using it.
-type downloadToken struct {
-	URL     string    `json:"url"`
-	Expires time.Time `json:"expires"`
-}
-
-// storedUserInfo is the user/info.cgi answer as the state keeps it.
-type storedUserInfo struct {
-	At   time.Time     `json:"at"`
-	Info *api.UserInfo `json:"info"`
 }
 
 var (
@@ -90,7 +76,7 @@ func accountFor(opt *Options) *account {
 func (a *account) token(fileURL string) (string, bool) {
 	var t downloadToken
 	err := a.db.view(func(k *keyTx) error {
-		getJSON(k.bucket(bucketTokens), []byte(fileURL), &t)
+		t, _ = k.token(fileURL)
 		return nil
 	})
 	if err != nil || t.URL == "" || time.Now().After(t.Expires) {
@@ -102,7 +88,7 @@ func (a *account) token(fileURL string) (string, bool) {
 // setToken remembers a download URL for fileURL until expires.
 func (a *account) setToken(fileURL, downloadURL string, expires time.Time) {
 	err := a.db.update(func(k *keyTx) error {
-		return putJSON(k.bucket(bucketTokens), []byte(fileURL), downloadToken{URL: downloadURL, Expires: expires})
+		return k.setToken(fileURL, downloadToken{URL: downloadURL, Expires: expires})
 	})
 	logStateError(err)
 }
@@ -110,10 +96,8 @@ func (a *account) setToken(fileURL, downloadURL string, expires time.Time) {
 // dropToken forgets the download URL of fileURL, if it is still downloadURL.
 func (a *account) dropToken(fileURL, downloadURL string) {
 	err := a.db.update(func(k *keyTx) error {
-		b := k.bucket(bucketTokens)
-		var t downloadToken
-		if getJSON(b, []byte(fileURL), &t) && t.URL == downloadURL {
-			return b.Delete([]byte(fileURL))
+		if t, ok := k.token(fileURL); ok && t.URL == downloadURL {
+			return k.deleteToken(fileURL)
 		}
 		return nil
 	})
@@ -132,7 +116,7 @@ func (a *account) userInfoMaxAge() time.Duration {
 func (a *account) cachedUserInfo(maxAge time.Duration) (*api.UserInfo, bool) {
 	var s storedUserInfo
 	err := a.db.view(func(k *keyTx) error {
-		getJSON(k.bucket(bucketAnswers), answerUserInfo, &s)
+		s, _ = k.userInfo()
 		return nil
 	})
 	if err != nil || s.Info == nil || time.Since(s.At) > maxAge {
@@ -144,7 +128,7 @@ func (a *account) cachedUserInfo(maxAge time.Duration) (*api.UserInfo, bool) {
 // setUserInfo keeps the account info for every process.
 func (a *account) setUserInfo(info *api.UserInfo) {
 	err := a.db.update(func(k *keyTx) error {
-		return putJSON(k.bucket(bucketAnswers), answerUserInfo, storedUserInfo{At: time.Now(), Info: info})
+		return k.setUserInfo(storedUserInfo{At: time.Now(), Info: info})
 	})
 	logStateError(err)
 }
@@ -231,76 +215,6 @@ func (l *folderListing) clone() *folderListing {
 		files:   append([]api.File(nil), l.files...),
 	}
 }
-
-// listingMeta is a stored listing's header. Version changes with every
-// change to the listing, so a process can keep its decoded copy.
-type listingMeta struct {
-	Fetched time.Time `json:"fetched"`
-	Version int64     `json:"version"`
-}
-
-// storedFile and storedDir are a listing's entries as the state keeps
-// them: short field names and the checksum in bytes, to keep the state of
-// a large account small. Added is when our own change added the entry
-// (zero for entries of a fetched listing), and Seq its place in the
-// listing: the API's order, then our additions in time order, so that of
-// two files with one name and date the later upload stays the later one.
-type storedFile struct {
-	URL      string    `json:"u"`
-	Name     string    `json:"n"`
-	Size     int64     `json:"s"`
-	Date     api.Time  `json:"d"`
-	Checksum []byte    `json:"w,omitempty"`
-	Type     string    `json:"t,omitempty"`
-	Pass     int64     `json:"p,omitempty"`
-	Added    time.Time `json:"a,omitzero"`
-	Seq      int64     `json:"q,omitempty"`
-}
-
-type storedDir struct {
-	ID         int       `json:"i"`
-	Name       string    `json:"n"`
-	CreateDate api.Time  `json:"d,omitempty"`
-	Pass       int64     `json:"p,omitempty"`
-	Added      time.Time `json:"a,omitzero"`
-	Seq        int64     `json:"q,omitempty"`
-}
-
-// toStoredFile and toStoredDir make entries of the API's items.
-func toStoredFile(f api.File, added time.Time, seq int64) storedFile {
-	sum, err := hex.DecodeString(f.Checksum)
-	if err != nil || f.Checksum == "" {
-		sum = []byte(f.Checksum) // not hex: keep it as it came
-	}
-	return storedFile{URL: f.URL, Name: f.Filename, Size: int64(f.Size), Date: f.Date, Checksum: sum,
-		Type: f.MimeType(), Pass: int64(f.Pass), Added: added, Seq: seq}
-}
-
-func toStoredDir(d api.SubFolder, added time.Time, seq int64) storedDir {
-	return storedDir{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: int64(d.Pass), Added: added, Seq: seq}
-}
-
-// file and folder are the API items of stored entries.
-func (f *storedFile) file() api.File {
-	sum := hex.EncodeToString(f.Checksum)
-	if len(f.Checksum) != whirlpoolSize {
-		sum = string(f.Checksum)
-	}
-	return api.File{URL: f.URL, Filename: f.Name, Size: api.Int(f.Size), Date: f.Date, Checksum: sum, ContentType: f.Type, Pass: api.Int(f.Pass)}
-}
-
-func (d *storedDir) folder() api.SubFolder {
-	return api.SubFolder{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: api.Int(d.Pass)}
-}
-
-// whirlpoolSize is the size of a Whirlpool digest in bytes.
-const whirlpoolSize = 64
-
-// Kinds of removal marks: a file (by URL) or a subfolder (by ID).
-const (
-	goneFile   = 'f'
-	goneFolder = 'd'
-)
 
 // goneMemory is how long the mark of a removal is kept: long enough for
 // any listing that was in flight during the removal to be stored.
@@ -443,8 +357,8 @@ func (c *listCache) forgetSeen() {
 func (c *listCache) stored(folderID int) *folderListing {
 	var l *folderListing
 	err := c.db.view(func(k *keyTx) error {
-		var meta listingMeta
-		if !getJSON(k.bucket(bucketMeta), idKey(folderID), &meta) {
+		meta, ok := k.listingMeta(folderID)
+		if !ok {
 			return nil
 		}
 		c.mu.Lock()
@@ -470,19 +384,9 @@ func (c *listCache) stored(folderID int) *folderListing {
 func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
 	var files []storedFile
 	var dirs []storedDir
-	prefix := idKey(folderID)
-	eachPrefix(k.bucket(bucketDirs), prefix, func(_, v []byte) {
-		var d storedDir
-		if json.Unmarshal(v, &d) == nil {
-			dirs = append(dirs, d)
-		}
-	})
-	eachPrefix(k.bucket(bucketFiles), prefix, func(_, v []byte) {
-		var f storedFile
-		if json.Unmarshal(v, &f) == nil {
-			files = append(files, f)
-		}
-	})
+	k.eachEntry(folderID,
+		func(f storedFile) { files = append(files, f) },
+		func(d storedDir) { dirs = append(dirs, d) })
 	slices.SortStableFunc(dirs, func(a, b storedDir) int { return cmp.Compare(a.Seq, b.Seq) })
 	slices.SortStableFunc(files, func(a, b storedFile) int { return cmp.Compare(a.Seq, b.Seq) })
 	l := &folderListing{fetched: fetched}
@@ -502,14 +406,13 @@ func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
 func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	var merged *folderListing
 	err := c.db.update(func(k *keyTx) error {
-		var meta listingMeta
-		getJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
+		meta, _ := k.listingMeta(folderID)
 		since := l.fetched.Add(-c.lag)
 		files, dirs := lateChanges(k, folderID, since)
-		if err := clearListing(k, folderID); err != nil {
+		if err := k.clearEntries(folderID); err != nil {
 			return err
 		}
-		gone := removedSince(k, folderID, since)
+		gone := k.removedSince(folderID, since)
 		for i, file := range l.files {
 			if _, late := files[file.URL]; !late && !gone[goneName(goneFile, file.URL)] {
 				files[file.URL] = toStoredFile(file, time.Time{}, int64(i))
@@ -524,7 +427,7 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 			return err
 		}
 		meta = listingMeta{Fetched: l.fetched, Version: meta.Version + 1}
-		if err := putJSON(k.bucket(bucketMeta), idKey(folderID), &meta); err != nil {
+		if err := k.setListingMeta(folderID, meta); err != nil {
 			return err
 		}
 		merged = readListing(k, folderID, meta.Fetched)
@@ -542,67 +445,29 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 // at or after since.
 func lateChanges(k *keyTx, folderID int, since time.Time) (map[string]storedFile, map[int]storedDir) {
 	files, dirs := make(map[string]storedFile), make(map[int]storedDir)
-	prefix := idKey(folderID)
-	eachPrefix(k.bucket(bucketFiles), prefix, func(_, v []byte) {
-		var f storedFile
-		if json.Unmarshal(v, &f) == nil && !f.Added.Before(since) {
-			files[f.URL] = f
-		}
-	})
-	eachPrefix(k.bucket(bucketDirs), prefix, func(_, v []byte) {
-		var d storedDir
-		if json.Unmarshal(v, &d) == nil && !d.Added.Before(since) {
-			dirs[d.ID] = d
-		}
-	})
+	k.eachEntry(folderID,
+		func(f storedFile) {
+			if !f.Added.Before(since) {
+				files[f.URL] = f
+			}
+		},
+		func(d storedDir) {
+			if !d.Added.Before(since) {
+				dirs[d.ID] = d
+			}
+		})
 	return files, dirs
-}
-
-// removedSince returns the removal marks of folderID made at or after
-// since.
-func removedSince(k *keyTx, folderID int, since time.Time) map[string]bool {
-	gone := make(map[string]bool)
-	eachPrefix(k.bucket(bucketGone), idKey(folderID), func(rest, v []byte) {
-		if t := decodeTime(v); !t.Before(since) {
-			gone[string(rest)] = true
-		}
-	})
-	return gone
-}
-
-// goneName is the key of a removal mark, after the folder ID.
-func goneName(kind byte, name string) string {
-	return string(kind) + name
-}
-
-// clearListing deletes the stored entries of folderID.
-func clearListing(k *keyTx, folderID int) error {
-	for _, name := range [][]byte{bucketFiles, bucketDirs} {
-		if err := deletePrefix(k.bucket(name), idKey(folderID)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fileKey and dirKey are the keys of a listing's entries.
-func fileKey(folderID int, fileURL string) []byte {
-	return append(idKey(folderID), fileURL...)
-}
-
-func dirKey(folderID, subID int) []byte {
-	return append(idKey(folderID), idKey(subID)...)
 }
 
 // writeEntries stores the entries of folderID.
 func writeEntries(k *keyTx, folderID int, files map[string]storedFile, dirs map[int]storedDir) error {
-	for u, f := range files {
-		if err := putJSON(k.bucket(bucketFiles), fileKey(folderID, u), &f); err != nil {
+	for _, f := range files {
+		if err := k.putFileEntry(folderID, &f); err != nil {
 			return err
 		}
 	}
-	for id, d := range dirs {
-		if err := putJSON(k.bucket(bucketDirs), dirKey(folderID, id), &d); err != nil {
+	for _, d := range dirs {
+		if err := k.putDirEntry(folderID, &d); err != nil {
 			return err
 		}
 	}
@@ -625,35 +490,31 @@ func (c *listCache) change(folderID int, fn func(k *keyTx, now time.Time) error)
 
 // bumpVersion marks the stored listing of folderID as changed.
 func bumpVersion(k *keyTx, folderID int) error {
-	b := k.bucket(bucketMeta)
-	var meta listingMeta
-	if !getJSON(b, idKey(folderID), &meta) {
+	meta, ok := k.listingMeta(folderID)
+	if !ok {
 		return nil
 	}
 	meta.Version++
-	return putJSON(b, idKey(folderID), &meta)
+	return k.setListingMeta(folderID, meta)
 }
 
 // mark records a removal from folderID, and drops the mark of an earlier
 // one of the same entry on an addition.
 func mark(k *keyTx, folderID int, kind byte, name string, removed bool, now time.Time) error {
-	key := append(idKey(folderID), goneName(kind, name)...)
 	if !removed {
-		return k.bucket(bucketGone).Delete(key)
+		now = time.Time{}
 	}
-	return putTime(k.bucket(bucketGone), key, now)
+	return k.setRemoved(folderID, goneName(kind, name), now)
 }
 
 // setEmpty records that folderID was just made and is empty.
 func (c *listCache) setEmpty(folderID int) {
 	err := c.db.update(func(k *keyTx) error {
-		if err := clearListing(k, folderID); err != nil {
+		if err := k.clearEntries(folderID); err != nil {
 			return err
 		}
-		var meta listingMeta
-		getJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
-		meta = listingMeta{Fetched: time.Now(), Version: meta.Version + 1}
-		return putJSON(k.bucket(bucketMeta), idKey(folderID), &meta)
+		meta, _ := k.listingMeta(folderID)
+		return k.setListingMeta(folderID, listingMeta{Fetched: time.Now(), Version: meta.Version + 1})
 	})
 	logStateError(err)
 	c.markSeen(folderID)
@@ -679,7 +540,7 @@ func putFile(k *keyTx, folderID int, file api.File, now time.Time) error {
 		return err
 	}
 	stored := toStoredFile(file, now, now.UnixNano())
-	return putJSON(k.bucket(bucketFiles), fileKey(folderID, file.URL), &stored)
+	return k.putFileEntry(folderID, &stored)
 }
 
 // deleteFile drops a file our own change took out of folderID.
@@ -687,7 +548,7 @@ func deleteFile(k *keyTx, folderID int, fileURL string, now time.Time) error {
 	if err := mark(k, folderID, goneFile, fileURL, true, now); err != nil {
 		return err
 	}
-	return k.bucket(bucketFiles).Delete(fileKey(folderID, fileURL))
+	return k.deleteFileEntry(folderID, fileURL)
 }
 
 // addFolder records a subfolder made or moved into parentID.
@@ -697,7 +558,7 @@ func (c *listCache) addFolder(parentID int, folder api.SubFolder) {
 			return err
 		}
 		stored := toStoredDir(folder, now, now.UnixNano())
-		return putJSON(k.bucket(bucketDirs), dirKey(parentID, folder.ID), &stored)
+		return k.putDirEntry(parentID, &stored)
 	})
 }
 
@@ -708,7 +569,7 @@ func (c *listCache) removeFolder(parentID, folderID int, deleted bool) {
 		if err := mark(k, parentID, goneFolder, strconv.Itoa(folderID), true, now); err != nil {
 			return err
 		}
-		return k.bucket(bucketDirs).Delete(dirKey(parentID, folderID))
+		return k.deleteDirEntry(parentID, folderID)
 	})
 	if deleted {
 		c.forget(folderID)
@@ -767,10 +628,10 @@ func fileChanges(before, after []api.File) (changed []api.File, gone []string) {
 // next use fetches it again.
 func (c *listCache) forget(folderID int) {
 	err := c.db.update(func(k *keyTx) error {
-		if err := clearListing(k, folderID); err != nil {
+		if err := k.clearEntries(folderID); err != nil {
 			return err
 		}
-		return k.bucket(bucketMeta).Delete(idKey(folderID))
+		return k.deleteListingMeta(folderID)
 	})
 	logStateError(err)
 	c.mu.Lock()
@@ -781,17 +642,7 @@ func (c *listCache) forget(folderID int) {
 
 // flush drops every stored listing of the key.
 func (c *listCache) flush() {
-	err := c.db.update(func(k *keyTx) error {
-		for _, name := range [][]byte{bucketMeta, bucketFiles, bucketDirs} {
-			if k.b.Bucket(name) == nil {
-				continue
-			}
-			if err := k.b.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := c.db.update(func(k *keyTx) error { return k.dropListings() })
 	logStateError(err)
 	c.forgetSeen()
 }

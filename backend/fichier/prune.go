@@ -70,7 +70,7 @@ func (c *listCache) prune(maxAge time.Duration) {
 			if json.Unmarshal(v, &meta) == nil && !meta.Fetched.Before(cutoff) {
 				return false, nil
 			}
-			return true, clearListing(k, keyID(key))
+			return true, k.clearEntries(keyID(key))
 		}},
 		{bucketFiles, pruneStep, func(k *keyTx, key, v []byte) (bool, error) {
 			var f storedFile
@@ -102,7 +102,11 @@ func (c *listCache) prune(maxAge time.Duration) {
 // orphan reports whether the entry at key, added at added, belongs to a
 // folder with no stored listing and is older than cutoff.
 func orphan(k *keyTx, key []byte, added, cutoff time.Time) bool {
-	return len(key) >= 8 && k.bucket(bucketMeta).Get(key[:8]) == nil && added.Before(cutoff)
+	if len(key) < 8 || !added.Before(cutoff) {
+		return false
+	}
+	_, listed := k.listingMeta(keyID(key))
+	return !listed
 }
 
 // pruneBucket deletes the entries of a key's bucket that drop says to,

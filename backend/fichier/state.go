@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
 	bolt "go.etcd.io/bbolt"
@@ -43,6 +44,15 @@ import (
 // meta pages carry checksums), and a file it cannot read is moved aside
 // with a NOTICE and started again. The file holds no key: it is named by
 // a hash of the API URL, its buckets by a hash of URL and key.
+
+// This file is the one storage layer: the schema (buckets, keys and the
+// encodings of stored values) and typed operations on it (keyTx's
+// methods, below); prune.go keeps it small. Callers elsewhere ask
+// questions ("book the next call", "store this listing") and never touch
+// a bucket. rclone's lib/kv has that shape but not this lifecycle: it
+// keeps its database open, and so its exclusive file lock, for a second
+// after each use, which would make every other process wait on each
+// call's bookkeeping, and it has no recovery from a damaged or lost file.
 
 // stateLockTimeout bounds the wait for another process's transaction.
 // Transactions take microseconds, so reaching it means that process is
@@ -88,6 +98,95 @@ var (
 
 // answerUserInfo is the key of the user/info answer in the answers bucket.
 var answerUserInfo = []byte("user_info")
+
+// The encodings of stored values.
+
+// downloadToken is a download URL from get_token.cgi and when to stop using it.
+type downloadToken struct {
+	URL     string    `json:"url"`
+	Expires time.Time `json:"expires"`
+}
+
+// storedUserInfo is the user/info.cgi answer as the state keeps it.
+type storedUserInfo struct {
+	At   time.Time     `json:"at"`
+	Info *api.UserInfo `json:"info"`
+}
+
+// listingMeta is a stored listing's header. Version changes with every
+// change to the listing, so a process can keep its decoded copy.
+type listingMeta struct {
+	Fetched time.Time `json:"fetched"`
+	Version int64     `json:"version"`
+}
+
+// storedFile and storedDir are a listing's entries as the state keeps
+// them: short field names and the checksum in bytes, to keep the state of
+// a large account small. Added is when our own change added the entry
+// (zero for entries of a fetched listing), and Seq its place in the
+// listing: the API's order, then our additions in time order, so that of
+// two files with one name and date the later upload stays the later one.
+type storedFile struct {
+	URL      string    `json:"u"`
+	Name     string    `json:"n"`
+	Size     int64     `json:"s"`
+	Date     api.Time  `json:"d"`
+	Checksum []byte    `json:"w,omitempty"`
+	Type     string    `json:"t,omitempty"`
+	Pass     int64     `json:"p,omitempty"`
+	Added    time.Time `json:"a,omitzero"`
+	Seq      int64     `json:"q,omitempty"`
+}
+
+type storedDir struct {
+	ID         int       `json:"i"`
+	Name       string    `json:"n"`
+	CreateDate api.Time  `json:"d,omitempty"`
+	Pass       int64     `json:"p,omitempty"`
+	Added      time.Time `json:"a,omitzero"`
+	Seq        int64     `json:"q,omitempty"`
+}
+
+// toStoredFile and toStoredDir make entries of the API's items.
+func toStoredFile(f api.File, added time.Time, seq int64) storedFile {
+	sum, err := hex.DecodeString(f.Checksum)
+	if err != nil || f.Checksum == "" {
+		sum = []byte(f.Checksum) // not hex: keep it as it came
+	}
+	return storedFile{URL: f.URL, Name: f.Filename, Size: int64(f.Size), Date: f.Date, Checksum: sum,
+		Type: f.MimeType(), Pass: int64(f.Pass), Added: added, Seq: seq}
+}
+
+func toStoredDir(d api.SubFolder, added time.Time, seq int64) storedDir {
+	return storedDir{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: int64(d.Pass), Added: added, Seq: seq}
+}
+
+// file and folder are the API items of stored entries.
+func (f *storedFile) file() api.File {
+	sum := hex.EncodeToString(f.Checksum)
+	if len(f.Checksum) != whirlpoolSize {
+		sum = string(f.Checksum)
+	}
+	return api.File{URL: f.URL, Filename: f.Name, Size: api.Int(f.Size), Date: f.Date, Checksum: sum, ContentType: f.Type, Pass: api.Int(f.Pass)}
+}
+
+func (d *storedDir) folder() api.SubFolder {
+	return api.SubFolder{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: api.Int(d.Pass)}
+}
+
+// whirlpoolSize is the size of a Whirlpool digest in bytes.
+const whirlpoolSize = 64
+
+// Kinds of removal marks: a file (by URL) or a subfolder (by ID).
+const (
+	goneFile   = 'f'
+	goneFolder = 'd'
+)
+
+// goneName is the key of a removal mark, after the folder ID.
+func goneName(kind byte, name string) string {
+	return string(kind) + name
+}
 
 // stateDB is the shared state of one API key on this machine.
 type stateDB struct {
@@ -228,7 +327,7 @@ func (s *stateDB) goPrivate(cause error) bool {
 	}
 	err = s.runOnce(true, func(k *keyTx) error {
 		if copyErr == nil {
-			if err := dropListings(k.tx); err != nil {
+			if err := dropAllListings(k.tx); err != nil {
 				return err
 			}
 		}
@@ -256,8 +355,8 @@ func copyState(path string, file *os.File) error {
 	})
 }
 
-// dropListings deletes every key's stored listings.
-func dropListings(tx *bolt.Tx) error {
+// dropAllListings deletes every key's stored listings.
+func dropAllListings(tx *bolt.Tx) error {
 	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 		if !hasPrefix(name, []byte("key:")) {
 			return nil
@@ -687,6 +786,15 @@ func encodeTime(t time.Time) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano()))
 }
 
+// fileKey and dirKey are the keys of a listing's entries.
+func fileKey(folderID int, fileURL string) []byte {
+	return append(idKey(folderID), fileURL...)
+}
+
+func dirKey(folderID, subID int) []byte {
+	return append(idKey(folderID), idKey(subID)...)
+}
+
 // idKey is a folder ID as a key that sorts and prefixes well.
 func idKey(id int) []byte {
 	return binary.BigEndian.AppendUint64(nil, uint64(int64(id)))
@@ -745,15 +853,7 @@ func (s *stateDB) clear(clocks bool) error {
 		if clocks {
 			names = append(names, bucketClocks, bucketListClock)
 		}
-		for _, name := range names {
-			if k.b.Bucket(name) == nil {
-				continue
-			}
-			if err := k.b.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		return nil
+		return k.dropBuckets(names...)
 	})
 }
 
@@ -765,4 +865,136 @@ func privateTempFile() (*os.File, string, error) {
 		return nil, "", err
 	}
 	return file, file.Name(), nil
+}
+
+// Typed operations on a key's stored answers. Callers ask these
+// questions; none of them touches a bucket or an encoding itself.
+
+// token returns the stored download URL of fileURL.
+func (k *keyTx) token(fileURL string) (t downloadToken, ok bool) {
+	return t, getJSON(k.bucket(bucketTokens), []byte(fileURL), &t)
+}
+
+// setToken stores a download URL of fileURL.
+func (k *keyTx) setToken(fileURL string, t downloadToken) error {
+	return putJSON(k.bucket(bucketTokens), []byte(fileURL), &t)
+}
+
+// deleteToken drops the download URL of fileURL.
+func (k *keyTx) deleteToken(fileURL string) error {
+	return k.bucket(bucketTokens).Delete([]byte(fileURL))
+}
+
+// userInfo returns the stored user/info answer.
+func (k *keyTx) userInfo() (u storedUserInfo, ok bool) {
+	return u, getJSON(k.bucket(bucketAnswers), answerUserInfo, &u)
+}
+
+// setUserInfo stores the user/info answer.
+func (k *keyTx) setUserInfo(u storedUserInfo) error {
+	return putJSON(k.bucket(bucketAnswers), answerUserInfo, &u)
+}
+
+// listingMeta returns the header of folderID's stored listing.
+func (k *keyTx) listingMeta(folderID int) (m listingMeta, ok bool) {
+	return m, getJSON(k.bucket(bucketMeta), idKey(folderID), &m)
+}
+
+// setListingMeta stores the header of folderID's listing.
+func (k *keyTx) setListingMeta(folderID int, m listingMeta) error {
+	return putJSON(k.bucket(bucketMeta), idKey(folderID), &m)
+}
+
+// deleteListingMeta drops the header of folderID's listing: it has no
+// stored listing then, whatever entries are left.
+func (k *keyTx) deleteListingMeta(folderID int) error {
+	return k.bucket(bucketMeta).Delete(idKey(folderID))
+}
+
+// eachEntry calls file for each stored file of folderID and dir for each
+// stored subfolder, in key order.
+func (k *keyTx) eachEntry(folderID int, file func(storedFile), dir func(storedDir)) {
+	prefix := idKey(folderID)
+	eachPrefix(k.bucket(bucketFiles), prefix, func(_, v []byte) {
+		var f storedFile
+		if json.Unmarshal(v, &f) == nil {
+			file(f)
+		}
+	})
+	eachPrefix(k.bucket(bucketDirs), prefix, func(_, v []byte) {
+		var d storedDir
+		if json.Unmarshal(v, &d) == nil {
+			dir(d)
+		}
+	})
+}
+
+// putFileEntry stores a file of folderID's listing.
+func (k *keyTx) putFileEntry(folderID int, f *storedFile) error {
+	return putJSON(k.bucket(bucketFiles), fileKey(folderID, f.URL), f)
+}
+
+// deleteFileEntry drops the file fileURL from folderID's listing.
+func (k *keyTx) deleteFileEntry(folderID int, fileURL string) error {
+	return k.bucket(bucketFiles).Delete(fileKey(folderID, fileURL))
+}
+
+// putDirEntry stores a subfolder of folderID's listing.
+func (k *keyTx) putDirEntry(folderID int, d *storedDir) error {
+	return putJSON(k.bucket(bucketDirs), dirKey(folderID, d.ID), d)
+}
+
+// deleteDirEntry drops the subfolder subID from folderID's listing.
+func (k *keyTx) deleteDirEntry(folderID, subID int) error {
+	return k.bucket(bucketDirs).Delete(dirKey(folderID, subID))
+}
+
+// clearEntries drops every stored entry of folderID.
+func (k *keyTx) clearEntries(folderID int) error {
+	for _, name := range [][]byte{bucketFiles, bucketDirs} {
+		if err := deletePrefix(k.bucket(name), idKey(folderID)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removedSince returns the removal marks of folderID made at or after
+// since, by goneName.
+func (k *keyTx) removedSince(folderID int, since time.Time) map[string]bool {
+	gone := make(map[string]bool)
+	eachPrefix(k.bucket(bucketGone), idKey(folderID), func(rest, v []byte) {
+		if t := decodeTime(v); !t.Before(since) {
+			gone[string(rest)] = true
+		}
+	})
+	return gone
+}
+
+// setRemoved marks name (see goneName) as removed from folderID at at,
+// or, with the zero time, drops its mark.
+func (k *keyTx) setRemoved(folderID int, name string, at time.Time) error {
+	key := append(idKey(folderID), name...)
+	if at.IsZero() {
+		return k.bucket(bucketGone).Delete(key)
+	}
+	return putTime(k.bucket(bucketGone), key, at)
+}
+
+// dropListings deletes every stored listing of the key.
+func (k *keyTx) dropListings() error {
+	return k.dropBuckets(bucketMeta, bucketFiles, bucketDirs)
+}
+
+// dropBuckets deletes the named buckets of the key, all they hold.
+func (k *keyTx) dropBuckets(names ...[]byte) error {
+	for _, name := range names {
+		if k.b.Bucket(name) == nil {
+			continue
+		}
+		if err := k.b.DeleteBucket(name); err != nil {
+			return err
+		}
+	}
+	return nil
 }
