@@ -143,7 +143,7 @@ func (f *Fs) settleUploads(ctx context.Context, folder int) error {
 		}
 		waiting := false
 		for xid, e := range entries {
-			if e.Owner.alive() && e.Owner != thisProcess {
+			if e.Owner.sending(e.Sent) {
 				waiting = true
 				continue
 			}
@@ -239,6 +239,21 @@ type processID struct {
 
 // thisProcess is this rclone.
 var thisProcess = processID{PID: os.Getpid(), Start: processStart(os.Getpid())}
+
+// sessionMemory is how long 1fichier keeps an upload session's end.pl
+// result.
+const sessionMemory = 2 * time.Hour
+
+// sending reports whether another process may still be sending the
+// upload it started at sent. Where the system does not tell when a
+// process started, a PID used again by another program would look alive
+// for ever, so past end.pl's memory such an entry is taken as abandoned.
+func (p processID) sending(sent time.Time) bool {
+	if p == thisProcess || !p.alive() {
+		return false
+	}
+	return p.Start != 0 || time.Since(sent) < sessionMemory
+}
 
 // alive reports whether the process still runs.
 func (p processID) alive() bool {

@@ -222,3 +222,16 @@ func TestPruningIsClaimedOncePerInterval(t *testing.T) {
 	assert.True(t, newListCache(db).claimPruning())
 	assert.False(t, newListCache(sameState(db)).claimPruning(), "another process started a pass just now")
 }
+
+// An upload entry is waited for only while its process may be sending
+// it: not this process's own, not a dead one's, and, where a PID cannot
+// be told from a later one, not past end.pl's memory.
+func TestJournalOwnerIsSendingOnlyWhileAlive(t *testing.T) {
+	now := time.Now()
+	assert.False(t, thisProcess.sending(now), "this process's own entries are settled, not waited for")
+	parent := processID{PID: os.Getppid(), Start: processStart(os.Getppid())}
+	assert.True(t, parent.sending(now), "a running process")
+	assert.False(t, processID{PID: 1 << 30}.sending(now), "no such process")
+	assert.False(t, processID{PID: os.Getppid()}.sending(now.Add(-3*time.Hour)), "an unverifiable PID past end.pl's memory")
+	assert.False(t, processID{PID: parent.PID, Start: parent.Start + 1}.sending(now), "the PID of a process started since")
+}
