@@ -218,16 +218,26 @@ func TestUploadCutShortLeavesNoFile(t *testing.T) {
 	assert.JSONEq(t, `{"incoming":0,"links":[]}`, rec.Body.String())
 }
 
-func TestAnonymousUpload(t *testing.T) {
-	t.Parallel()
-	ts := newTS(t, noLimits())
+// uploadNode is a node and session from get_upload_server.cgi.
+type uploadNode struct{ URL, ID string }
+
+// anonymousUpload sends anon.txt with no key, and returns its node.
+func anonymousUpload(t *testing.T, ts *TestServer) uploadNode {
+	t.Helper()
 	r := do(t, http.MethodGet, ts.APIURL+"/upload/get_upload_server.cgi", map[string]string{"Content-Type": "application/json"}, nil)
-	var node struct{ URL, ID string }
+	var node uploadNode
 	require.NoError(t, json.Unmarshal(r.Body, &node))
 	ct, body := multipartBody(t, "anon.txt", []byte("anon"), nil)
 	r = do(t, http.MethodPost, "http://"+node.URL+"/upload.cgi?id="+node.ID, map[string]string{"Content-Type": ct}, bytes.NewReader(body))
-	require.Equal(t, 302, r.Code)
-	r = do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
+	require.Equal(t, http.StatusFound, r.Code)
+	return node
+}
+
+func TestAnonymousUpload(t *testing.T) {
+	t.Parallel()
+	ts := newTS(t, noLimits())
+	node := anonymousUpload(t, ts)
+	r := do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
 	var res uploadResult
 	require.NoError(t, json.Unmarshal(r.Body, &res))
 	require.Len(t, res.Links, 1)
@@ -363,13 +373,8 @@ func TestEndPLHTMLPageListsEveryFileAsClientsReadIt(t *testing.T) {
 func TestEndPLHTMLPageHasRemovalLinkOfAnonymousUpload(t *testing.T) {
 	t.Parallel()
 	ts := newTS(t, noLimits())
-	r := do(t, http.MethodGet, ts.APIURL+"/upload/get_upload_server.cgi", map[string]string{"Content-Type": "application/json"}, nil)
-	var node struct{ URL, ID string }
-	require.NoError(t, json.Unmarshal(r.Body, &node))
-	ct, body := multipartBody(t, "anon.txt", []byte("anon"), nil)
-	r = do(t, http.MethodPost, "http://"+node.URL+"/upload.cgi?id="+node.ID, map[string]string{"Content-Type": ct}, bytes.NewReader(body))
-	require.Equal(t, http.StatusFound, r.Code)
-	r = do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
+	node := anonymousUpload(t, ts)
+	r := do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
 	var res uploadResult
 	require.NoError(t, json.Unmarshal(r.Body, &res))
 	require.Len(t, res.Links, 1)
