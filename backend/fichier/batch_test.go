@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -349,4 +350,32 @@ func TestBatchBadSourceFailsAlone(t *testing.T) {
 		require.NoError(t, err, uploads[i].remote)
 	}
 	assert.Equal(t, 30, srv.FileCount(), "every good file, once")
+}
+
+// An upload another running process is sending is not settled by us: a
+// listing goes on without waiting for it, an upload of another name too,
+// and only an upload of a name it carries waits for it to end.
+func TestUploadOfAnotherProcessHoldsOnlyItsNames(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	ctx := context.Background()
+	other := processID{PID: os.Getppid(), Start: processStart(os.Getppid())}
+	entry := journalEntry{Folder: 0, Node: srv.URL, Files: []journalFile{{Name: "busy.txt", Size: 4}}, Sent: time.Now(), Owner: other}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("otherxid01", &entry) }))
+
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err := f.List(short, "")
+	require.NoError(t, err, "a listing does not wait")
+	put(t, f, "free.txt", "free")
+
+	waiting, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel2()
+	src := object.NewStaticObjectInfo("busy.txt", time.Now(), 4, true, nil, nil)
+	_, err = f.Put(waiting, strings.NewReader("busy"), src)
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the same name waits for the other upload")
+	assert.Equal(t, int64(1), calls(srv, endPl), "free.txt's end.pl only: the other process's session is not asked for")
+
+	f.acc.journal.record(0, "otherxid01", nil, true) // the other process is done
+	put(t, f, "busy.txt", "busy")
+	assert.Equal(t, 2, srv.FileCount())
 }

@@ -666,7 +666,7 @@ func (f *Fs) readOnly() error {
 // younger than maxAge, once every unfinished upload into it is resolved
 // (journal.go): a listing must show what 1fichier stored.
 func (f *Fs) listing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
-	if err := f.settleUploads(ctx, id); err != nil {
+	if err := f.settleUploads(ctx, id, ""); err != nil {
 		return nil, err
 	}
 	return f.cachedListing(ctx, id, maxAge)

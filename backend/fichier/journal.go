@@ -133,18 +133,17 @@ func (j *journal) pending(folder int) map[string]journalEntry {
 }
 
 // settleUploads resolves the unfinished uploads into folder that no
-// running process is sending, and waits for those another process is
-// sending, so the folder's listing holds every file 1fichier stored.
-func (f *Fs) settleUploads(ctx context.Context, folder int) error {
+// running process is sending, so the folder's listing holds every file
+// 1fichier stored. With a name, it also waits for the uploads another
+// process is sending that carry that name: the file may be on its way
+// already. A listing (no name) does not wait for them: their process
+// records what they stored itself.
+func (f *Fs) settleUploads(ctx context.Context, folder int, name string) error {
 	for {
-		entries := f.acc.journal.pending(folder)
-		if len(entries) == 0 {
-			return nil
-		}
 		waiting := false
-		for xid, e := range entries {
+		for xid, e := range f.acc.journal.pending(folder) {
 			if e.Owner.sending(e.Sent) {
-				waiting = true
+				waiting = waiting || (name != "" && e.holds(name))
 				continue
 			}
 			if err := f.resolveUpload(ctx, xid, e); err != nil {
@@ -154,11 +153,21 @@ func (f *Fs) settleUploads(ctx context.Context, folder int) error {
 		if !waiting {
 			return nil
 		}
-		fs.Debugf(f, "waiting for another rclone's upload into folder %d to end", folder)
+		fs.Debugf(f, "waiting for another rclone's upload of %q into folder %d to end", name, folder)
 		if err := sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
+}
+
+// holds reports whether the entry's upload carries a file called name.
+func (e *journalEntry) holds(name string) bool {
+	for _, file := range e.Files {
+		if file.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // resolveUpload finds out what the upload of entry xid stored, records

@@ -55,7 +55,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 		return nil, fmt.Errorf("couldn't upload %q: %w", name, err)
 	}
 	// An unfinished upload into the folder may hold this very file.
-	if err := f.settleUploads(ctx, id); err != nil {
+	if err := f.settleUploads(ctx, id, name); err != nil {
 		return nil, err
 	}
 	item := &batchItem{ctx: ctx, in: in, name: name, mimeType: mimeTypeOf(name), size: size, options: options}
