@@ -450,7 +450,7 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	job, err := f.waitRemote(ctx, jobID, len(arg))
 	if err != nil {
 		// Whatever was fetched is in the folder: our listing no longer is.
-		f.acc.listings.forget(id)
+		f.acc.listings.forgetFolder(id)
 		return nil, err
 	}
 	f.remoteStored(ctx, id, job)
@@ -512,11 +512,11 @@ func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 		// The wait itself is announced by the limits.
 		notice(ctx, f, "remote upload %d: listing the folder to see what was stored", job.ID)
 	}
-	f.acc.listings.forget(id)
+	f.acc.listings.forgetFolder(id)
 	l, err := f.listing(ctx, id, -1)
 	if err != nil {
 		fs.Errorf(f, "remote upload %d: couldn't list the folder to see what was stored: %v", job.ID, err)
-		f.acc.listings.forget(id)
+		f.acc.listings.forgetFolder(id)
 		return
 	}
 	byURL := map[string]api.File{}
@@ -545,7 +545,7 @@ func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 		}
 	}
 	if unlisted {
-		f.acc.listings.forget(id)
+		f.acc.listings.forgetFolder(id)
 	}
 }
 
@@ -745,7 +745,7 @@ func (f *Fs) passwordCommand(ctx context.Context, arg []string, opt map[string]s
 // what it dropped.
 func (f *Fs) forgetCommand(opt map[string]string) (any, error) {
 	_, clocks := opt["clocks"]
-	if err := f.acc.forget(clocks); err != nil {
+	if err := f.acc.forgetAnswers(clocks); err != nil {
 		return nil, fmt.Errorf("couldn't clear the shared state: %w", err)
 	}
 	if f.dirCache != nil {
@@ -1124,7 +1124,7 @@ func (f *Fs) importCommand(ctx context.Context, arg []string, opt map[string]str
 		if err == nil {
 			err = f.nameCopies(ctx, id, items)
 		} else {
-			f.acc.listings.forget(id) // it lacks the copies
+			f.acc.listings.forgetFolder(id) // it lacks the copies
 		}
 	}
 	if err != nil {
@@ -1286,7 +1286,7 @@ func (f *Fs) importBatch(ctx context.Context, id int, batch []*importItem, pass 
 // removed, so the folder still ends with one file of each name.
 func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error {
 	// Our stored listing, if any, predates the copies.
-	f.acc.listings.forget(id)
+	f.acc.listings.forgetFolder(id)
 	l, err := f.listing(ctx, id, -1)
 	if err != nil {
 		return fmt.Errorf("couldn't list the folder to name the copies: %w", err)
@@ -1343,7 +1343,7 @@ func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error 
 	}
 	if unlisted {
 		// Our listing lacks them: let the next command list again.
-		defer f.acc.listings.forget(id)
+		defer f.acc.listings.forgetFolder(id)
 	}
 	return f.removeCopies(ctx, id, extra)
 }

@@ -1262,7 +1262,7 @@ func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
 		}
 	}
 	// The merged folder's contents are now known only to the server.
-	f.acc.listings.forget(dst)
+	f.acc.listings.forgetFolder(dst)
 	f.acc.listings.setEmpty(id)
 	_, parent, err := f.pathOf(ctx, dir.Remote(), false)
 	if err != nil {
@@ -1277,7 +1277,7 @@ func (f *Fs) DirCacheFlush() {
 	if f.dirCache != nil {
 		f.dirCache.ResetRoot()
 	}
-	f.acc.listings.flush()
+	f.acc.listings.forgetListings()
 }
 
 // accountInfo returns user/info.cgi's answer, shared by every process:

@@ -138,7 +138,7 @@ func TestForgetKeepsEveryClock(t *testing.T) {
 	require.NoError(t, err)
 	acc.limits.flood("Flood detected: IP Locked #374")
 
-	require.NoError(t, acc.forget(false))
+	require.NoError(t, acc.forgetAnswers(false))
 	assert.False(t, acc.limits.listSlotOpen(1), "the listing clock stays")
 	assert.Greater(t, acc.limits.lockRemaining(), 59*time.Minute, "the flood gate stays")
 	var user, ip time.Time
@@ -149,7 +149,7 @@ func TestForgetKeepsEveryClock(t *testing.T) {
 	assert.Greater(t, time.Until(user), 5*time.Minute, "the per-user user/info clock stays")
 	assert.Greater(t, time.Until(ip), time.Minute, "the per-IP user/info clock stays")
 
-	require.NoError(t, acc.forget(true))
+	require.NoError(t, acc.forgetAnswers(true))
 	assert.True(t, acc.limits.listSlotOpen(1), "-o clocks drops them")
 	assert.LessOrEqual(t, acc.limits.lockRemaining(), time.Duration(0))
 }

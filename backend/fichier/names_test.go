@@ -107,7 +107,7 @@ func TestFolderPast5000FilesRefusesNewFiles(t *testing.T) {
 		_, err := srv.PutFile(srv.Key, id, fmt.Sprintf("f%04d", i), []byte("x"))
 		require.NoError(t, err)
 	}
-	f.acc.listings.forget(int(id))
+	f.acc.listings.forgetFolder(int(id))
 	put(t, f, "big/last.txt", "the 5000th")
 	srv.ResetStats()
 

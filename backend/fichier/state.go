@@ -361,15 +361,7 @@ func dropAllListings(tx *bolt.Tx) error {
 		if !hasPrefix(name, []byte("key:")) {
 			return nil
 		}
-		for _, bucket := range [][]byte{bucketMeta, bucketFiles, bucketDirs} {
-			if b.Bucket(bucket) == nil {
-				continue
-			}
-			if err := b.DeleteBucket(bucket); err != nil {
-				return err
-			}
-		}
-		return nil
+		return (&keyTx{tx: tx, b: b}).dropListings()
 	})
 }
 
@@ -847,18 +839,6 @@ func hasPrefix(b, prefix []byte) bool {
 	return len(b) >= len(prefix) && string(b[:len(prefix)]) == string(prefix)
 }
 
-// clear drops everything stored for the key: listings, account info and
-// download URLs, and with clocks also the rate clocks and flood state.
-func (s *stateDB) clear(clocks bool) error {
-	return s.update(func(k *keyTx) error {
-		names := [][]byte{bucketMeta, bucketFiles, bucketDirs, bucketGone, bucketTokens, bucketAnswers}
-		if clocks {
-			names = append(names, bucketClocks, bucketListClock)
-		}
-		return k.dropBuckets(names...)
-	})
-}
-
 // privateTempFile makes a private state copy's file in the temporary
 // directory, where memory-backed files are not to be had.
 func privateTempFile() (*os.File, string, error) {
@@ -981,6 +961,17 @@ func (k *keyTx) setRemoved(folderID int, name string, at time.Time) error {
 		return k.bucket(bucketGone).Delete(key)
 	}
 	return putTime(k.bucket(bucketGone), key, at)
+}
+
+// dropAnswers deletes everything stored for the key: listings, account
+// info and download URLs, and with clocks also the rate clocks and flood
+// state.
+func (k *keyTx) dropAnswers(clocks bool) error {
+	names := [][]byte{bucketMeta, bucketFiles, bucketDirs, bucketGone, bucketTokens, bucketAnswers}
+	if clocks {
+		names = append(names, bucketClocks, bucketListClock)
+	}
+	return k.dropBuckets(names...)
 }
 
 // dropListings deletes every stored listing of the key.

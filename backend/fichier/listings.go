@@ -3,201 +3,13 @@ package fichier
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"errors"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
-	"github.com/rclone/rclone/fs"
 )
-
-// account is what every Fs using the same API key (and API URL) shares:
-// the call budget, the folder listings, the account info and the download
-// tokens. 1fichier counts per key and per IP, so sharing is the only way
-// two remotes, a mount beside a copy, or a cron job beside a mount stay
-// inside the limits. All of it lives in the machine-wide state (state.go);
-// this process keeps only decoded copies and in-flight fetches.
-type account struct {
-	db       *stateDB
-	limits   *limits
-	listings *listCache
-	journal  *journal
-
-	tokenFetch   sync.Mutex // held while a token is fetched
-	tokenLife    time.Duration
-	refusedNames refusedNames // names 1fichier refused, in this process
-	room         folderRoom   // uploads on their way, by folder
-}
-
-var (
-	accountsMu sync.Mutex
-	accounts   = make(map[[sha256.Size]byte]*account)
-)
-
-// accountFor returns the shared state for opt's key and API URL, making it
-// on first use. A second remote of the same key with other rate settings
-// shares the same budget, so the most careful value of each wins, with a
-// NOTICE. Only hashes of the key are kept, in memory and in the state.
-func accountFor(opt *Options) *account {
-	id := sha256.Sum256([]byte(canonicalURL(opt.APIURL) + "\x00" + opt.APIKey))
-	accountsMu.Lock()
-	defer accountsMu.Unlock()
-	acc := accounts[id]
-	if acc == nil {
-		db := openState(stateDir(), opt.APIURL, opt.APIKey)
-		acc = &account{
-			db:       db,
-			limits:   newLimits(db, opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)),
-			listings: newListCache(db),
-			journal:  newJournal(db),
-			// The download host's five minutes less a margin for the
-			// clock and the request in flight.
-			tokenLife: scaled(tokenLifetime, opt.TimeScale),
-		}
-		acc.limits.scaleBuiltins(opt.TimeScale)
-		acc.listings.lag = scaled(listingLag, opt.TimeScale)
-		acc.listings.startPruning(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
-		accounts[id] = acc
-		return acc
-	}
-	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval), opt.TimeScale); len(changed) > 0 {
-		fs.Logf(nil, "fichier: several remotes use one API key with different limits; every remote of the key now uses the most careful: %s", strings.Join(changed, ", "))
-	}
-	return acc
-}
-
-// token returns a still valid download URL for fileURL, if any process
-// fetched one.
-func (a *account) token(fileURL string) (string, bool) {
-	var t downloadToken
-	err := a.db.view(func(k *keyTx) error {
-		t, _ = k.token(fileURL)
-		return nil
-	})
-	if err != nil || t.URL == "" || time.Now().After(t.Expires) {
-		return "", false
-	}
-	return t.URL, true
-}
-
-// setToken remembers a download URL for fileURL until expires.
-func (a *account) setToken(fileURL, downloadURL string, expires time.Time) {
-	err := a.db.update(func(k *keyTx) error {
-		return k.setToken(fileURL, downloadToken{URL: downloadURL, Expires: expires})
-	})
-	logStateError(err)
-}
-
-// dropToken forgets the download URL of fileURL, if it is still downloadURL.
-func (a *account) dropToken(fileURL, downloadURL string) {
-	err := a.db.update(func(k *keyTx) error {
-		if t, ok := k.token(fileURL); ok && t.URL == downloadURL {
-			return k.deleteToken(fileURL)
-		}
-		return nil
-	})
-	logStateError(err)
-}
-
-// userInfoMaxAge is how long a user/info answer is used: as long as
-// 1fichier makes the next call wait.
-func (a *account) userInfoMaxAge() time.Duration {
-	_, perUser := a.limits.userInfoIntervals()
-	return perUser
-}
-
-// cachedUserInfo returns the account info if any process read it less
-// than maxAge ago.
-func (a *account) cachedUserInfo(maxAge time.Duration) (*api.UserInfo, bool) {
-	var s storedUserInfo
-	err := a.db.view(func(k *keyTx) error {
-		s, _ = k.userInfo()
-		return nil
-	})
-	if err != nil || s.Info == nil || time.Since(s.At) > maxAge {
-		return nil, false
-	}
-	return s.Info, true
-}
-
-// setUserInfo keeps the account info for every process.
-func (a *account) setUserInfo(info *api.UserInfo) {
-	err := a.db.update(func(k *keyTx) error {
-		return k.setUserInfo(storedUserInfo{At: time.Now(), Info: info})
-	})
-	logStateError(err)
-}
-
-// readUserInfo returns the account info: from the state when any process
-// read it in the last five minutes (1fichier's spacing of user/info.cgi
-// per user), else with call, made once the IP's user/info slot is free.
-// call is given before, which books that slot; run it before every
-// attempt so a retry waits for the next slot too.
-func (a *account) readUserInfo(ctx context.Context, call func(info *api.UserInfo, before func() error) error) (*api.UserInfo, error) {
-	if info, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
-		return info, nil
-	}
-	var info api.UserInfo
-	var release func()
-	errCached := errors.New("read by another process")
-	before := func() (err error) {
-		if release, err = a.limits.waitUserInfo(ctx); err != nil {
-			return err
-		}
-		// Another process may have read it while we waited.
-		if _, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
-			release()
-			return errCached
-		}
-		return nil
-	}
-	err := call(&info, before)
-	switch {
-	case errors.Is(err, errCached):
-		if cached, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
-			return cached, nil
-		}
-		return nil, errors.New("couldn't read the account info another process stored")
-	case err != nil:
-		// 1fichier checks the key before counting the call.
-		if kind := apiKind(err); release != nil && (kind == api.KindBadKey || kind == api.KindNotCustomer) {
-			release()
-		}
-		return nil, err
-	}
-	a.setUserInfo(&info)
-	return &info, nil
-}
-
-// logStateError reports a failure to share something that only saves
-// calls: the work goes on without it.
-func logStateError(err error) {
-	if err == nil {
-		return
-	}
-	if !stateErrorTold.Swap(true) {
-		fs.Logf(nil, "fichier: couldn't update the shared state (other rclone processes may list or wait again; later errors are logged at DEBUG): %v", err)
-		return
-	}
-	fs.Debugf(nil, "fichier: couldn't update the shared state: %v", err)
-}
-
-// stateErrorTold is set once a state error was logged at NOTICE.
-var stateErrorTold atomic.Bool
-
-// forget drops every answer kept for the key, in every process: the
-// listings, the account info and the download URLs. With clocks it
-// also drops the rate clocks and the flood gate, which may break
-// 1fichier's rules on the next calls.
-func (a *account) forget(clocks bool) error {
-	a.listings.forgetSeen()
-	return a.db.clear(clocks)
-}
 
 // folderListing is what we know of one folder: its subfolders and files,
 // in the API's own (encoded) names.
@@ -345,8 +157,9 @@ func (c *listCache) markSeen(folderID int) {
 	c.seen[folderID] = true
 }
 
-// forgetSeen makes this process look at every folder afresh.
-func (c *listCache) forgetSeen() {
+// forgetInProcess drops what this process alone keeps: which folders it
+// has used, and its decoded copies. It then looks at every folder afresh.
+func (c *listCache) forgetInProcess() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.seen)
@@ -572,7 +385,7 @@ func (c *listCache) removeFolder(parentID, folderID int, deleted bool) {
 		return k.deleteDirEntry(parentID, folderID)
 	})
 	if deleted {
-		c.forget(folderID)
+		c.forgetFolder(folderID)
 	}
 }
 
@@ -624,9 +437,9 @@ func fileChanges(before, after []api.File) (changed []api.File, gone []string) {
 	return changed, gone
 }
 
-// forget drops the stored listing of folderID, for every process, so the
-// next use fetches it again.
-func (c *listCache) forget(folderID int) {
+// forgetFolder drops the stored listing of folderID, for every process,
+// so the next use fetches it again.
+func (c *listCache) forgetFolder(folderID int) {
 	err := c.db.update(func(k *keyTx) error {
 		if err := k.clearEntries(folderID); err != nil {
 			return err
@@ -640,11 +453,12 @@ func (c *listCache) forget(folderID int) {
 	c.mu.Unlock()
 }
 
-// flush drops every stored listing of the key.
-func (c *listCache) flush() {
+// forgetListings drops every stored listing of the key, for every
+// process.
+func (c *listCache) forgetListings() {
 	err := c.db.update(func(k *keyTx) error { return k.dropListings() })
 	logStateError(err)
-	c.forgetSeen()
+	c.forgetInProcess()
 }
 
 // urls returns the set of file URLs in the stored listing of folderID, or
