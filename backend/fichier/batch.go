@@ -2,6 +2,7 @@ package fichier
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -17,16 +18,22 @@ import (
 //
 // An upload costs three API calls whatever its size (get_upload_server.cgi,
 // upload.cgi and end.pl), and upload.cgi takes many files in one request.
-// So small files bound for one folder go out together: the first one
-// starts the folder's runner, which waits for the API budget to ask for an
-// upload server; every file for that folder arriving meanwhile joins the
-// request the runner then sends. A lone file goes out as soon as the budget
-// allows, as it would unbatched; there is no timer. rclone's --transfers
-// bounds how many Puts wait at once, and so the size of a batch.
+// So small files bound for one folder go out together. One dispatcher per
+// Fs asks for an upload server whenever files wait; that call waits for
+// the API budget, and every file arriving meanwhile joins its folder's
+// queue. When the server comes, it goes to the folder with the most files
+// waiting: for small files the budget, not the data, is what runs out, so
+// each request should carry as many as it can. A folder passed over
+// maxPassedOver times goes next whatever its size, so none waits forever,
+// and a lone file goes as soon as the budget allows, as it would
+// unbatched; there is no timer. rclone's --transfers bounds how many Puts
+// wait at once, and so the size of a batch; a Put returns only once its
+// file is stored.
 //
-// rclone's lib/batcher does not fit: it commits after the data went up
-// (here the data is the batch), it batches on a timer, and it has no
-// notion of a destination folder.
+// The shape is lib/batcher's: a batch is committed by uploadFiles, a
+// function from items to their results. lib/batcher itself does not fit:
+// it commits after the data went up (here the data is the batch), it
+// batches on a timer, and it has no notion of a destination folder.
 
 // Limits of one upload.cgi request: 500 files and 500 GB, less room for
 // the form around the files.
@@ -35,7 +42,11 @@ const (
 	maxBatchBytes = 500e9 - 1e9
 )
 
-// batchItem is one file to upload, and its outcome.
+// maxPassedOver is how many requests may go to fuller folders before a
+// folder with files waiting goes next whatever its size.
+const maxPassedOver = 16
+
+// batchItem is one file to upload.
 type batchItem struct {
 	ctx      context.Context // the Put's
 	in       io.Reader
@@ -43,21 +54,42 @@ type batchItem struct {
 	mimeType string
 	size     int64
 	options  []fs.OpenOption
+}
 
-	readErr error         // what in gave instead of its data, if anything
-	file    *api.File     // the stored file, or
-	err     error         // why it is not stored
-	done    chan struct{} // closed once file or err is set (batched items)
+// batchResult is what became of one batchItem: the stored file, or why
+// it is not stored.
+type batchResult struct {
+	file *api.File
+	err  error
+}
+
+// queued is a batchItem waiting in its folder's queue, and where its
+// result goes.
+type queued struct {
+	item   *batchItem
+	result batchResult
+	done   chan struct{} // closed once result is set
+}
+
+// folderQueue is what waits for one folder.
+type folderQueue struct {
+	waiting    []*queued
+	sending    bool // a request for the folder is on its way: it waits for the next
+	passedOver int  // requests that went to fuller folders since its last one
 }
 
 // batcher gathers the small uploads of one Fs into batches, by folder.
 type batcher struct {
-	f       *Fs
-	maxSize int64 // larger files go alone; 0 turns batching off
+	f        *Fs
+	maxSize  int64 // larger files go alone; 0 turns batching off
+	maxFiles int   // files per request
+	sizes    batchSizes
 
-	mu     sync.Mutex
-	queues map[int][]*batchItem // waiting files by folder; a folder has a runner while it has an entry
-	alone  map[aloneKey]bool    // files to send alone on their next try
+	mu          sync.Mutex
+	ready       *sync.Cond           // signalled when a folder may have become ready, or none waits
+	queues      map[int]*folderQueue // folders with files waiting or a request on its way
+	dispatching bool                 // the dispatcher runs
+	alone       map[aloneKey]bool    // files to send alone until they are stored
 }
 
 // aloneKey names a file in a folder.
@@ -66,30 +98,34 @@ type aloneKey struct {
 	name   string
 }
 
-func newBatcher(f *Fs, maxSize int64) *batcher {
-	return &batcher{
-		f:       f,
-		maxSize: maxSize,
-		queues:  make(map[int][]*batchItem),
-		alone:   make(map[aloneKey]bool),
+// newBatcher makes the batcher of f: files up to maxSize go in requests
+// of at most maxFiles files (0: as many as 1fichier takes).
+func newBatcher(f *Fs, maxSize int64, maxFiles int) *batcher {
+	if maxFiles <= 0 || maxFiles > maxBatchFiles {
+		maxFiles = maxBatchFiles
 	}
+	b := &batcher{
+		f:        f,
+		maxSize:  maxSize,
+		maxFiles: maxFiles,
+		queues:   make(map[int]*folderQueue),
+		alone:    make(map[aloneKey]bool),
+	}
+	b.ready = sync.NewCond(&b.mu)
+	return b
 }
 
 // accepts reports whether item may join a batch for folder id: it is
 // small enough, its name is one 1fichier is known to take (a refused name
-// fails the whole request), and it was not in a request 1fichier refused.
+// fails the whole request), and it is not to go alone since a request
+// carrying it failed.
 func (b *batcher) accepts(id int, item *batchItem) bool {
 	if b.maxSize <= 0 || item.size > b.maxSize || !plainName(item.name) {
 		return false
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	key := aloneKey{folder: id, name: item.name}
-	if b.alone[key] {
-		delete(b.alone, key)
-		return false
-	}
-	return true
+	return !b.alone[aloneKey{folder: id, name: item.name}]
 }
 
 // plainName reports whether name has none of what 1fichier refuses or
@@ -103,7 +139,7 @@ func plainName(name string) bool {
 		!strings.ContainsFunc(name, unicode.IsControl)
 }
 
-// sendAlone makes the next try of each of items go alone.
+// sendAlone makes each of items go alone from now on, until it is stored.
 func (b *batcher) sendAlone(id int, items []*batchItem) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -112,115 +148,301 @@ func (b *batcher) sendAlone(id int, items []*batchItem) {
 	}
 }
 
+// storedAlone records that name, sent alone, is stored: a later upload of
+// that name may be batched again.
+func (b *batcher) storedAlone(id int, name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.alone, aloneKey{folder: id, name: name})
+}
+
 // add queues item for folder id and returns once it is stored or has
 // failed. If ctx ends while the item still waits, it leaves the queue.
 func (b *batcher) add(ctx context.Context, id int, item *batchItem) (*api.File, error) {
-	item.done = make(chan struct{})
-	b.mu.Lock()
-	queue, running := b.queues[id]
-	b.queues[id] = append(queue, item)
-	b.mu.Unlock()
-	if !running {
-		go b.run(context.WithoutCancel(ctx), id)
-	}
+	q := &queued{item: item, done: make(chan struct{})}
+	b.enqueue(context.WithoutCancel(ctx), id, q)
 	select {
-	case <-item.done:
+	case <-q.done:
 	case <-ctx.Done():
-		if b.withdraw(id, item) {
+		if b.withdraw(id, q) {
 			return nil, ctx.Err()
 		}
-		<-item.done
+		<-q.done
 	}
-	return item.file, item.err
+	return q.result.file, q.result.err
 }
 
-// withdraw takes item out of folder id's queue and reports whether it was
-// still there.
-func (b *batcher) withdraw(id int, item *batchItem) bool {
+// enqueue adds q to folder id's queue, starting the dispatcher if it does
+// not run.
+func (b *batcher) enqueue(ctx context.Context, id int, q *queued) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	queue := b.queues[id]
-	for i, queued := range queue {
-		if queued == item {
-			b.queues[id] = append(queue[:i], queue[i+1:]...)
+	fq := b.queues[id]
+	if fq == nil {
+		fq = &folderQueue{}
+		b.queues[id] = fq
+	}
+	fq.waiting = append(fq.waiting, q)
+	b.ready.Broadcast()
+	if !b.dispatching {
+		b.dispatching = true
+		go b.dispatch(ctx)
+	}
+}
+
+// withdraw takes q out of folder id's queue and reports whether it was
+// still there.
+func (b *batcher) withdraw(id int, q *queued) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fq := b.queues[id]
+	if fq == nil {
+		return false
+	}
+	for i, w := range fq.waiting {
+		if w == q {
+			fq.waiting = append(fq.waiting[:i], fq.waiting[i+1:]...)
+			b.dropIdle(id, fq)
+			b.ready.Broadcast()
 			return true
 		}
 	}
 	return false
 }
 
-// run sends folder id's batches, one after another, until no file waits.
-func (b *batcher) run(ctx context.Context, id int) {
-	for b.waiting(id) {
-		// Asking for an upload server waits for the budget: the batch
-		// forms meanwhile.
+// dropIdle forgets folder id's queue once nothing waits or is sent.
+func (b *batcher) dropIdle(id int, fq *folderQueue) {
+	if len(fq.waiting) == 0 && !fq.sending {
+		delete(b.queues, id)
+	}
+}
+
+// dispatch sends batches while files wait: it asks for an upload server
+// (waiting for the budget while batches form), gives it to the folder
+// chosen by next and sends that folder's batch beside the next request.
+func (b *batcher) dispatch(ctx context.Context) {
+	for b.awaitReady() {
 		node, err := b.f.uploadNode(ctx)
-		items := b.take(id)
-		if len(items) == 0 {
+		id, batch, seen := b.next()
+		if len(batch) == 0 {
+			continue // every waiting Put was cancelled meanwhile
+		}
+		b.sizes.record(ctx, seen)
+		go b.commit(node, err, id, batch)
+	}
+}
+
+// awaitReady waits until some folder with files waiting has no request on
+// its way, and reports false, ending the dispatcher, once no file waits.
+func (b *batcher) awaitReady() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for {
+		waiting := false
+		for _, fq := range b.queues {
+			if len(fq.waiting) == 0 {
+				continue
+			}
+			if !fq.sending {
+				return true
+			}
+			waiting = true
+		}
+		if !waiting {
+			b.dispatching = false
+			return false
+		}
+		b.ready.Wait()
+	}
+}
+
+// next chooses the folder the next request goes to, takes its batch and
+// marks it sending. The folder passed over the longest goes if it was
+// passed over maxPassedOver times, else the one with the most files
+// waiting (on a tie, the one passed over the longest). It also says what
+// the choice was made among.
+func (b *batcher) next() (int, []*queued, dispatchView) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var view dispatchView
+	chosen, best := 0, (*folderQueue)(nil)
+	for id, fq := range b.queues {
+		view.held += len(fq.waiting)
+		if fq.sending {
+			view.held++ // at least one file is on its way
+		}
+		if len(fq.waiting) == 0 || fq.sending {
 			continue
 		}
-		if err != nil {
-			for _, item := range items {
-				item.err = err
-			}
-		} else {
-			b.send(node, id, items)
-		}
-		for _, item := range items {
-			close(item.done)
+		view.folders++
+		if best == nil || goesBefore(fq, best) {
+			chosen, best = id, fq
 		}
 	}
-}
-
-// waiting reports whether files wait for folder id; if none do, the
-// folder's runner ends.
-func (b *batcher) waiting(id int) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.queues[id]) > 0 {
-		return true
+	if best == nil {
+		return 0, nil, view
 	}
-	delete(b.queues, id)
-	return false
+	for _, fq := range b.queues {
+		if fq != best && len(fq.waiting) > 0 && !fq.sending {
+			fq.passedOver++
+		}
+	}
+	best.passedOver = 0
+	best.sending = true
+	batch := b.take(best)
+	view.files = len(batch)
+	return chosen, batch, view
 }
 
-// take removes the next batch from folder id's queue, in order: at most
-// maxBatchFiles files and maxBatchBytes bytes, and never two of one name
-// (1fichier's answer tells files apart by name). The rest wait for the
-// next batch.
-func (b *batcher) take(id int) []*batchItem {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var batch, rest []*batchItem
+// goesBefore reports whether folder queue a goes before b.
+func goesBefore(a, b *folderQueue) bool {
+	aDue, bDue := a.passedOver >= maxPassedOver, b.passedOver >= maxPassedOver
+	switch {
+	case aDue != bDue:
+		return aDue
+	case aDue || len(a.waiting) == len(b.waiting):
+		return a.passedOver > b.passedOver
+	}
+	return len(a.waiting) > len(b.waiting)
+}
+
+// take removes the next batch from fq, in order: at most maxFiles files
+// and maxBatchBytes bytes, and never two of one name (1fichier's answer
+// tells files apart by name). The rest wait for the next batch.
+func (b *batcher) take(fq *folderQueue) []*queued {
+	var batch, rest []*queued
 	names := make(map[string]bool)
 	var bytes int64
-	for _, item := range b.queues[id] {
-		if len(batch) == maxBatchFiles || names[item.name] || bytes+item.size > maxBatchBytes {
-			rest = append(rest, item)
+	for _, q := range fq.waiting {
+		item := q.item
+		if len(batch) == b.maxFiles || names[item.name] || bytes+item.size > maxBatchBytes {
+			rest = append(rest, q)
 			continue
 		}
-		batch = append(batch, item)
+		batch = append(batch, q)
 		names[item.name] = true
 		bytes += item.size
 	}
-	b.queues[id] = rest
+	fq.waiting = rest
 	return batch
 }
 
-// send uploads items in one request. The request is cancelled only when
-// every one of their Puts is.
-func (b *batcher) send(node *uploadNode, id int, items []*batchItem) {
+// commit uploads batch into folder id through node (or gives every file
+// nodeErr, the reason there is no node), hands each Put its result and
+// lets the folder be chosen again. The request is cancelled only when
+// every one of its Puts is.
+func (b *batcher) commit(node *uploadNode, nodeErr error, id int, batch []*queued) {
+	items := make([]*batchItem, len(batch))
+	for i, q := range batch {
+		items[i] = q.item
+	}
+	var results []batchResult
+	if nodeErr != nil {
+		results = failAll(items, nodeErr)
+	} else {
+		ctx, cancel := cancelWithAll(items)
+		results = b.f.uploadFiles(ctx, node, id, items)
+		cancel()
+	}
+	for i, q := range batch {
+		q.result = results[i]
+		close(q.done)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	fq := b.queues[id]
+	fq.sending = false
+	b.dropIdle(id, fq)
+	b.ready.Broadcast()
+}
+
+// failAll gives every item err.
+func failAll(items []*batchItem, err error) []batchResult {
+	results := make([]batchResult, len(items))
+	for i := range results {
+		results[i].err = err
+	}
+	return results
+}
+
+// cancelWithAll returns a context that ends when the contexts of all
+// items have ended, and its cancel function.
+func cancelWithAll(items []*batchItem) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(items[0].ctx))
-	defer cancel()
 	var left atomic.Int64
 	left.Store(int64(len(items)))
-	for _, item := range items {
-		stop := context.AfterFunc(item.ctx, func() {
+	stops := make([]func() bool, len(items))
+	for i, item := range items {
+		stops[i] = context.AfterFunc(item.ctx, func() {
 			if left.Add(-1) == 0 {
 				cancel()
 			}
 		})
-		defer stop()
 	}
-	b.f.uploadFiles(ctx, node, id, items)
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
+// When batches stay small for a reason only the user can change, one
+// NOTICE a run says which flag would help. It is given after
+// adviceAfterRequests batched requests: when they carried fewer than
+// smallBatch files on average while --transfers is low and the batcher
+// held most of the transfers, or less than a third of the files the
+// batcher held because those came from several folders at once.
+const (
+	adviceAfterRequests = 20
+	smallBatch          = 8
+)
+
+// batchAdviceTold is set once the NOTICE was given in this process.
+var batchAdviceTold atomic.Bool
+
+// dispatchView is what the dispatcher saw when it chose a folder: the
+// files it sent, the folders it chose among, and the files held in the
+// batcher (waiting, or at least one per request on its way).
+type dispatchView struct {
+	files, folders, held int
+}
+
+// batchSizes sums the dispatcher's views, to give the NOTICE.
+type batchSizes struct {
+	mu                             sync.Mutex
+	requests, files, folders, held int
+}
+
+// record adds one request's view, and gives the NOTICE when it is due.
+func (s *batchSizes) record(ctx context.Context, view dispatchView) {
+	s.mu.Lock()
+	s.requests++
+	s.files += view.files
+	s.folders += view.folders
+	s.held += view.held
+	advice := ""
+	if s.requests == adviceAfterRequests {
+		advice = s.advice(fs.GetConfig(ctx).Transfers)
+	}
+	s.mu.Unlock()
+	if advice != "" && !batchAdviceTold.Swap(true) {
+		fs.Logf(nil, "fichier: %s", advice)
+	}
+}
+
+// advice says why batches are small and what would help, or "" when they
+// are not, or rclone's flags would not help (the files come slowly).
+func (s *batchSizes) advice(transfers int) string {
+	n := float64(s.requests)
+	perRequest, folders, held := float64(s.files)/n, float64(s.folders)/n, float64(s.held)/n
+	busy := held >= float64(transfers)/2
+	head := fmt.Sprintf("small files are going up %.1f per upload request (3 API calls each)", perRequest)
+	switch {
+	case transfers < 32 && busy && perRequest < smallBatch:
+		return fmt.Sprintf("%s because rclone sends at most --transfers %d files at once; --transfers 32 would let up to 32 share a request", head, transfers)
+	case folders >= 2 && busy && perRequest < held/3:
+		return fmt.Sprintf("%s because they arrive from %.0f folders at once (rclone's queue mixes folders once it holds --max-backlog files); --order-by name keeps each folder's files together", head, folders)
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"testing"
@@ -255,10 +256,11 @@ func TestBatchEndPlMissingOneLink(t *testing.T) {
 func TestBatchFileNeitherLinkedNorListedIsRetried(t *testing.T) {
 	f, _ := newBatchFs(t, fichiertest.Options())
 	item := &batchItem{name: "ghost.txt", size: 5}
-	f.findUploaded(context.Background(), 0, []*batchItem{item}, nil, fmt.Errorf("end.pl left it out"))
-	assert.Nil(t, item.file, "never reported stored")
-	require.Error(t, item.err)
-	assert.True(t, fserrors.IsRetryError(item.err))
+	results := make([]batchResult, 1)
+	f.findUploaded(context.Background(), 0, []*batchItem{item}, results, nil, fmt.Errorf("end.pl left it out"))
+	assert.Nil(t, results[0].file, "never reported stored")
+	require.Error(t, results[0].err)
+	assert.True(t, fserrors.IsRetryError(results[0].err))
 }
 
 func TestBatchRefusedNameFailsAlone(t *testing.T) {
@@ -378,4 +380,157 @@ func TestUploadOfAnotherProcessHoldsOnlyItsNames(t *testing.T) {
 	f.acc.journal.record(0, "otherxid01", nil, true) // the other process is done
 	put(t, f, "busy.txt", "busy")
 	assert.Equal(t, 2, srv.FileCount())
+}
+
+// The upload server goes to the folder with the most files waiting: a
+// lone file of one folder that started the wait goes after the five of
+// another folder that arrived meanwhile, and neither is split.
+func TestBatchServerGoesToFullestFolder(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	ctx := context.Background()
+	require.NoError(t, f.Mkdir(ctx, "lone"))
+	require.NoError(t, f.Mkdir(ctx, "full"))
+	srv.ResetStats()
+
+	var mu sync.Mutex
+	var order []string
+	put := func(u upload) {
+		_, errs := putAll(f, 1, []upload{u})
+		assert.NoError(t, errs[0], u.remote)
+		mu.Lock()
+		order = append(order, path.Dir(u.remote))
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { put(upload{remote: "lone/only.txt", data: "alone"}) })
+	require.Eventually(t, func() bool { return queuedFiles(f.batcher) == 1 },
+		time.Second, time.Millisecond, "the lone file starts the wait for an upload server")
+	for _, u := range numbered("full/file", 5) {
+		wg.Go(func() { put(u) })
+	}
+	wg.Wait()
+
+	assert.Equal(t, []string{"full", "full", "full", "full", "full", "lone"}, order)
+	for _, endpoint := range []string{uploadServer, uploadCgi, endPl} {
+		assert.Equal(t, int64(2), calls(srv, endpoint), endpoint)
+	}
+	assert.Equal(t, int64(6), srv.Stats().Total())
+	assert.Equal(t, 6, srv.FileCount())
+}
+
+// queuedFiles returns how many files wait in b's queues.
+func queuedFiles(b *batcher) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	n := 0
+	for _, fq := range b.queues {
+		n += len(fq.waiting)
+	}
+	return n
+}
+
+// queueOf makes a folder queue with n files waiting.
+func queueOf(n int) *folderQueue {
+	fq := &folderQueue{}
+	for i := range n {
+		fq.waiting = append(fq.waiting, &queued{item: &batchItem{name: fmt.Sprintf("f%d", i), size: 1}})
+	}
+	return fq
+}
+
+// A folder passed over maxPassedOver times goes next, however many files
+// wait elsewhere; until then the fullest goes, and on a tie the one
+// passed over the longest.
+func TestBatchNoFolderWaitsForever(t *testing.T) {
+	b := newBatcher(nil, 1, 0)
+	b.queues[1] = queueOf(1)
+	for round := range maxPassedOver {
+		b.queues[2] = queueOf(10)
+		id, batch, view := b.next()
+		require.Equal(t, 2, id, "round %d: the fuller folder goes", round)
+		assert.Len(t, batch, 10)
+		assert.Equal(t, dispatchView{files: 10, folders: 2, held: 11}, view)
+		b.queues[2].sending = false
+	}
+	b.queues[2] = queueOf(10)
+	id, batch, _ := b.next()
+	assert.Equal(t, 1, id, "passed over %d times, the lone file goes", maxPassedOver)
+	assert.Len(t, batch, 1)
+
+	b = newBatcher(nil, 1, 0)
+	b.queues[1], b.queues[2] = queueOf(3), queueOf(3)
+	b.queues[2].passedOver = 2
+	id, _, _ = b.next()
+	assert.Equal(t, 2, id, "a tie goes to the folder passed over the longest")
+	assert.Equal(t, 1, b.queues[1].passedOver)
+}
+
+// batch_size caps the files of one request.
+func TestBatchSizeCapsRequest(t *testing.T) {
+	b := newBatcher(nil, 1, 4)
+	b.queues[7] = queueOf(10)
+	_, batch, _ := b.next()
+	assert.Len(t, batch, 4)
+	assert.Len(t, b.queues[7].waiting, 6)
+}
+
+func TestBatchAdvice(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		transfers int
+		view      dispatchView
+		want      string
+	}{
+		{"few transfers", 4, dispatchView{files: 2, folders: 2, held: 4}, "--transfers 32"},
+		{"folders interleaved", 64, dispatchView{files: 12, folders: 8, held: 60}, "--order-by name"},
+		{"full batches", 64, dispatchView{files: 30, folders: 3, held: 64}, ""},
+		{"files come slowly", 64, dispatchView{files: 2, folders: 2, held: 4}, ""},
+		{"one folder, few transfers, full", 4, dispatchView{files: 4, folders: 1, held: 4}, "--transfers 32"},
+		{"one folder, many transfers", 64, dispatchView{files: 7, folders: 1, held: 60}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var s batchSizes
+			for range adviceAfterRequests {
+				s.requests++
+				s.files += tc.view.files
+				s.folders += tc.view.folders
+				s.held += tc.view.held
+			}
+			got := s.advice(tc.transfers)
+			if tc.want == "" {
+				assert.Empty(t, got)
+				return
+			}
+			assert.Contains(t, got, tc.want)
+		})
+	}
+}
+
+func TestBatchOptions(t *testing.T) {
+	for _, tc := range []struct {
+		mode    string
+		size    int
+		wantErr string
+		maxSize fs.SizeSuffix
+	}{
+		{mode: "sync", maxSize: 1024},
+		{mode: "", maxSize: 1024},
+		{mode: "off", maxSize: 0},
+		{mode: "async", wantErr: "batch_mode async is not offered"},
+		{mode: "fast", wantErr: `batch_mode must be sync or off, not "fast"`},
+		{mode: "sync", size: 501, wantErr: "batch_size must be from 0"},
+		{mode: "sync", size: -1, wantErr: "batch_size must be from 0"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			opt := &Options{BatchMode: tc.mode, BatchSize: tc.size, BatchMaxSize: 1024}
+			err := checkBatchOptions(opt)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.maxSize, opt.BatchMaxSize)
+		})
+	}
 }

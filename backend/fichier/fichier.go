@@ -200,14 +200,34 @@ different values, the longest wins.`,
 			Default:  fs.Duration(5 * time.Minute),
 			Advanced: true,
 		}, {
-			Help: `Upload files up to this size in batches, many per request.
+			Help: `Upload file batching: sync or off.
 
 An upload costs three API calls whatever its size, and 1fichier takes
-up to 500 files in one upload request. Files up to this size bound for
+up to 500 files in one upload request. With sync, small files bound for
 the same folder that wait for the API budget at the same moment go up
-together: three calls for the lot. rclone's --transfers sets how many
-wait at once, so use --transfers 32 or more to copy many small files.
-Bigger files go alone. 0 turns batching off.`,
+together: three calls for the lot, and the next request goes to the
+folder with the most files waiting. Each upload still returns only once
+its file is stored. rclone's --transfers sets how many wait at once, so
+use --transfers 32 or more to copy many small files.
+
+rclone's other batching backends also offer async (report a file
+uploaded before it is stored); it is refused here, as a move would
+delete sources whose upload may yet fail.`,
+			Name:     "batch_mode",
+			Default:  "sync",
+			Advanced: true,
+		}, {
+			Help: `Max number of files in an upload batch.
+
+0 means as many as 1fichier takes in one request (500). Lower it only
+if big batches fail on a slow link.`,
+			Name:     "batch_size",
+			Default:  0,
+			Advanced: true,
+		}, {
+			Help: `Upload files up to this size in batches.
+
+Bigger files go alone. 0 turns batching off, as batch_mode off does.`,
 			Name:     "batch_max_size",
 			Default:  fs.SizeSuffix(64 * 1024 * 1024),
 			Advanced: true,
@@ -246,6 +266,8 @@ type Options struct {
 	ListInterval   fs.Duration          `config:"list_interval"`
 	ListCacheTime  fs.Duration          `config:"list_cache_time"`
 	FloodWait      fs.Duration          `config:"flood_wait"`
+	BatchMode      string               `config:"batch_mode"`
+	BatchSize      int                  `config:"batch_size"`
 	BatchMaxSize   fs.SizeSuffix        `config:"batch_max_size"`
 	TimeScale      float64              `config:"time_scale"`
 	Enc            encoder.MultiEncoder `config:"encoding"`
@@ -519,6 +541,9 @@ func checkOptions(opt *Options) (*url.URL, error) {
 	if opt.APIRate <= 0 {
 		return nil, fmt.Errorf("fichier: api_rate must be more than 0 calls per second, not %v", opt.APIRate)
 	}
+	if err := checkBatchOptions(opt); err != nil {
+		return nil, err
+	}
 	if opt.TimeScale <= 0 {
 		return nil, fmt.Errorf("fichier: time_scale must be more than 0, not %v (it is for tests against a sped-up emulator; leave it at 1)", opt.TimeScale)
 	}
@@ -532,6 +557,24 @@ func checkOptions(opt *Options) (*url.URL, error) {
 	}
 	opt.SharedFolder = parseSharedFolder(opt.SharedFolder)
 	return apiURL, nil
+}
+
+// checkBatchOptions validates the batch options, and turns batch_mode
+// off into batch_max_size 0.
+func checkBatchOptions(opt *Options) error {
+	switch opt.BatchMode {
+	case "sync", "":
+	case "off":
+		opt.BatchMaxSize = 0
+	case "async":
+		return errors.New("fichier: batch_mode async is not offered: an upload returns only once 1fichier stored the file, so a move never deletes a source whose upload may yet fail; use sync (the default) or off")
+	default:
+		return fmt.Errorf("fichier: batch_mode must be sync or off, not %q", opt.BatchMode)
+	}
+	if opt.BatchSize < 0 || opt.BatchSize > maxBatchFiles {
+		return fmt.Errorf("fichier: batch_size must be from 0 (as many as 1fichier takes) to %d files, not %d", maxBatchFiles, opt.BatchSize)
+	}
+	return nil
 }
 
 // NewFs constructs an Fs from the path, container:path
@@ -560,7 +603,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		apiURL:     apiURL,
 		websiteURL: websiteFor(apiURL),
 	}
-	f.batcher = newBatcher(f, int64(opt.BatchMaxSize))
+	f.batcher = newBatcher(f, int64(opt.BatchMaxSize), opt.BatchSize)
 	if opt.APIKey != "" {
 		f.srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
 	}

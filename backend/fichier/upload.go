@@ -62,12 +62,20 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 	if f.batcher.accepts(id, item) {
 		return f.batcher.add(ctx, id, item)
 	}
+	return f.uploadAlone(ctx, id, item)
+}
+
+// uploadAlone sends item in a request of its own.
+func (f *Fs) uploadAlone(ctx context.Context, id int, item *batchItem) (*api.File, error) {
 	node, err := f.uploadNode(ctx)
 	if err != nil {
 		return nil, err
 	}
-	f.uploadFiles(ctx, node, id, []*batchItem{item})
-	return item.file, item.err
+	result := f.uploadFiles(ctx, node, id, []*batchItem{item})[0]
+	if result.err == nil {
+		f.batcher.storedAlone(id, item.name)
+	}
+	return result.file, result.err
 }
 
 // mimeTypeOf guesses the content type 1fichier will give a file called
@@ -188,30 +196,32 @@ func multipartForm(folderID int, items []*batchItem) (heads [][]byte, tail []byt
 // its source gave, so that file, and not its neighbours, is blamed.
 type partReader struct {
 	exactReader
-	item *batchItem
+	err *error // where the source's error goes
 }
 
 func (p *partReader) Read(b []byte) (int, error) {
 	n, err := p.exactReader.Read(b)
 	if err != nil && err != io.EOF {
-		p.item.readErr = err
+		*p.err = err
 	}
 	return n, err
 }
 
 // sendFiles POSTs items to upload.cgi in one request. sent reports whether
 // the whole body went out, in which case the files may be stored even if
-// err is set. A refusal of the request is returned as an *api.Error that
-// is not marked for retry.
-func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) (sent bool, err error) {
+// err is set. readErrs[i] is the error the source of items[i] gave, if
+// any. A refusal of the request is returned as an *api.Error that is not
+// marked for retry.
+func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) (sent bool, readErrs []error, err error) {
 	heads, tail, contentType, err := multipartForm(id, items)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
+	readErrs = make([]error, len(items))
 	var parts []io.Reader
 	length := int64(len(tail))
 	for i, item := range items {
-		parts = append(parts, bytes.NewReader(heads[i]), &partReader{exactReader: exactReader{r: item.in, remaining: item.size}, item: item})
+		parts = append(parts, bytes.NewReader(heads[i]), &partReader{exactReader: exactReader{r: item.in, remaining: item.size}, err: &readErrs[i]})
 		length += int64(len(heads[i])) + item.size
 	}
 	body := &countingReader{r: io.MultiReader(append(parts, bytes.NewReader(tail))...)}
@@ -230,23 +240,23 @@ func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*b
 	var apiErr *api.Error
 	switch {
 	case err == nil:
-		return true, nil
+		return true, readErrs, nil
 	case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusFound:
 		// The success answer: rest reports the redirect it did not follow as an error.
-		return true, nil
+		return true, readErrs, nil
 	case apiErr == nil:
 		// No answer: the connection failed, or a source did.
-		return body.n == length, fserrors.RetryError(err)
+		return body.n == length, readErrs, fserrors.RetryError(err)
 	case retry:
-		return false, fserrors.RetryError(err)
+		return false, readErrs, fserrors.RetryError(err)
 	}
-	return false, err
+	return false, readErrs, err
 }
 
 // uploadFiles sends items, all small enough for one request and with
-// distinct names, into folder id through node, sets each item's file or
-// error, and records the stored files in the folder's listing. A lone
-// upload is a batch of one.
+// distinct names, into folder id through node, records the stored files
+// in the folder's listing and returns what became of each item. A lone
+// upload is a batch of one: this is the batches' commit.
 //
 // 1fichier has no resumable upload and does not say whether a file is
 // stored until end.pl answers, so the request is written to the journal
@@ -256,50 +266,57 @@ func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*b
 // is taken as the result instead of being uploaded twice. The journal
 // entry goes once every file is known stored or not; one that may still
 // hold a file stays for whoever lists the folder next to resolve.
-func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) {
+func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) []batchResult {
 	known := f.acc.listings.urls(id)
 	f.acc.journal.begin(id, node, items)
 	defer f.acc.journal.release(node.id)
-	sent, err := f.sendFiles(ctx, node, id, items)
+	sent, readErrs, err := f.sendFiles(ctx, node, id, items)
 	if err != nil && !sent {
 		f.acc.journal.record(id, node.id, nil, true) // the request ended early: nothing is stored
-		f.uploadFailed(id, items, err)
-		return
+		return f.uploadFailed(id, items, readErrs, err)
 	}
 	links, err := f.endUpload(ctx, node)
+	results := make([]batchResult, len(items))
 	missing := 0
 	for i, link := range matchLinks(links, items) {
 		if link == nil {
 			missing++
 			continue
 		}
-		items[i].file = uploadedFile(*link, items[i].name)
-		// end.pl sends no content type: keep the one we uploaded with.
-		items[i].file.ContentType = items[i].mimeType
-		if link.Size < 0 { // its HTML page wrote the size in a form we cannot read
-			items[i].file.Size = api.Int(items[i].size)
-		}
+		results[i].file = linkedFile(*link, items[i])
 	}
 	if missing > 0 {
 		if err == nil {
 			err = fmt.Errorf("end.pl listed %d of the %d files uploaded", len(items)-missing, len(items))
 		}
-		f.findUploaded(ctx, id, items, known, err)
+		f.findUploaded(ctx, id, items, results, known, err)
 	}
-	f.settleBatch(id, node.id, items)
+	f.settleBatch(id, node.id, results)
+	return results
 }
 
-// settleBatch records the files items stored and, when every item is
-// stored, drops the request's journal entry. An item still unknown keeps
-// it: its file may yet show up in end.pl or a later listing.
-func (f *Fs) settleBatch(id int, xid string, items []*batchItem) {
+// linkedFile is the listing entry of item, which end.pl gave link.
+func linkedFile(link api.UploadedLink, item *batchItem) *api.File {
+	file := uploadedFile(link, item.name)
+	// end.pl sends no content type: keep the one we uploaded with.
+	file.ContentType = item.mimeType
+	if link.Size < 0 { // its HTML page wrote the size in a form we cannot read
+		file.Size = api.Int(item.size)
+	}
+	return file
+}
+
+// settleBatch records the files a request stored and, when every one of
+// its files is stored, drops the request's journal entry. A file still
+// unknown keeps it: it may yet show up in end.pl or a later listing.
+func (f *Fs) settleBatch(id int, xid string, results []batchResult) {
 	var files []api.File
-	for _, item := range items {
-		if item.file != nil {
-			files = append(files, *item.file)
+	for _, result := range results {
+		if result.file != nil {
+			files = append(files, *result.file)
 		}
 	}
-	f.acc.journal.record(id, xid, files, len(files) == len(items))
+	f.acc.journal.record(id, xid, files, len(files) == len(results))
 }
 
 // uploadFailed gives each item the error of a request that stored
@@ -309,31 +326,33 @@ func (f *Fs) settleBatch(id int, xid string, items []*batchItem) {
 // so one bad source cannot fail the others twice. When 1fichier refused
 // a request of several files, each is sent alone on its retry, for the
 // same reason.
-func (f *Fs) uploadFailed(id int, items []*batchItem, err error) {
+func (f *Fs) uploadFailed(id int, items []*batchItem, readErrs []error, err error) []batchResult {
 	var apiErr *api.Error
 	refused := len(items) > 1 && errors.As(err, &apiErr) && !fserrors.IsRetryError(err) && !fserrors.IsFatalError(err)
 	if refused {
 		f.batcher.sendAlone(id, items)
 		err = retryNow(fmt.Errorf("1fichier refused a request of %d files, it goes alone next time: %w", len(items), err))
 	}
-	bad := badSources(items)
+	bad := badSources(items, readErrs)
 	if len(bad) > 0 && len(items) > 1 {
 		f.batcher.sendAlone(id, bad)
 		err = retryNow(fmt.Errorf("the source of %q failed while the request carrying it was sent; it goes again without it", bad[0].name))
 	}
-	for _, item := range items {
+	results := make([]batchResult, len(items))
+	for i, item := range items {
 		switch {
-		case item.readErr != nil:
-			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, item.readErr))
+		case readErrs != nil && readErrs[i] != nil:
+			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, readErrs[i]))
 		case len(items) > 1 && !refused && fserrors.IsRetryError(err):
-			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err))
+			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err))
 		default:
-			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, err)
+			results[i].err = fmt.Errorf("couldn't upload %q: %w", item.name, err)
 			if len(items) == 1 {
 				f.acc.refusedNames.remember(id, item.name, false, err)
 			}
 		}
 	}
+	return results
 }
 
 // retryNow marks err for a retry of the Put at once (one of rclone's
@@ -351,10 +370,10 @@ func (temporary) Temporary() bool { return true }
 func (e temporary) Unwrap() error { return e.error }
 
 // badSources returns the items whose own source failed.
-func badSources(items []*batchItem) []*batchItem {
+func badSources(items []*batchItem, readErrs []error) []*batchItem {
 	var bad []*batchItem
-	for _, item := range items {
-		if item.readErr != nil {
+	for i, item := range items {
+		if readErrs != nil && readErrs[i] != nil {
 			bad = append(bad, item)
 		}
 	}
@@ -440,27 +459,27 @@ func uploadedFile(link api.UploadedLink, name string) *api.File {
 
 // findUploaded looks for the files of items that an upload stored
 // although its answer was lost or left them out, with one fresh listing of
-// folder id: each item without a file gets the file called its name, of
-// its size, that the folder did not have before (known), or cause for a
-// retry.
-func (f *Fs) findUploaded(ctx context.Context, id int, items []*batchItem, known map[string]bool, cause error) {
+// folder id: each item whose result has no file gets the file called its
+// name, of its size, that the folder did not have before (known), or
+// cause for a retry.
+func (f *Fs) findUploaded(ctx context.Context, id int, items []*batchItem, results []batchResult, known map[string]bool, cause error) {
 	fs.Debugf(f, "upload of %d file(s) ended badly (%v): checking which were stored", len(items), cause)
 	l, err := f.listing(ctx, id, 0)
-	for _, item := range items {
-		if item.file != nil {
+	for i, item := range items {
+		if results[i].file != nil {
 			continue
 		}
 		if err != nil {
-			item.err = fmt.Errorf("couldn't upload %q: %w", item.name, cause)
+			results[i].err = fmt.Errorf("couldn't upload %q: %w", item.name, cause)
 			continue
 		}
 		file, ok := newInListing(l, item.name, item.size, known)
 		if !ok {
-			item.err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
+			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, cause))
 			continue
 		}
 		fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
-		item.file = file
+		results[i].file = file
 	}
 }
 
