@@ -336,6 +336,15 @@ func (s *Server) filesIn(owner string, id int64, visibleOnly bool, now time.Time
 	return out
 }
 
+// folderOrRoot is the folder a request names by an optional id: absent
+// is the root.
+func folderOrRoot(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
+}
+
 // folderPath returns "A/B" for owner's folder id ("" for the root).
 func (s *Server) folderPath(owner string, id int64) string {
 	var parts []string
