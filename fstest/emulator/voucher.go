@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"time"
 )
 
@@ -64,12 +63,7 @@ func (c *call) voucherLs() (any, *apiError) {
 			mine = append(mine, v)
 		}
 	}
-	sort.Slice(mine, func(a, b int) bool {
-		if !mine[a].Created.Equal(mine[b].Created) {
-			return mine[a].Created.Before(mine[b].Created)
-		}
-		return mine[a].Code < mine[b].Code
-	})
+	sortOldestFirst(mine, func(v *voucherMeta) (time.Time, string) { return v.Created, v.Code })
 	resp := voucherLsResp{Status: "OK", Data: []voucherEntry{}}
 	for _, v := range mine {
 		resp.Data = append(resp.Data, voucherEntry{Voucher: v.Code, Service: v.Service})
