@@ -324,6 +324,9 @@ type fileInfoReq struct {
 	SharingUser string `json:"sharing_user"`
 }
 
+// aclOut is fileACL as file/info.cgi answers it: every key is there,
+// with [] rather than null, even for a file with no ACL (fileACL leaves
+// empty keys out of the saved metadata).
 type aclOut struct {
 	IP      []string `json:"ip"`
 	Country []string `json:"country"`
