@@ -225,7 +225,7 @@ func syncContext(t *testing.T) context.Context {
 
 func TestBatchCutRequestIsRetriedWhole(t *testing.T) {
 	ctx := syncContext(t)
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	src := makeTree(t, 1, 8)
 	dst := fichiertest.NewFs(t, srv, "", batchRate)
 	// The first request is cut halfway: nothing of it is stored.
@@ -296,7 +296,7 @@ func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {
 	opts := fichiertest.Options()
 	// Room for two of the 20-byte files, not for a batch of four.
 	opts.Accounts = []emulator.Account{{Key: "test-key", Offer: emulator.OfferPremium, ColdQuota: 50}}
-	srv := fichiertest.NewServer(t, opts)
+	srv := emulator.NewTestServer(t, opts)
 	src, err := fs.NewFs(ctx, ":memory:"+t.Name())
 	require.NoError(t, err)
 	for i := range 4 {

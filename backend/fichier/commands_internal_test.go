@@ -68,7 +68,7 @@ func progressLines() (context.Context, func() []string) {
 }
 
 func TestImport250LinksTakesThreeCopyCallsAndOneListing(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	dir, err := srv.Mkdir(srv.Key, 0, "bulk")
 	require.NoError(t, err)
 	links, err := srv.SeedPublic(250)
@@ -111,7 +111,7 @@ func TestImport250LinksTakesThreeCopyCallsAndOneListing(t *testing.T) {
 }
 
 func TestImportSplitsARefusedCallToFindTheBadLink(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	links, err := srv.SeedPublic(4)
 	require.NoError(t, err)
 	require.NoError(t, srv.SetAccess(links[0], emulator.FileAccess{Password: "hunter22"}))
@@ -161,7 +161,7 @@ func namingServer(t *testing.T, data string) *httptest.Server {
 const zoned = `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T`
 
 func TestRemoteUploadWaitLogsProgressAndWarnsOfDuplicate(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
 	_, err := srv.PutFile(srv.Key, 0, "report.pdf", []byte("old report"))
 	require.NoError(t, err)

@@ -89,7 +89,7 @@ func webServer(t *testing.T, files map[string]string) *httptest.Server {
 }
 
 func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "incoming", nil)
 	web := webServer(t, map[string]string{"/film.mkv": "moving pictures", "/song.ogg": "la la la"})
 
@@ -123,7 +123,7 @@ func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
 }
 
 func TestCommandRemoteUploadFailsWhenAnyURLFails(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	web := webServer(t, map[string]string{"/film.mkv": "moving pictures"})
 
@@ -139,7 +139,7 @@ func TestCommandRemoteUploadFailsWhenAnyURLFails(t *testing.T) {
 }
 
 func TestCommandRemoteUploadRefusesNameInFolder(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	_, err := srv.PutFile(srv.Key, 0, "film.mkv", []byte("old"))
 	require.NoError(t, err)
@@ -152,7 +152,7 @@ func TestCommandRemoteUploadRefusesNameInFolder(t *testing.T) {
 }
 
 func TestCommandRemoteUploadWithoutWaitAndStatus(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	web := webServer(t, map[string]string{"/a.txt": "a"})
 
@@ -178,7 +178,7 @@ func TestCommandRemoteUploadWithoutWaitAndStatus(t *testing.T) {
 }
 
 func TestCommandAccountIsCached(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	_, err := srv.PutFile(srv.Key, 0, "a.bin", []byte("12345"))
 	require.NoError(t, err)
@@ -195,7 +195,7 @@ func TestCommandAccountIsCached(t *testing.T) {
 }
 
 func TestCommandPasswordOnFile(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	link, err := srv.PutFile(srv.Key, 0, "secret.pdf", []byte("pdf"))
 	require.NoError(t, err)
@@ -223,7 +223,7 @@ func TestCommandPasswordOnFile(t *testing.T) {
 }
 
 func TestCommandPasswordOnFolderProtectsItsShare(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	id, err := srv.Mkdir(srv.Key, 0, "private")
 	require.NoError(t, err)
@@ -251,7 +251,7 @@ func TestCommandPasswordOnFolderProtectsItsShare(t *testing.T) {
 }
 
 func TestCommandShareAndUnshare(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	id, err := srv.Mkdir(srv.Key, 0, "photos")
 	require.NoError(t, err)
@@ -282,7 +282,7 @@ func TestCommandShareAndUnshare(t *testing.T) {
 }
 
 func TestCommandACLRestrictsDownloads(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	const otherKey = "acl-other-key"
 	require.NoError(t, srv.AddAccount(emulator.Account{Key: otherKey, Offer: emulator.OfferPremium, Email: "other@example.com"}))
 	f := fichiertest.NewFs(t, srv, "", nil)
@@ -315,7 +315,7 @@ func TestCommandACLRestrictsDownloads(t *testing.T) {
 }
 
 func TestCommandScan(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	_, err := srv.PutFile(srv.Key, 0, "setup.exe", []byte("MZ"))
 	require.NoError(t, err)
@@ -332,7 +332,7 @@ func TestCommandScan(t *testing.T) {
 }
 
 func TestCommandTokenGivesWorkingURL(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	_, err := srv.PutFile(srv.Key, 0, "song.ogg", []byte("la la la"))
 	require.NoError(t, err)
@@ -345,7 +345,7 @@ func TestCommandTokenGivesWorkingURL(t *testing.T) {
 }
 
 func TestCommandArgumentsAndUnknownCommand(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 
 	_, err := command(t, f, "frobnicate", nil, nil)
@@ -367,7 +367,7 @@ func TestCommandArgumentsAndUnknownCommand(t *testing.T) {
 }
 
 func TestCommandsRefuseSharedFolderRemote(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	id, err := srv.Mkdir(srv.Key, 0, "pub")
 	require.NoError(t, err)
 	link, err := srv.ShareFolder(srv.Key, id, "")
@@ -418,7 +418,7 @@ func folderFiles(t *testing.T, srv *emulator.TestServer, id int64) map[string]st
 }
 
 func TestImportCopiesPublicFilesAndCachesThem(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f, dir := importFs(t, srv)
 	film := sharedFile(t, srv, "film.mkv", "moving pictures", emulator.FileAccess{})
 	song := sharedFile(t, srv, "song.ogg", "la la la", emulator.FileAccess{})
@@ -452,7 +452,7 @@ func TestImportCopiesPublicFilesAndCachesThem(t *testing.T) {
 }
 
 func TestImportPasswordProtectedFile(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f, dir := importFs(t, srv)
 	link := sharedFile(t, srv, "secret.pdf", "classified", emulator.FileAccess{Password: "hunter22"})
 
@@ -469,7 +469,7 @@ func TestImportPasswordProtectedFile(t *testing.T) {
 }
 
 func TestImportPrivateFileFailsClearly(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f, dir := importFs(t, srv)
 	private := sharedFile(t, srv, "diary.txt", "dear diary", emulator.FileAccess{Private: true})
 	public := sharedFile(t, srv, "notice.txt", "hello all", emulator.FileAccess{})
@@ -483,7 +483,7 @@ func TestImportPrivateFileFailsClearly(t *testing.T) {
 }
 
 func TestImportNameAlreadyInFolder(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f, dir := importFs(t, srv)
 	mine, err := srv.PutFile(srv.Key, dir, "a.txt", []byte("same"))
 	require.NoError(t, err)
@@ -508,7 +508,7 @@ func TestImportNameAlreadyInFolder(t *testing.T) {
 }
 
 func TestImportArguments(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f, _ := importFs(t, srv)
 	_, err := command(t, f, "import", nil, nil)
 	assert.ErrorContains(t, err, "at least one")
@@ -520,7 +520,7 @@ func TestImportArguments(t *testing.T) {
 }
 
 func TestCommandTokenForSomeoneElsesLink(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	public := sharedFile(t, srv, "talk.mp3", "words words", emulator.FileAccess{})
 	protected := sharedFile(t, srv, "paid.mp3", "premium words", emulator.FileAccess{Password: "hunter22"})
@@ -548,7 +548,7 @@ func TestCommandTokenForSomeoneElsesLink(t *testing.T) {
 func TestImportOfCopiesNotListedYetRelistsNextTime(t *testing.T) {
 	opts := fichiertest.Options()
 	opts.ListingDelay = 10 * time.Hour // sped up: 6 minutes
-	srv := fichiertest.NewServer(t, opts)
+	srv := emulator.NewTestServer(t, opts)
 	f, _ := importFs(t, srv)
 	link := sharedFile(t, srv, "late.bin", "eventually", emulator.FileAccess{})
 

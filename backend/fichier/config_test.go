@@ -31,7 +31,7 @@ func wizardMap(srv *emulator.TestServer, key string) configmap.Simple {
 }
 
 func TestConfigGoodKeyAsksWhereToKeepIt(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	m := wizardMap(srv, srv.Key)
 	out, err := wizardStep(t, context.Background(), m, "", "")
 	require.NoError(t, err)
@@ -49,7 +49,7 @@ func TestConfigGoodKeyAsksWhereToKeepIt(t *testing.T) {
 }
 
 func TestConfigBadKeyIsRemovedAndRetryDefaultsToNo(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	m := wizardMap(srv, "not-a-key")
 	out, err := wizardStep(t, context.Background(), m, "", "")
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestConfigBadKeyIsRemovedAndRetryDefaultsToNo(t *testing.T) {
 }
 
 func TestConfigBadKeyFailsScripts(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	ctx, ci := fs.AddConfig(context.Background())
 	ci.AutoConfirm = true
 	m := wizardMap(srv, "not-a-key")
@@ -83,7 +83,7 @@ func TestConfigBadKeyFailsScripts(t *testing.T) {
 }
 
 func TestConfigFreeAccount(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	const freeKey = "free-account-key"
 	require.NoError(t, srv.AddAccount(emulator.Account{Key: freeKey, Offer: emulator.OfferFree}))
 	m := wizardMap(srv, freeKey)
@@ -97,7 +97,7 @@ func TestConfigFreeAccount(t *testing.T) {
 }
 
 func TestConfigFloodSaysHowLongToWait(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	// Use up the address's user/info.cgi slot.
 	code, _ := apiCall(t, srv, srv.Key, "user/info.cgi", struct{}{})
 	require.Equal(t, http.StatusOK, code)
@@ -119,7 +119,7 @@ func TestConfigFloodSaysHowLongToWait(t *testing.T) {
 }
 
 func TestConfigNoKeyOffersEnvironment(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	m := wizardMap(srv, "")
 	out, err := wizardStep(t, context.Background(), m, "", "")
 	require.NoError(t, err)
@@ -134,7 +134,7 @@ func TestConfigNoKeyOffersEnvironment(t *testing.T) {
 }
 
 func TestConfigKeyFromEnvironment(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	t.Setenv("RCLONE_FICHIER_API_KEY", srv.Key)
 	m := wizardMap(srv, srv.Key) // as rclone's config map returns it
 	out, err := wizardStep(t, context.Background(), m, "", "")

@@ -33,7 +33,7 @@ func TestEndPageOfEmulatorMatchesJSON(t *testing.T) {
 			opts := fichiertest.Options()
 			// Calls made back to back by hand, not paced like the backend's.
 			opts.NoRateLimits = true
-			srv := fichiertest.NewServer(t, opts)
+			srv := emulator.NewTestServer(t, opts)
 			key := ""
 			if tc.key {
 				key = srv.Key

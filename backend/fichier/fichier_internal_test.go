@@ -30,7 +30,7 @@ import (
 // fichier Fs at root on it.
 func newTestFs(t *testing.T, opts emulator.Options, root string, extra map[string]string) (*Fs, *emulator.TestServer) {
 	t.Helper()
-	srv := fichiertest.NewServer(t, opts)
+	srv := emulator.NewTestServer(t, opts)
 	return fichiertest.NewFs(t, srv, root, extra).(*Fs), srv
 }
 
@@ -103,7 +103,7 @@ func makeTree(t *testing.T, folders, perFolder int) fs.Fs {
 
 func TestNoopResyncListsEachFolderOnce(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	src := makeTree(t, 5, 4)
 	// Slots longer than the copy takes at 100x, so that the next
 	// process comes within them.
@@ -144,7 +144,7 @@ func listSlot() time.Duration {
 }
 
 func TestTwoRemotesShareOneListing(t *testing.T) {
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	_, err := srv.Mkdir(srv.Key, 0, "one")
 	require.NoError(t, err)
 	_, err = srv.Mkdir(srv.Key, 0, "two")
@@ -321,7 +321,7 @@ func TestFatalErrorsAreNotRetried(t *testing.T) {
 				{Key: "premium-key", Offer: emulator.OfferPremium},
 				{Key: "free-account-key", Offer: emulator.OfferFree},
 			}
-			srv := fichiertest.NewServer(t, opts)
+			srv := emulator.NewTestServer(t, opts)
 			f := fichiertest.NewFs(t, srv, "", map[string]string{"api_key": tc.key})
 			_, err := f.List(context.Background(), "")
 			require.Error(t, err)
@@ -516,7 +516,7 @@ func TestCopyOntoExistingNameReplacesIt(t *testing.T) {
 
 func TestSharedFolderIsReadOnlyListingAndDownload(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	link := sharedFolder(t, srv)
 
 	// Without the password the public page is a form, not a listing.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier"
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fstest"
@@ -20,7 +21,7 @@ import (
 func TestIntegration(t *testing.T) {
 	remote := *fstest.RemoteName
 	if remote == "" {
-		srv := fichiertest.NewServer(t, fichiertest.Options())
+		srv := emulator.NewTestServer(t, fichiertest.Options())
 		fichiertest.SetRemoteEnv(t, "TestFichier", srv)
 		remote = "TestFichier:"
 		// The suite removes all it makes: a file left on the server is

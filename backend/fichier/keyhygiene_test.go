@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier"
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,7 +45,7 @@ func TestDownloadHostGetsNoKey(t *testing.T) {
 	t.Cleanup(ts.Close)
 	opts := fichiertest.Options()
 	opts.ForeignDownloadHost = strings.TrimPrefix(ts.URL, "http://")
-	srv := fichiertest.NewServer(t, opts)
+	srv := emulator.NewTestServer(t, opts)
 	target, err := url.Parse(srv.URL)
 	require.NoError(t, err)
 	foreign.mu.Lock()

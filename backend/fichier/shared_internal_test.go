@@ -27,7 +27,7 @@ func sharedFolder(t *testing.T, srv *emulator.TestServer) string {
 func TestSharedFolderPasswordIsSentAgainOnRetry(t *testing.T) {
 	opts := fichiertest.Options()
 	opts.Faults = "dir=503:1"
-	srv := fichiertest.NewServer(t, opts)
+	srv := emulator.NewTestServer(t, opts)
 	link := sharedFolder(t, srv)
 
 	f := fichiertest.NewFs(t, srv, "", map[string]string{"shared_folder": link, "folder_password": obscure.MustObscure("secret99")})

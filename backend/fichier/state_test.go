@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
 	"github.com/stretchr/testify/assert"
@@ -279,7 +280,7 @@ func stateSize(t *testing.T, folders, files int) (size int64) {
 // behind rclone's back.
 func TestNextProcessReusesListingsUntilTheSlotReopens(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "dir", nil)
 	require.NoError(t, f.Mkdir(ctx, ""))
 	put(t, f, "a.txt", "first")
@@ -308,7 +309,7 @@ func TestNextProcessReusesListingsUntilTheSlotReopens(t *testing.T) {
 
 func TestListCacheTimeZeroAlwaysLists(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	extra := map[string]string{"list_cache_time": "0"}
 	f := fichiertest.NewFs(t, srv, "", extra)
 	_, err := f.List(ctx, "")
@@ -324,7 +325,7 @@ func TestListCacheTimeZeroAlwaysLists(t *testing.T) {
 
 func TestAboutIsSharedBetweenProcesses(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	for range 3 {
 		forgetAccounts()
 		f := fichiertest.NewFs(t, srv, "", nil)
@@ -338,7 +339,7 @@ func TestAboutIsSharedBetweenProcesses(t *testing.T) {
 
 func TestForgetCommandDropsStoredListings(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	_, err := f.List(ctx, "")
 	require.NoError(t, err)
@@ -400,7 +401,7 @@ func BenchmarkStoredListing(b *testing.B) {
 // failing the copy.
 func TestMkdirOfAFolderMadeMeanwhileAdoptsIt(t *testing.T) {
 	ctx := context.Background()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	_, err := f.List(ctx, "")
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/object"
@@ -124,7 +125,7 @@ type shortReader struct{ io.Reader }
 // backend must not let the server store a short file, and must say why.
 func TestSourceEndingEarlyStoresNothing(t *testing.T) {
 	t.Parallel()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	ctx := context.Background()
 	data := randomBytes(4000, 21)
@@ -144,7 +145,7 @@ func TestFileOverSizeLimitFailsOnce(t *testing.T) {
 	t.Parallel()
 	opts := fichiertest.Options()
 	opts.MaxFileSize = 1000
-	srv := fichiertest.NewServer(t, opts)
+	srv := emulator.NewTestServer(t, opts)
 	fdst := fichiertest.NewFs(t, srv, "", nil)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "big.bin"), randomBytes(5000, 22), 0o644))
@@ -176,7 +177,7 @@ func TestFileOverSizeLimitFailsOnce(t *testing.T) {
 // that drops the error (sync --track-renames) would take for an object.
 func TestNewObjectNotFoundIsNil(t *testing.T) {
 	t.Parallel()
-	srv := fichiertest.NewServer(t, fichiertest.Options())
+	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "", nil)
 	o, err := f.NewObject(context.Background(), "missing.txt")
 	require.ErrorIs(t, err, fs.ErrorObjectNotFound)

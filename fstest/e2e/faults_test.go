@@ -155,7 +155,7 @@ func TestSyncSurvivesFaults(t *testing.T) {
 			opts.Seed = 1
 			opts.ListingDelay = tc.listingDelay
 			opts.Now = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
-			srv := fichiertest.NewServer(t, opts)
+			srv := emulator.NewTestServer(t, opts)
 			seeded := seedDestination(t, srv, src, names)
 
 			extra := map[string]string{}

@@ -13,7 +13,7 @@ import (
 func TestListingDelay(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now, ListingDelay: 10 * time.Second})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now, ListingDelay: 10 * time.Second})
 	dir := ts.mkdir(t, 0, "d")
 	share, err := ts.ShareFolder(ts.Key, dir, "")
 	require.NoError(t, err)
@@ -39,7 +39,7 @@ func TestListingDelay(t *testing.T) {
 func TestListingDelayIsScaled(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now, ListingDelay: 10 * time.Second, TimeScale: 100})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now, ListingDelay: 10 * time.Second, TimeScale: 100})
 	ts.upload(t, 0, "f", []byte("x"))
 	assert.Empty(t, ts.ok(t, "file/ls.cgi", map[string]any{})["items"])
 	clock.Advance(100 * time.Millisecond)

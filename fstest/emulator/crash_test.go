@@ -45,7 +45,7 @@ func killedBySIGKILL(cmd *exec.Cmd) bool {
 func TestKillRuleKillsAtTheNthCall(t *testing.T) {
 	for _, when := range []string{KillBeforeAnswer, KillAfterAnswer} {
 		t.Run(when, func(t *testing.T) {
-			ts := newTS(t, noLimits())
+			ts := NewTestServer(t, noLimits())
 			cmd, pidFile := victim(t)
 			rule := fmt.Sprintf(`{"pid_file":%q,"call":2,"when":%q}`, pidFile, when)
 			r := do(t, http.MethodPost, ts.URL+"/debug/kill", nil, strings.NewReader(rule))
@@ -64,7 +64,7 @@ func TestKillRuleKillsAtTheNthCall(t *testing.T) {
 }
 
 func TestKillRuleRefusesABadRule(t *testing.T) {
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	for _, body := range []string{`{}`, `{"pid_file":"x","call":0,"when":"before-answer"}`, `{"pid_file":"x","call":1,"when":"later"}`, `nope`} {
 		r := do(t, http.MethodPost, ts.URL+"/debug/kill", nil, strings.NewReader(body))
 		assert.Equal(t, http.StatusBadRequest, r.Code, body)
@@ -73,7 +73,7 @@ func TestKillRuleRefusesABadRule(t *testing.T) {
 
 // /debug/files lists every stored file by path, outside the rate rules.
 func TestDebugFilesListsEveryStoredFile(t *testing.T) {
-	ts := newTS(t, Options{ListingDelay: 1e12})
+	ts := NewTestServer(t, Options{ListingDelay: 1e12})
 	id, err := ts.Mkdir(ts.Key, 0, "dir")
 	require.NoError(t, err)
 	_, err = ts.PutFile(ts.Key, id, "a.txt", []byte("abc"))

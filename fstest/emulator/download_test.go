@@ -13,7 +13,7 @@ import (
 
 func TestGetTokenAndDownload(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "r.txt", []byte("0123456789"))
 	m := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u, "single": 0})
 	dl := m["url"].(string)
@@ -52,7 +52,7 @@ func TestGetTokenAndDownload(t *testing.T) {
 
 func TestSingleTokenServesOneRequest(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "s.bin", []byte("abcdef"))
 	m := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u, "single": 1})
 	dl := m["url"].(string)
@@ -67,7 +67,7 @@ func TestSingleTokenServesOneRequest(t *testing.T) {
 func TestTokenExpires(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now})
 	u := ts.upload(t, 0, "e.bin", []byte("x"))
 	dl := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u})["url"].(string)
 	clock.Advance(5*time.Minute - time.Second)
@@ -78,7 +78,7 @@ func TestTokenExpires(t *testing.T) {
 
 	// TimeScale divides the lifetime.
 	clock2 := newFakeClock()
-	ts2 := newTS(t, Options{NoRateLimits: true, Now: clock2.Now, TimeScale: 100})
+	ts2 := NewTestServer(t, Options{NoRateLimits: true, Now: clock2.Now, TimeScale: 100})
 	u = ts2.upload(t, 0, "e.bin", []byte("x"))
 	dl = ts2.ok(t, "download/get_token.cgi", map[string]any{"url": u})["url"].(string)
 	clock2.Advance(3*time.Second + time.Millisecond)
@@ -87,7 +87,7 @@ func TestTokenExpires(t *testing.T) {
 
 func TestTokenForDeletedFile(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "gone.bin", []byte("x"))
 	dl := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u})["url"].(string)
 	ts.ok(t, "file/rm.cgi", map[string]any{"files": []map[string]string{{"url": u}}})
@@ -98,17 +98,17 @@ func TestTokenForDeletedFile(t *testing.T) {
 
 func TestGetTokenCDNNeedsCredits(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "c.bin", []byte("x"))
 	ts.koCall(t, "download/get_token.cgi", map[string]any{"url": u, "cdn": 1}, 403, "Not enough CDN credits #911")
-	ts2 := newTS(t, Options{NoRateLimits: true, Accounts: []Account{{Key: "k", Offer: OfferPremium, CDNCredits: 5e9}}})
+	ts2 := NewTestServer(t, Options{NoRateLimits: true, Accounts: []Account{{Key: "k", Offer: OfferPremium, CDNCredits: 5e9}}})
 	u = ts2.upload(t, 0, "c.bin", []byte("x"))
 	ts2.ok(t, "download/get_token.cgi", map[string]any{"url": u, "cdn": 1})
 }
 
 func TestDownloadHostNames(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true})
+	ts := NewTestServer(t, Options{NoRateLimits: true})
 	u := ts.upload(t, 0, "h.bin", []byte("x"))
 	// Behind the proxy: a real-looking download host over https.
 	req := httptest.NewRequest(http.MethodPost, "https://api.1fichier.com/v1/download/get_token.cgi",
@@ -121,7 +121,7 @@ func TestDownloadHostNames(t *testing.T) {
 	assert.Regexp(t, `"url":"https://a-4\.1fichier\.com/dl/[A-Za-z0-9]{16}"`, rec.Body.String())
 
 	// ForeignDownloadHost: another host, for key-hygiene tests.
-	ts2 := newTS(t, Options{NoRateLimits: true, ForeignDownloadHost: "127.0.0.2:9999"})
+	ts2 := NewTestServer(t, Options{NoRateLimits: true, ForeignDownloadHost: "127.0.0.2:9999"})
 	u = ts2.upload(t, 0, "h.bin", []byte("x"))
 	m := ts2.ok(t, "download/get_token.cgi", map[string]any{"url": u})
 	assert.Regexp(t, `^http://127\.0\.0\.2:9999/dl/`, m["url"])
@@ -129,7 +129,7 @@ func TestDownloadHostNames(t *testing.T) {
 
 func TestInlineDownload(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "page.html", []byte("<p>hi</p>"))
 	dl := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u, "inline": 1})["url"].(string)
 	r := do(t, http.MethodGet, dl, nil, nil)
@@ -140,7 +140,7 @@ func TestInlineDownload(t *testing.T) {
 func TestDownloadRefusalsAreCounted(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now})
 	u := ts.upload(t, 0, "r.bin", []byte("x"))
 	token := func(single int) string {
 		return ts.ok(t, "download/get_token.cgi", map[string]any{"url": u, "single": single})["url"].(string)

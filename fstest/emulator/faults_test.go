@@ -85,7 +85,7 @@ func TestFaultHTTPErrors(t *testing.T) {
 	}{{FaultHTTP500, 500}, {FaultHTTP502, 502}, {FaultHTTP503, 503}} {
 		t.Run(tc.kind.String(), func(t *testing.T) {
 			t.Parallel()
-			ts := newTS(t, noLimits())
+			ts := NewTestServer(t, noLimits())
 			ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: tc.kind, Count: 2})
 			for i := 0; i < 2; i++ {
 				r := ts.api(t, "folder/mkdir.cgi", map[string]any{"name": "x"})
@@ -117,7 +117,7 @@ func postAPI(ts *TestServer, path, body string) (*http.Response, error) {
 
 func TestFaultResetBefore(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: FaultResetBefore, Count: 1})
 	resp, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
 	if err == nil {
@@ -131,7 +131,7 @@ func TestFaultResetBefore(t *testing.T) {
 
 func TestFaultResetDuring(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: FaultResetDuring, Count: 1})
 	resp, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
 	require.NoError(t, err, "the status line and headers arrive")
@@ -147,7 +147,7 @@ func TestFaultResetDuring(t *testing.T) {
 
 func TestFaultResetAfter(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: FaultResetAfter, Count: 1})
 	_, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
 	require.Error(t, err, "no answer at all")
@@ -161,7 +161,7 @@ func TestFaultResetAfter(t *testing.T) {
 
 func TestFaultResetDuringDownload(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u, err := ts.PutFile(ts.Key, 0, "big.bin", bytes.Repeat([]byte("z"), 100000))
 	require.NoError(t, err)
 	dl := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u})["url"].(string)
@@ -178,7 +178,7 @@ func TestFaultResetDuringDownload(t *testing.T) {
 
 func TestFaultResetMidUpload(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, Faults: "upload.cgi=reset-mid:1"})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Faults: "upload.cgi=reset-mid:1"})
 	host, id := ts.startUpload(t)
 	ct, body := multipartBody(t, "f.bin", bytes.Repeat([]byte("u"), 1<<20), nil)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+host+"/upload.cgi?id="+id, bytes.NewReader(body))
@@ -196,7 +196,7 @@ func TestFaultResetMidUpload(t *testing.T) {
 
 func TestFaultEndPL(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	ts.Faults().Add("end.pl", Fault{Kind: FaultEndHTML, Count: 1})
 	ts.Faults().Add("end.pl", Fault{Kind: FaultEndEmptyLinks, Count: 1})
 	host, id := ts.startUpload(t)
@@ -221,7 +221,7 @@ func TestFaultEndPL(t *testing.T) {
 
 func TestFaultEndShort(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	ts.Faults().Add("end.pl", Fault{Kind: FaultEndShort, Count: 1})
 	host, id := ts.startUpload(t)
 	var buf bytes.Buffer
@@ -253,7 +253,7 @@ func TestFaultEndShort(t *testing.T) {
 
 func TestFaultSlow(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, Faults: "slow=150ms"})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Faults: "slow=150ms"})
 	start := time.Now()
 	ts.ok(t, "folder/ls.cgi", map[string]any{})
 	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond)
@@ -269,7 +269,7 @@ func TestFaultSlow(t *testing.T) {
 
 func TestFaultWildcardAndSpecific(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, Faults: "user/info.cgi=502:1"})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Faults: "user/info.cgi=502:1"})
 	assert.Equal(t, 200, ts.api(t, "folder/ls.cgi", map[string]any{}).Code, "other endpoints unaffected")
 	assert.Equal(t, 502, ts.api(t, "user/info.cgi", nil).Code)
 	assert.Equal(t, 200, ts.api(t, "user/info.cgi", nil).Code)
@@ -290,7 +290,7 @@ func TestSlowAnswerCountsAtArrival(t *testing.T) {
 	t.Parallel()
 	rates := DefaultRates()
 	rates.CallsPerSecond = 1
-	ts := newTS(t, Options{Rates: &rates, TimeScale: 10})
+	ts := NewTestServer(t, Options{Rates: &rates, TimeScale: 10})
 	ts.Faults().Add("user/info.cgi", Fault{Kind: FaultSlow, Delay: 250 * time.Millisecond, Count: 1})
 	first := make(chan int, 1)
 	go func() {

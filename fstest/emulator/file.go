@@ -54,13 +54,18 @@ func (c *call) sharedOwner(sharingUser string) (string, *apiError) {
 	if sharingUser == "" || sharingUser == c.owner() {
 		return c.owner(), nil
 	}
-	c.s.acctMu.RLock()
-	a := c.s.byEmail[sharingUser]
-	c.s.acctMu.RUnlock()
+	a := c.s.accountByEmail(sharingUser)
 	if a == nil {
 		return "", errNotFound
 	}
 	return a.Email, nil
+}
+
+// accountByEmail returns the emulator's account for email, or nil.
+func (s *Server) accountByEmail(email string) *Account {
+	s.acctMu.RLock()
+	defer s.acctMu.RUnlock()
+	return s.byEmail[email]
 }
 
 // sharedWith reports whether folder f (or an ancestor) is shared with
@@ -80,31 +85,39 @@ func (s *Server) sharedWith(f *folderMeta, email string) (groupShare, bool) {
 	return groupShare{}, false
 }
 
-// readableFolder returns folder id of owner if the caller may read it.
-func (c *call) readableFolder(owner string, id int64) (*folderMeta, *apiError) {
-	f := c.s.folder(owner, id)
-	if f == nil {
-		return nil, errNotFound
-	}
-	if owner != c.owner() {
-		if _, ok := c.s.sharedWith(f, c.owner()); !ok {
-			return nil, errNotAllowed
-		}
-	}
-	return f, nil
-}
+// folderAccess is what the caller needs to do in a folder.
+type folderAccess int
 
-// writableFolder returns folder id of owner if the caller may write it.
-func (c *call) writableFolder(owner string, id int64) (*folderMeta, *apiError) {
+const (
+	readAccess  folderAccess = iota
+	writeAccess              // in another's folder, only with a share given rw:1
+)
+
+// accessibleFolder returns folder id of owner if the caller may use it
+// as need says.
+func (c *call) accessibleFolder(owner string, id int64, need folderAccess) (*folderMeta, *apiError) {
 	f := c.s.folder(owner, id)
 	if f == nil {
 		return nil, errNotFound
 	}
 	if owner != c.owner() {
 		sh, ok := c.s.sharedWith(f, c.owner())
-		if !ok || sh.RW != 1 {
+		if !ok || (need == writeAccess && sh.RW != 1) {
 			return nil, errNotAllowed
 		}
+	}
+	return f, nil
+}
+
+// fileByURL returns the file rawURL names, whoever owns it.
+func (c *call) fileByURL(rawURL string) (*fileMeta, *apiError) {
+	id, ok := parseFileURL(rawURL)
+	if !ok {
+		return nil, errNotFound
+	}
+	f := c.s.st.Files[id]
+	if f == nil {
+		return nil, errNotFound
 	}
 	return f, nil
 }
@@ -115,13 +128,9 @@ func (c *call) writableFolder(owner string, id int64) (*folderMeta, *apiError) {
 // (assumed: rclone's file_password option is documented for shared
 // files only).
 func (c *call) readableFile(rawURL, pass string) (*fileMeta, *apiError) {
-	id, ok := parseFileURL(rawURL)
-	if !ok {
-		return nil, errNotFound
-	}
-	f := c.s.st.Files[id]
-	if f == nil {
-		return nil, errNotFound
+	f, e := c.fileByURL(rawURL)
+	if e != nil {
+		return nil, e
 	}
 	if f.Owner == c.owner() {
 		return f, nil
@@ -189,18 +198,27 @@ func (c *call) aclAllows(a *fileACL) bool {
 // ownFile checks that a file exists and belongs to the caller (rm, mv,
 // rename, chattr work only on one's own files).
 func (c *call) ownFile(rawURL string) (*fileMeta, *apiError) {
-	id, ok := parseFileURL(rawURL)
-	if !ok {
-		return nil, errNotFound
-	}
-	f := c.s.st.Files[id]
-	if f == nil {
-		return nil, errNotFound
+	f, e := c.fileByURL(rawURL)
+	if e != nil {
+		return nil, e
 	}
 	if f.Owner != c.owner() {
 		return nil, errNotAllowed
 	}
 	return f, nil
+}
+
+// ownFiles is ownFile for each of urls: all of them or an error.
+func (c *call) ownFiles(urls []string) ([]*fileMeta, *apiError) {
+	var files []*fileMeta
+	for _, u := range urls {
+		f, e := c.ownFile(u)
+		if e != nil {
+			return nil, e
+		}
+		files = append(files, f)
+	}
+	return files, nil
 }
 
 // ---------------------------------------------------------------------
@@ -226,10 +244,7 @@ func (c *call) fileLs() (any, *apiError) {
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	var id int64
-	if req.FolderID != nil {
-		id = *req.FolderID
-	}
+	id := folderOrRoot(req.FolderID)
 	if id < -1 {
 		return nil, errBadParam("folder_id")
 	}
@@ -255,7 +270,7 @@ func (c *call) fileLs() (any, *apiError) {
 	defer c.s.mu.Unlock()
 	hide := false
 	if id >= 0 {
-		f, e := c.readableFolder(owner, id)
+		f, e := c.accessibleFolder(owner, id, readAccess)
 		if e != nil {
 			return nil, e
 		}
@@ -309,6 +324,9 @@ type fileInfoReq struct {
 	SharingUser string `json:"sharing_user"`
 }
 
+// aclOut is fileACL as file/info.cgi answers it: every key is there,
+// with [] rather than null, even for a file with no ACL (fileACL leaves
+// empty keys out of the saved metadata).
 type aclOut struct {
 	IP      []string `json:"ip"`
 	Country []string `json:"country"`
@@ -354,7 +372,7 @@ func (c *call) fileInfo() (any, *apiError) {
 		if e != nil {
 			return nil, e
 		}
-		if _, e := c.readableFolder(owner, *req.FolderID); e != nil {
+		if _, e := c.accessibleFolder(owner, *req.FolderID, readAccess); e != nil {
 			return nil, e
 		}
 		for _, x := range c.s.filesIn(owner, *req.FolderID, false, c.now) {
@@ -427,13 +445,9 @@ func (c *call) fileRm() (any, *apiError) {
 	defer c.s.mu.Unlock()
 	var todo []*fileMeta
 	for _, x := range req.Files {
-		id, ok := parseFileURL(x.URL)
-		if !ok {
-			return nil, errNotFound
-		}
-		f := c.s.st.Files[id]
-		if f == nil {
-			return nil, errNotFound
+		f, e := c.fileByURL(x.URL)
+		if e != nil {
+			return nil, e
 		}
 		// The removal code is for files not linked to an account.
 		if f.Owner != c.owner() && !(f.Owner == "" && x.Code != "" && x.Code == f.RemoveCode) {
@@ -483,31 +497,25 @@ func (c *call) fileMv() (any, *apiError) {
 	if e := req.check(); e != nil {
 		return nil, e
 	}
-	owner := c.owner()
-	if req.DestinationUser != "" && req.DestinationUser != owner {
-		var e *apiError
-		if owner, e = c.sharedOwner(req.DestinationUser); e != nil {
-			return nil, e
-		}
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	dest, e := c.writableFolder(owner, *req.DestinationFolderID)
+	owner, e := c.sharedOwner(req.DestinationUser)
 	if e != nil {
 		return nil, e
 	}
-	var todo []*fileMeta
-	for _, u := range req.URLs {
-		f, e := c.ownFile(u)
-		if e != nil {
-			return nil, e
-		}
-		if req.renames() && f.Name == *req.Rename {
-			// Observed (rclone #7856, 2024): the API refuses a move to the
-			// same name, answering "No file has been renamed #312".
-			return nil, errNotRenamed
-		}
-		todo = append(todo, f)
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	dest, e := c.accessibleFolder(owner, *req.DestinationFolderID, writeAccess)
+	if e != nil {
+		return nil, e
+	}
+	todo, e := c.ownFiles(req.URLs)
+	if e != nil {
+		return nil, e
+	}
+	// check let a rename through with one URL only.
+	if req.renames() && todo[0].Name == *req.Rename {
+		// Observed (rclone #7856, 2024): the API refuses a move to the
+		// same name, answering "No file has been renamed #312".
+		return nil, errNotRenamed
 	}
 	resp := c.moveFiles(todo, dest, req)
 	c.s.changed()
@@ -515,7 +523,29 @@ func (c *call) fileMv() (any, *apiError) {
 }
 
 // renames reports whether the move also renames.
-func (req *fileMvReq) renames() bool { return req.Rename != nil && *req.Rename != "" }
+func (req *fileMvReq) renames() bool { return nonEmpty(req.Rename) }
+
+// nonEmpty reports whether an optional string parameter is given and
+// not "" (which the API takes as not given).
+func nonEmpty(p *string) bool { return p != nil && *p != "" }
+
+// checkRename applies the rules of a rename to name, asked for in a call
+// on n files: [para SW, RB] it "only works with exactly one URL".
+func checkRename(n int, name string) *apiError {
+	if n != 1 {
+		return errRenameOne
+	}
+	return checkName(name)
+}
+
+// checkPassword applies SW's rule to an access password: at least 6
+// characters; "" removes it [para SW].
+func checkPassword(p *string) *apiError {
+	if nonEmpty(p) && len(*p) < 6 {
+		return ko(http.StatusBadRequest, "Password must be at least 6 characters #331")
+	}
+	return nil
+}
 
 // check applies the request's own rules, before any file is looked at.
 func (req *fileMvReq) check() *apiError {
@@ -527,13 +557,7 @@ func (req *fileMvReq) check() *apiError {
 		return errMissingParam("destination_folder_id")
 	}
 	if req.renames() {
-		// [para SW, RB] rename "only works with exactly one URL".
-		if len(req.URLs) != 1 {
-			return errRenameOne
-		}
-		if e := checkName(*req.Rename); e != nil {
-			return e
-		}
+		return checkRename(len(req.URLs), *req.Rename)
 	}
 	return nil
 }
@@ -604,22 +628,16 @@ func (c *call) fileCp() (any, *apiError) {
 	if len(req.URLs) == 0 {
 		return nil, errMissingParam("urls")
 	}
-	rename := req.Rename != nil && *req.Rename != ""
+	rename := nonEmpty(req.Rename)
 	if rename {
-		if len(req.URLs) != 1 {
-			return nil, errRenameOne
-		}
-		if e := checkName(*req.Rename); e != nil {
+		if e := checkRename(len(req.URLs), *req.Rename); e != nil {
 			return nil, e
 		}
 	}
-	var folderID int64
-	if req.FolderID != nil {
-		folderID = *req.FolderID
-	}
+	folderID := folderOrRoot(req.FolderID)
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	dest, e := c.writableFolder(c.owner(), folderID)
+	dest, e := c.accessibleFolder(c.owner(), folderID, writeAccess)
 	if e != nil {
 		return nil, e
 	}
@@ -756,13 +774,9 @@ func (c *call) fileChattr() (any, *apiError) {
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	var todo []*fileMeta
-	for _, u := range req.URLs {
-		f, e := c.ownFile(u)
-		if e != nil {
-			return nil, e
-		}
-		todo = append(todo, f)
+	todo, e := c.ownFiles(req.URLs)
+	if e != nil {
+		return nil, e
 	}
 	resp := fileChattrResp{Status: "OK", URLs: []string{}}
 	for _, f := range todo {
@@ -780,16 +794,12 @@ func (req *fileChattrReq) check() *apiError {
 		return errMissingParam("urls")
 	}
 	if req.Filename != nil {
-		if len(req.URLs) != 1 {
-			return errRenameOne
-		}
-		if e := checkName(*req.Filename); e != nil {
+		if e := checkRename(len(req.URLs), *req.Filename); e != nil {
 			return e
 		}
 	}
-	// [para SW] an access password has at least 6 characters; "" removes it.
-	if req.Pass != nil && *req.Pass != "" && len(*req.Pass) < 6 {
-		return ko(http.StatusBadRequest, "Password must be at least 6 characters #331")
+	if e := checkPassword(req.Pass); e != nil {
+		return e
 	}
 	for _, v := range []*int{req.NoSSL, req.Inline, req.CDN} {
 		if v != nil && *v != 0 && *v != 1 {

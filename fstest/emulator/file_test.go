@@ -14,7 +14,7 @@ import (
 func TestFileLsListingQuirks(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock() // 2024-07-01 10:00:00 UTC = 12:00:00 in Paris (CEST)
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now})
 	u := ts.upload(t, 0, "photo.jpg", []byte("jpeg data"))
 	r := ts.api(t, "file/ls.cgi", map[string]any{"folder_id": 0})
 	require.Equal(t, 200, r.Code)
@@ -42,7 +42,7 @@ func TestFileLsListingQuirks(t *testing.T) {
 func TestFileLsAllFilesAndFilters(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now})
 	dir := ts.mkdir(t, 0, "d")
 	ts.upload(t, 0, "old.txt", []byte("1"))
 	clock.Advance(time.Hour)
@@ -62,7 +62,7 @@ func TestFileLsAllFilesAndFilters(t *testing.T) {
 
 func TestListingsCappedAt5000(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, MaxListItems: 3})
+	ts := NewTestServer(t, Options{NoRateLimits: true, MaxListItems: 3})
 	for i := 0; i < 5; i++ {
 		_, err := ts.PutFile(ts.Key, 0, fmt.Sprintf("f%d", i), []byte("x"))
 		require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestListingsCappedAt5000(t *testing.T) {
 
 func TestDuplicateFileNamesAllowed(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	a := ts.upload(t, 0, "same.txt", []byte("one"))
 	b := ts.upload(t, 0, "same.txt", []byte("two"))
 	assert.NotEqual(t, a, b)
@@ -93,7 +93,7 @@ func TestDuplicateFileNamesAllowed(t *testing.T) {
 
 func TestFileInfo(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "A")
 	sub := ts.mkdir(t, dir, "B")
 	u := ts.upload(t, sub, "doc.pdf", []byte("%PDF"))
@@ -124,7 +124,7 @@ func TestFileInfo(t *testing.T) {
 
 func TestFilePasswordMessages(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	u := ts.upload(t, 0, "secret.bin", []byte("s3cret"))
 	ts.ok(t, "file/chattr.cgi", map[string]any{"urls": []string{u}, "pass": "hunter22"})
@@ -153,7 +153,7 @@ func TestFilePasswordMessages(t *testing.T) {
 
 func TestFileACL(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Email: "other@example.com", Offer: OfferPremium}))
 	require.NoError(t, ts.AddAccount(Account{Key: "third", Offer: OfferPremium}))
 	u := ts.upload(t, 0, "acl.bin", []byte("x"))
@@ -171,7 +171,7 @@ func TestFileACL(t *testing.T) {
 
 func TestFileRm(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	a := ts.upload(t, 0, "a", []byte("a"))
 	b := ts.upload(t, 0, "b", []byte("b"))
@@ -192,7 +192,7 @@ func TestFileRm(t *testing.T) {
 
 func TestFileMv(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "dest")
 	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
 	u2 := ts.upload(t, 0, "b.txt", []byte("bbb"))
@@ -224,7 +224,7 @@ func TestFileMv(t *testing.T) {
 // move a file, then read it by the URL it had before the move.
 func TestFileMvKeepsURLSoOldURLStillReads(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "dest")
 	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
 	m := ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir})
@@ -240,7 +240,7 @@ func TestFileMvKeepsURLSoOldURLStillReads(t *testing.T) {
 
 func TestFileMvChangesURLWithMoveChangesURL(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, MoveChangesURL: true})
+	ts := NewTestServer(t, Options{NoRateLimits: true, MoveChangesURL: true})
 	dir := ts.mkdir(t, 0, "dest")
 	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
 	m := ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir})
@@ -255,7 +255,7 @@ func TestFileMvChangesURLWithMoveChangesURL(t *testing.T) {
 
 func TestFileCp(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	dir := ts.mkdir(t, 0, "copies")
 	u := ts.upload(t, 0, "src.bin", []byte("payload"))
@@ -283,7 +283,7 @@ func TestFileCp(t *testing.T) {
 
 func TestFileRename(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "old.txt", []byte("x"))
 	ts.koCall(t, "file/rename.cgi", map[string]any{"urls": []map[string]string{{"url": u, "filename": "old.txt"}}}, 400, "No file has been renamed #312")
 	m := ts.ok(t, "file/rename.cgi", map[string]any{"urls": []map[string]string{{"url": u, "filename": "new.txt"}}, "pretty": 1})
@@ -301,7 +301,7 @@ func TestFileRename(t *testing.T) {
 
 func TestFileChattr(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "c.txt", []byte("x"))
 	ts.koCall(t, "file/chattr.cgi", map[string]any{"urls": []string{u}, "pass": "short"}, 400, "Password must be at least 6 characters #331")
 	m := ts.ok(t, "file/chattr.cgi", map[string]any{"urls": []string{u}, "description": "hello", "inline": 1, "cdn": 1, "filename": "d.txt"})
@@ -323,7 +323,7 @@ func TestFileChattr(t *testing.T) {
 func TestFileScan(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now})
 	u := ts.upload(t, 0, "s.exe", []byte("MZ"))
 	m := ts.ok(t, "file/scan.cgi", map[string]any{"url": u})
 	assert.NotContains(t, m, "date")

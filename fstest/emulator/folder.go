@@ -45,10 +45,7 @@ func (c *call) folderLs() (any, *apiError) {
 	if e := c.decode(&req); e != nil {
 		return nil, e
 	}
-	var id int64
-	if req.FolderID != nil {
-		id = *req.FolderID
-	}
+	id := folderOrRoot(req.FolderID)
 	if id < 0 {
 		return nil, errBadParam("folder_id")
 	}
@@ -61,7 +58,7 @@ func (c *call) folderLs() (any, *apiError) {
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	f, e := c.readableFolder(owner, id)
+	f, e := c.accessibleFolder(owner, id, readAccess)
 	if e != nil {
 		return nil, e
 	}
@@ -148,17 +145,14 @@ func (c *call) folderMkdir() (any, *apiError) {
 	if e := checkFolderName(req.Name); e != nil {
 		return nil, e
 	}
-	var parent int64
-	if req.FolderID != nil {
-		parent = *req.FolderID
-	}
+	parent := folderOrRoot(req.FolderID)
 	owner, e := c.sharedOwner(req.SharingUser)
 	if e != nil {
 		return nil, e
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	if _, e := c.writableFolder(owner, parent); e != nil {
+	if _, e := c.accessibleFolder(owner, parent, writeAccess); e != nil {
 		return nil, e
 	}
 	if c.s.childNamed(owner, parent, req.Name) != nil {
@@ -193,6 +187,16 @@ func (s *Server) childNamed(owner string, parent int64, name string) *folderMeta
 // ---------------------------------------------------------------------
 // folder/rm.cgi
 
+// ownFolder returns the caller's folder id: folder/rm, mv and share work
+// only on one's own folders.
+func (c *call) ownFolder(id int64) (*folderMeta, *apiError) {
+	f := c.s.folder(c.owner(), id)
+	if f == nil {
+		return nil, errNotFound
+	}
+	return f, nil
+}
+
 func (c *call) folderRm() (any, *apiError) {
 	var req struct {
 		FolderID *int64 `json:"folder_id"`
@@ -208,9 +212,9 @@ func (c *call) folderRm() (any, *apiError) {
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	f := c.s.folder(c.owner(), *req.FolderID)
-	if f == nil {
-		return nil, errNotFound
+	f, e := c.ownFolder(*req.FolderID)
+	if e != nil {
+		return nil, e
 	}
 	// Observed (early rclone): a non-empty folder answers a bare
 	// {"status":"KO"} with no message. Files still hidden by the
@@ -257,12 +261,12 @@ func (c *call) folderMv() (any, *apiError) {
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	f := c.s.folder(c.owner(), *req.FolderID)
-	if f == nil {
-		return nil, errNotFound
+	f, e := c.ownFolder(*req.FolderID)
+	if e != nil {
+		return nil, e
 	}
 	old := f.Name
-	if req.Rename != nil && *req.Rename != "" {
+	if nonEmpty(req.Rename) {
 		name := *req.Rename
 		if e := checkFolderName(name); e != nil {
 			return nil, e
@@ -279,18 +283,12 @@ func (c *call) folderMv() (any, *apiError) {
 		c.s.changed()
 		return folderMvResp{Status: "OK", Message: "Folder renamed", OldName: old, NewName: name}, nil
 	}
-	var destID int64 // absent = root (rclone omits a 0 destination)
-	if req.DestinationFolderID != nil {
-		destID = *req.DestinationFolderID
+	destID := folderOrRoot(req.DestinationFolderID) // rclone omits a 0 destination
+	owner, e := c.sharedOwner(req.DestinationUser)
+	if e != nil {
+		return nil, e
 	}
-	owner := c.owner()
-	if req.DestinationUser != "" && req.DestinationUser != owner {
-		var e *apiError
-		if owner, e = c.sharedOwner(req.DestinationUser); e != nil {
-			return nil, e
-		}
-	}
-	dest, e := c.writableFolder(owner, destID)
+	dest, e := c.accessibleFolder(owner, destID, writeAccess)
 	if e != nil {
 		return nil, e
 	}
@@ -355,18 +353,17 @@ func (c *call) folderShare() (any, *apiError) {
 	if req.FolderID == nil {
 		return nil, errMissingParam("folder_id")
 	}
-	if req.Pass != nil && *req.Pass != "" && len(*req.Pass) < 6 {
-		// SW: the public-share password has at least 6 characters.
-		return nil, ko(http.StatusBadRequest, "Password must be at least 6 characters #331")
+	if e := checkPassword(req.Pass); e != nil {
+		return nil, e
 	}
 	if req.Share != nil && *req.Share != 0 && *req.Share != 1 {
 		return nil, errBadParam("share")
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	f := c.s.folder(c.owner(), *req.FolderID)
-	if f == nil {
-		return nil, errNotFound
+	f, e := c.ownFolder(*req.FolderID)
+	if e != nil {
+		return nil, e
 	}
 	if req.Shares != nil {
 		shares := []groupShare{}

@@ -10,7 +10,7 @@ import (
 
 func TestFolderLsRootQuirks(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	id := ts.mkdir(t, 0, "backup")
 	assert.GreaterOrEqual(t, id, int64(1000000))
 	r := ts.api(t, "folder/ls.cgi", map[string]any{"folder_id": 0})
@@ -33,7 +33,7 @@ func TestFolderLsRootQuirks(t *testing.T) {
 
 func TestFolderLsFilesOne(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "d")
 	ts.upload(t, dir, "a.txt", []byte("12345"))
 	ts.upload(t, dir, "b.txt", []byte("123"))
@@ -51,7 +51,7 @@ func TestFolderLsFilesOne(t *testing.T) {
 
 func TestFolderOfAnotherUserIsNotFound(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	dir := ts.mkdir(t, 0, "mine")
 	r := ts.apiKey(t, "other", "folder/ls.cgi", map[string]any{"folder_id": dir})
@@ -62,7 +62,7 @@ func TestFolderOfAnotherUserIsNotFound(t *testing.T) {
 
 func TestFolderMkdir(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	m := ts.ok(t, "folder/mkdir.cgi", map[string]any{"name": "new"})
 	assert.Equal(t, "new", m["name"])
 	assert.Greater(t, m["folder_id"], float64(0))
@@ -79,7 +79,7 @@ func TestFolderMkdir(t *testing.T) {
 
 func TestFolderRmRefusesNonEmpty(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	withFile := ts.mkdir(t, 0, "withfile")
 	u := ts.upload(t, withFile, "f", []byte("x"))
 	withDir := ts.mkdir(t, 0, "withdir")
@@ -99,7 +99,7 @@ func TestFolderRmRefusesNonEmpty(t *testing.T) {
 func TestFolderRmCountsFilesHiddenByListingDelay(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now, ListingDelay: 10 * 1e9})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now, ListingDelay: 10 * 1e9})
 	dir := ts.mkdir(t, 0, "d")
 	ts.upload(t, dir, "f", []byte("x"))
 	m := ts.ok(t, "folder/ls.cgi", map[string]any{"folder_id": dir, "files": 1})
@@ -110,7 +110,7 @@ func TestFolderRmCountsFilesHiddenByListingDelay(t *testing.T) {
 
 func TestFolderMv(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	a := ts.mkdir(t, 0, "a")
 	b := ts.mkdir(t, 0, "b")
 	child := ts.mkdir(t, a, "child")
@@ -148,7 +148,7 @@ func TestFolderMv(t *testing.T) {
 
 func TestFolderShareAndGroupware(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "friend", Email: "friend@example.com", Offer: OfferPremium}))
 	dir := ts.mkdir(t, 0, "shared")
 	ts.upload(t, dir, "s.txt", []byte("shared!"))

@@ -37,12 +37,8 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// newTS starts a test server with rate limits off unless opts set them.
-func newTS(t *testing.T, opts Options) *TestServer {
-	t.Helper()
-	return NewTestServer(t, opts)
-}
-
+// noLimits is the options of a test that sends its calls back to back,
+// unpaced: with the rate rules on, they would be refused.
 func noLimits() Options { return Options{NoRateLimits: true} }
 
 // rawResp is a decoded answer.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -95,25 +96,14 @@ func loadState(st store) (*state, error) {
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, fmt.Errorf("emulator: load metadata: %w", err)
 	}
-	fresh := newState()
-	if s.Folders == nil {
-		s.Folders = fresh.Folders
-	}
-	if s.Roots == nil {
-		s.Roots = fresh.Roots
-	}
-	if s.Files == nil {
-		s.Files = fresh.Files
-	}
-	if s.Remote == nil {
-		s.Remote = fresh.Remote
-	}
-	if s.Users == nil {
-		s.Users = fresh.Users
-	}
-	if s.Vouchers == nil {
-		s.Vouchers = fresh.Vouchers
-	}
+	// A map saved as null (an older or hand-written document) comes back
+	// nil; the code relies on every map being there.
+	s.Folders = orEmpty(s.Folders)
+	s.Roots = orEmpty(s.Roots)
+	s.Files = orEmpty(s.Files)
+	s.Remote = orEmpty(s.Remote)
+	s.Users = orEmpty(s.Users)
+	s.Vouchers = orEmpty(s.Vouchers)
 	// A job that was running when the emulator stopped never finishes.
 	for _, j := range s.Remote {
 		if j.Done.IsZero() {
@@ -127,6 +117,14 @@ func loadState(st store) (*state, error) {
 		}
 	}
 	return s, nil
+}
+
+// orEmpty returns m, or an empty map if m is nil.
+func orEmpty[M ~map[K]V, K comparable, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return m
 }
 
 // saveLocked persists the metadata (s.mu held).
@@ -304,13 +302,21 @@ func (s *Server) subFolders(owner string, id int64) []*folderMeta {
 			out = append(out, f)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Created.Equal(out[j].Created) {
-			return out[i].Created.Before(out[j].Created)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortOldestFirst(out, func(f *folderMeta) (time.Time, int64) { return f.Created, f.ID })
 	return out
+}
+
+// sortOldestFirst sorts items by their creation time, ties broken by
+// their unique key so that listings come in the same order every time.
+func sortOldestFirst[T any, K cmp.Ordered](items []T, by func(T) (created time.Time, key K)) {
+	sort.Slice(items, func(i, j int) bool {
+		ci, ki := by(items[i])
+		cj, kj := by(items[j])
+		if !ci.Equal(cj) {
+			return ci.Before(cj)
+		}
+		return ki < kj
+	})
 }
 
 // filesIn returns the files of owner's folder id (-1 = all), oldest
@@ -327,13 +333,17 @@ func (s *Server) filesIn(owner string, id int64, visibleOnly bool, now time.Time
 		}
 		out = append(out, f)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Created.Equal(out[j].Created) {
-			return out[i].Created.Before(out[j].Created)
-		}
-		return out[i].ID < out[j].ID
-	})
+	sortOldestFirst(out, func(f *fileMeta) (time.Time, string) { return f.Created, f.ID })
 	return out
+}
+
+// folderOrRoot is the folder a request names by an optional id: absent
+// is the root.
+func folderOrRoot(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
 }
 
 // folderPath returns "A/B" for owner's folder id ("" for the root).

@@ -114,33 +114,45 @@ func NewProxy(h http.Handler, opts ProxyOptions) (*Proxy, error) {
 	if p.leafKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
 		return nil, fmt.Errorf("emulator: proxy leaf key: %w", err)
 	}
-	serial, err := proxySerial()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: serial,
 		Subject: pkix.Name{
 			Organization: []string{"rclone-fichier emulator"},
 			CommonName:   "rclone-fichier emulator proxy CA",
 		},
-		NotBefore:             now.Add(-proxyBackdate),
-		NotAfter:              now.Add(proxyCALifetime),
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		MaxPathLenZero:        true, // it signs leaves only
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &p.caKey.PublicKey, p.caKey)
-	if err != nil {
-		return nil, fmt.Errorf("emulator: proxy CA certificate: %w", err)
+	// Self-signed: the template is its own parent.
+	if p.caCert, err = p.sign(tmpl, tmpl, proxyCALifetime, &p.caKey.PublicKey, "CA certificate"); err != nil {
+		return nil, err
 	}
-	if p.caCert, err = x509.ParseCertificate(der); err != nil {
-		return nil, fmt.Errorf("emulator: proxy CA certificate: %w", err)
-	}
-	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	p.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.caCert.Raw})
 	return p, nil
+}
+
+// sign issues the certificate tmpl describes for the key pub, signed
+// with the CA key under parent, valid for lifetime from a little before
+// now (clocks differ); what names the certificate in errors.
+func (p *Proxy) sign(tmpl, parent *x509.Certificate, lifetime time.Duration, pub *ecdsa.PublicKey, what string) (*x509.Certificate, error) {
+	serial, err := proxySerial()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	tmpl.SerialNumber = serial
+	tmpl.NotBefore = now.Add(-proxyBackdate)
+	tmpl.NotAfter = now.Add(lifetime)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, p.caKey)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: proxy %s: %w", what, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: proxy %s: %w", what, err)
+	}
+	return cert, nil
 }
 
 // CACertPEM returns the proxy's CA certificate, PEM encoded: the one
@@ -313,31 +325,19 @@ func (p *Proxy) leafFor(host string) (*tls.Certificate, error) {
 	if c, ok := p.leaves[host]; ok {
 		return c, nil
 	}
-	serial, err := proxySerial()
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: host},
 		DNSNames:              []string{host},
-		NotBefore:             now.Add(-proxyBackdate),
-		NotAfter:              now.Add(proxyLeafLifetime),
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &p.leafKey.PublicKey, p.caKey)
+	leaf, err := p.sign(tmpl, p.caCert, proxyLeafLifetime, &p.leafKey.PublicKey, "certificate for "+host)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: proxy certificate for %s: %w", host, err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("emulator: proxy certificate for %s: %w", host, err)
+		return nil, err
 	}
 	c := &tls.Certificate{
-		Certificate: [][]byte{der, p.caCert.Raw},
+		Certificate: [][]byte{leaf.Raw, p.caCert.Raw},
 		PrivateKey:  p.leafKey,
 		Leaf:        leaf,
 	}

@@ -10,7 +10,7 @@ import (
 
 func TestSeedPublicFilesAreReadableByEveryKey(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	urls, err := ts.SeedPublic(3)
 	require.NoError(t, err)
 	require.Len(t, urls, 3)
@@ -37,7 +37,7 @@ func TestSeedPublicFilesAreReadableByEveryKey(t *testing.T) {
 
 func TestForeignFileAccessRules(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "owner", Email: "owner@example.com", Offer: OfferPremium}))
 	u, err := ts.PutFile("owner", 0, "f.bin", []byte("data"))
 	require.NoError(t, err)

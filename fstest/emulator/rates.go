@@ -56,13 +56,20 @@ const (
 
 // ParseListRule reads a ListRule from its name; "" is ListRuleFolder.
 func ParseListRule(s string) (ListRule, error) {
-	switch r := ListRule(s); r {
+	return parseReading(s, "listing rule", ListRuleFolder, ListRuleEndpoint)
+}
+
+// parseReading reads one of the two readings of something the sources
+// leave open, by name: def, the default ("" too), or alt; what names the
+// question in errors.
+func parseReading[R ~string](s, what string, def, alt R) (R, error) {
+	switch r := R(s); r {
 	case "":
-		return ListRuleFolder, nil
-	case ListRuleFolder, ListRuleEndpoint:
+		return def, nil
+	case def, alt:
 		return r, nil
 	}
-	return "", fmt.Errorf("emulator: unknown listing rule %q (want %q or %q)", s, ListRuleFolder, ListRuleEndpoint)
+	return "", fmt.Errorf("emulator: unknown %s %q (want %q or %q)", what, s, def, alt)
 }
 
 // The rate rules' names, as counted in Stats.BrokenRules.

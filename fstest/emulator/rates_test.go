@@ -41,7 +41,7 @@ func TestDefaultRates(t *testing.T) {
 func TestCallsPerSecondAndLock(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now}) // default rates
+	ts := NewTestServer(t, Options{Now: clock.Now}) // default rates
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	for i := 0; i < 3; i++ {
 		ts.ok(t, "folder/mkdir.cgi", map[string]any{"name": string(rune('a' + i))})
@@ -73,7 +73,7 @@ func TestCallsPerSecondAndLock(t *testing.T) {
 func TestCallsPerSecondIsASlidingWindow(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
 	// 2.5 calls/s (rclone's pace) never floods.
 	for i := 0; i < 10; i++ {
 		ts.ok(t, "remote/ls.cgi", nil)
@@ -91,7 +91,7 @@ func TestCallsPerSecondIsASlidingWindow(t *testing.T) {
 func TestFractionalCallsPerSecond(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 0.5 })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 0.5 })})
 	ts.ok(t, "remote/ls.cgi", nil)
 	clock.Advance(2 * time.Second)
 	ts.ok(t, "remote/ls.cgi", nil)
@@ -102,7 +102,7 @@ func TestFractionalCallsPerSecond(t *testing.T) {
 func TestUploadNodeCallsCountForTheKey(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
 	host, id := ts.startUpload(t) // 1
 	ct, body := multipartBody(t, "f", []byte("x"), nil)
 	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
@@ -118,7 +118,7 @@ func TestUploadNodeCallsCountForTheKey(t *testing.T) {
 func TestFolderListingRule(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.FolderListInterval = 30 * time.Second })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.FolderListInterval = 30 * time.Second })})
 	a, err := ts.Mkdir(ts.Key, 0, "a")
 	require.NoError(t, err)
 	b, err := ts.Mkdir(ts.Key, 0, "b")
@@ -130,7 +130,7 @@ func TestFolderListingRule(t *testing.T) {
 	// file/ls.cgi and folder/ls.cgi of the same folder share the slot.
 	ts.requireFlood(t, "file/ls.cgi", map[string]any{"folder_id": a})
 
-	ts2 := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.FolderListInterval = 30 * time.Second })})
+	ts2 := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.FolderListInterval = 30 * time.Second })})
 	ts2.ok(t, "folder/ls.cgi", map[string]any{})
 	clock.Advance(30 * time.Second)
 	ts2.ok(t, "folder/ls.cgi", map[string]any{"folder_id": 0, "files": 1})
@@ -141,7 +141,7 @@ func TestFolderListingRule(t *testing.T) {
 func TestAllFilesListingRule(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.AllFilesListInterval = time.Hour })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.AllFilesListInterval = time.Hour })})
 	ts.ok(t, "file/ls.cgi", map[string]any{"folder_id": -1})
 	ts.ok(t, "file/ls.cgi", map[string]any{"folder_id": 0}) // not the same rule
 	clock.Advance(time.Hour)
@@ -189,7 +189,7 @@ func TestUserInfoRules(t *testing.T) {
 func TestTimeScaleDividesRules(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, TimeScale: 100}) // default rates / 100
+	ts := NewTestServer(t, Options{Now: clock.Now, TimeScale: 100}) // default rates / 100
 	ts.ok(t, "folder/ls.cgi", map[string]any{})
 	clock.Advance(299 * time.Millisecond) // 30 s / 100 = 300 ms
 	ts.requireFlood(t, "folder/ls.cgi", map[string]any{})
@@ -201,7 +201,7 @@ func TestTimeScaleDividesRules(t *testing.T) {
 
 func TestLockEndsInRealTimeWithTimeScale(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{TimeScale: 100, Rates: only(func(r *Rates) {
+	ts := NewTestServer(t, Options{TimeScale: 100, Rates: only(func(r *Rates) {
 		r.CallsPerSecond = 1
 		r.LockDuration = 20 * time.Second // 200 ms real
 	})})
@@ -215,7 +215,7 @@ func TestLockEndsInRealTimeWithTimeScale(t *testing.T) {
 
 func TestNoRateLimits(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	for i := 0; i < 20; i++ {
 		ts.ok(t, "folder/ls.cgi", map[string]any{})
 		ts.ok(t, "user/info.cgi", nil)
@@ -227,7 +227,7 @@ func TestNoRateLimits(t *testing.T) {
 func TestFloodDoesNotTouchDownloads(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
 	u, err := ts.PutFile(ts.Key, 0, "f", []byte("data"))
 	require.NoError(t, err)
 	dl := ts.ok(t, "download/get_token.cgi", map[string]any{"url": u})["url"].(string)
@@ -252,7 +252,7 @@ func TestListRuleReadings(t *testing.T) {
 		t.Run(string(tc.rule), func(t *testing.T) {
 			t.Parallel()
 			clock := newFakeClock()
-			ts := newTS(t, Options{Now: clock.Now, ListRule: tc.rule,
+			ts := NewTestServer(t, Options{Now: clock.Now, ListRule: tc.rule,
 				Rates: only(func(r *Rates) { r.FolderListInterval = 30 * time.Second })})
 			ts.ok(t, "folder/ls.cgi", map[string]any{"folder_id": 0})
 			if tc.flooded {

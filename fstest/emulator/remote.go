@@ -64,17 +64,14 @@ func (c *call) remoteRequest() (any, *apiError) {
 			return nil, errBadParam("urls")
 		}
 	}
-	var folderID int64
-	if req.FolderID != nil {
-		folderID = *req.FolderID
-	}
+	folderID := folderOrRoot(req.FolderID)
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
 	if c.s.closed {
 		return nil, ko(http.StatusServiceUnavailable, "Service closing #1")
 	}
-	if c.s.folder(c.owner(), folderID) == nil {
-		return nil, errNotFound
+	if _, e := c.ownFolder(folderID); e != nil {
+		return nil, e
 	}
 	id := int64(100000)
 	for jid := range c.s.st.Remote {

@@ -26,7 +26,7 @@ func TestRemoteUploadFetchesAndShowsProgress(t *testing.T) {
 		}
 	}))
 	defer src.Close()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "remote")
 	m := ts.ok(t, "remote/request.cgi", map[string]any{
 		"urls":      []string{src.URL + "/abc.txt", src.URL + "/slow.bin", src.URL + "/missing"},
@@ -75,7 +75,7 @@ func TestRemoteUploadFetchesAndShowsProgress(t *testing.T) {
 
 func TestRemoteUploadLoopbackOnly(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	// TEST-NET-1: never reached, refused before dialling.
 	m := ts.ok(t, "remote/request.cgi", map[string]any{"urls": []string{"http://192.0.2.1/file.bin"}})
 	ts.remoteWG.Wait()
@@ -88,7 +88,7 @@ func TestRemoteUploadLoopbackOnly(t *testing.T) {
 
 func TestRemoteUploadIsolatedPerUser(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	m := ts.ok(t, "remote/request.cgi", map[string]any{"urls": []string{"http://192.0.2.1/x"}})
 	ts.remoteWG.Wait()

@@ -122,13 +122,7 @@ const (
 // ParseNumberStrings reads a NumberStrings from its name; "" is
 // NumberStringsAccept.
 func ParseNumberStrings(s string) (NumberStrings, error) {
-	switch n := NumberStrings(s); n {
-	case "":
-		return NumberStringsAccept, nil
-	case NumberStringsAccept, NumberStringsRefuse:
-		return n, nil
-	}
-	return "", fmt.Errorf("emulator: unknown number-strings reading %q (want %q or %q)", s, NumberStringsAccept, NumberStringsRefuse)
+	return parseReading(s, "number-strings reading", NumberStringsAccept, NumberStringsRefuse)
 }
 
 // Server is the emulator. It is an http.Handler serving every role of

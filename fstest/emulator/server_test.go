@@ -29,7 +29,7 @@ func TestNewRequiresAnAccount(t *testing.T) {
 
 func TestAuthErrors(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "free-key", Offer: OfferFree}))
 	require.NoError(t, ts.AddAccount(Account{Key: "access-key", Offer: OfferAccess}))
 	for _, tc := range []struct {
@@ -54,7 +54,7 @@ func TestAuthErrors(t *testing.T) {
 
 func TestBodyMustBeJSON(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	for _, body := range []any{nil, "", "not json", "[]", `"x"`, "{broken"} {
 		r := ts.api(t, "folder/ls.cgi", body)
 		assert.Equal(t, 400, r.Code, "body %q", body)
@@ -75,7 +75,7 @@ func TestNumericStringsWorkWhereNumbersAreExpected(t *testing.T) {
 	t.Parallel()
 	src := httptest.NewServer(http.NotFoundHandler())
 	defer src.Close()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "dir")
 	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
 	d := fmt.Sprint(dir)
@@ -111,7 +111,7 @@ func TestNumericStringsWorkWhereNumbersAreExpected(t *testing.T) {
 
 func TestNumericStringsOnlyInPlainDecimal(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	for _, v := range []string{" 0", "+0", "00", "0.0", "0x0", "1e3", ""} {
 		ts.koCall(t, "folder/ls.cgi", map[string]any{"folder_id": v}, 400, "Invalid parameter folder_id #17")
 	}
@@ -124,7 +124,7 @@ func TestNumericStringsOnlyInPlainDecimal(t *testing.T) {
 
 func TestNumberStringsRefuseRefusesNumericStrings(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, NumberStrings: NumberStringsRefuse})
+	ts := NewTestServer(t, Options{NoRateLimits: true, NumberStrings: NumberStringsRefuse})
 	u := ts.upload(t, 0, "a.txt", []byte("aaa"))
 	for _, tc := range []struct {
 		path  string
@@ -145,7 +145,7 @@ func TestNumberStringsRefuseRefusesNumericStrings(t *testing.T) {
 
 func TestContentTypeRequired(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	r := do(t, http.MethodPost, ts.APIURL+"/folder/ls.cgi",
 		map[string]string{"Authorization": "Bearer " + ts.Key}, strings.NewReader("{}"))
 	assert.Equal(t, 400, r.Code)
@@ -157,7 +157,7 @@ func TestContentTypeRequired(t *testing.T) {
 
 func TestMethodAndUnknownEndpoint(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	r := do(t, http.MethodGet, ts.APIURL+"/folder/ls.cgi",
 		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": "application/json"}, nil)
 	assert.Equal(t, 405, r.Code)
@@ -171,7 +171,7 @@ func TestMethodAndUnknownEndpoint(t *testing.T) {
 
 func TestPrettyOutput(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	r := ts.api(t, "folder/ls.cgi", map[string]any{"pretty": 1})
 	require.Equal(t, 200, r.Code)
 	assert.Contains(t, string(r.Body), "\n  \"status\": \"OK\"")
@@ -200,7 +200,7 @@ func (s *syncBuffer) String() string {
 func TestRequestLogMasksKey(t *testing.T) {
 	t.Parallel()
 	var log syncBuffer
-	ts := newTS(t, Options{NoRateLimits: true, Log: &log,
+	ts := NewTestServer(t, Options{NoRateLimits: true, Log: &log,
 		Accounts: []Account{{Key: "SECRETKEY1234567890", Offer: OfferPremium}}})
 	ts.ok(t, "folder/ls.cgi", map[string]any{})
 	ts.apiKey(t, "ANOTHERSECRET999", "folder/ls.cgi", map[string]any{})
@@ -235,7 +235,7 @@ func rawHTTP(t *testing.T, ts *TestServer, req string) (*http.Response, []byte) 
 
 func TestRawCurlShapedRequests(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	host := strings.TrimPrefix(ts.URL, "http://")
 	post := func(path, body string) string {
 		return fmt.Sprintf("POST /v1/%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n"+

@@ -12,7 +12,7 @@ import (
 
 func TestStatsCountsAndReset(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	u := ts.upload(t, 0, "s.bin", []byte("0123456789"))
 	ts.ok(t, "file/ls.cgi", map[string]any{})
 	ts.ok(t, "file/ls.cgi", map[string]any{})
@@ -56,7 +56,7 @@ func TestStatsCountsAndReset(t *testing.T) {
 func TestMaxCallsPerSecondIsASlidingWindow(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, NoRateLimits: true})
+	ts := NewTestServer(t, Options{Now: clock.Now, NoRateLimits: true})
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Email: "other@example.com", Offer: OfferPremium}))
 	// Two calls in each aligned second, but four within 0.9 s across
 	// the boundary: the sliding window sees 4.
@@ -84,7 +84,7 @@ func TestMaxCallsPerSecondIsASlidingWindow(t *testing.T) {
 func TestMaxCallsPerSecondCountsUploadsAndRefusals(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: only(func(r *Rates) { r.CallsPerSecond = 3 })})
 	ts.upload(t, 0, "a.bin", []byte("abc")) // get_upload_server, upload.cgi, end.pl
 	ts.requireFlood(t, "remote/ls.cgi", nil)
 	ts.requireFlood(t, "remote/ls.cgi", nil) // during the lock
@@ -98,7 +98,7 @@ func TestMaxCallsPerSecondWithTimeScale(t *testing.T) {
 	clock := newFakeClock()
 	// At TimeScale 100 a second lasts 10 ms: 3 calls 4 ms apart are 3
 	// in one scaled second; the 4th, 12 ms after the 1st, is not.
-	ts := newTS(t, Options{Now: clock.Now, NoRateLimits: true, TimeScale: 100})
+	ts := NewTestServer(t, Options{Now: clock.Now, NoRateLimits: true, TimeScale: 100})
 	for i := 0; i < 4; i++ {
 		ts.ok(t, "remote/ls.cgi", nil)
 		clock.Advance(4 * time.Millisecond)
@@ -130,7 +130,7 @@ func TestBrokenRulesByRule(t *testing.T) {
 	rates := DefaultRates()
 	rates.CallsPerSecond = 0
 	rates.LockDuration = 0 // refuse without locking, to break every rule on one key
-	ts := newTS(t, Options{Now: clock.Now, Rates: &rates})
+	ts := NewTestServer(t, Options{Now: clock.Now, Rates: &rates})
 	assert.Empty(t, ts.Stats().BrokenRules)
 
 	ts.ok(t, "folder/ls.cgi", map[string]any{"folder_id": 0})

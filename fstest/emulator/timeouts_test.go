@@ -87,7 +87,7 @@ func requireAllClosed(t *testing.T, conns []net.Conn) [][]byte {
 
 func TestStalledConnectionsAreClosedByTheServer(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, shortTimeouts())
+	ts := NewTestServer(t, shortTimeouts())
 	_, xid := ts.startUpload(t)
 	ct, upload := multipartBody(t, "big.bin", bytes.Repeat([]byte("x"), 1<<16), nil)
 	api := func(path, body string, length int) string {
@@ -143,7 +143,7 @@ func TestSlowButMovingUploadIsNotCut(t *testing.T) {
 	t.Parallel()
 	opts := shortTimeouts()
 	opts.BodyIdleTimeout = time.Second
-	ts := newTS(t, opts)
+	ts := NewTestServer(t, opts)
 	host, id := ts.startUpload(t)
 	data := bytes.Repeat([]byte("slow"), 256)
 	ct, body := multipartBody(t, "slow.bin", data, nil)
@@ -172,7 +172,7 @@ func TestKeepAliveConnectionServesRequestsAfterABody(t *testing.T) {
 	// the same connection, sent after more than the idle time, works.
 	opts := shortTimeouts()
 	opts.IdleTimeout = 5 * time.Second
-	ts := newTS(t, opts)
+	ts := NewTestServer(t, opts)
 	c := openStalled(t, ts, 1, "")[0]
 	br := bufio.NewReader(c)
 	for i := range 2 {

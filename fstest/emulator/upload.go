@@ -466,13 +466,7 @@ const (
 // ParseQuerySwitches reads a QuerySwitches from its name; "" is
 // QuerySwitchesIgnore.
 func ParseQuerySwitches(s string) (QuerySwitches, error) {
-	switch q := QuerySwitches(s); q {
-	case "":
-		return QuerySwitchesIgnore, nil
-	case QuerySwitchesIgnore, QuerySwitchesHonour:
-		return q, nil
-	}
-	return "", fmt.Errorf("emulator: unknown query-switches reading %q (want %q or %q)", s, QuerySwitchesIgnore, QuerySwitchesHonour)
+	return parseReading(s, "query-switches reading", QuerySwitchesIgnore, QuerySwitchesHonour)
 }
 
 // endFormat is the form of end.pl's answer.

@@ -21,7 +21,7 @@ import (
 
 func TestGetUploadServer(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	// GET, as documented, with the JSON content type.
 	host, id := ts.startUpload(t)
 	assert.Equal(t, strings.TrimPrefix(ts.URL, "http://"), host, "bare host:port, no scheme")
@@ -47,7 +47,7 @@ const whirlpoolABC = "4e2448a4c6f486bb16b6562c73b4020bf3043e3a731bce721ae1b303d9
 
 func TestUploadFlow(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "up")
 	host, id := ts.startUpload(t)
 	ct, body := multipartBody(t, "abc.txt", []byte("abc"), map[string]string{"did": fmt.Sprint(dir)})
@@ -94,7 +94,7 @@ func TestUploadFlow(t *testing.T) {
 
 func TestUploadInvalidDidMeansRoot(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	otherDir, err := ts.Mkdir("other", 0, "theirs")
 	require.NoError(t, err)
@@ -112,7 +112,7 @@ func TestUploadInvalidDidMeansRoot(t *testing.T) {
 
 func TestUploadRequiresContentLength(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	host, id := ts.startUpload(t)
 	ct, body := multipartBody(t, "chunked.txt", []byte("data"), nil)
 	// An io.Reader of unknown size makes net/http use chunked encoding.
@@ -129,7 +129,7 @@ func TestUploadRequiresContentLength(t *testing.T) {
 
 func TestUploadRejects(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, MaxFileSize: 10})
+	ts := NewTestServer(t, Options{NoRateLimits: true, MaxFileSize: 10})
 	for _, tc := range []struct {
 		name string
 		file string
@@ -235,7 +235,7 @@ func anonymousUpload(t *testing.T, ts *TestServer) uploadNode {
 
 func TestAnonymousUpload(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	node := anonymousUpload(t, ts)
 	r := do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
 	var res uploadResult
@@ -252,7 +252,7 @@ func TestAnonymousUpload(t *testing.T) {
 
 func TestUploadMultipleFilesAndDpass(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	host, id := ts.startUpload(t)
 	var buf bytes.Buffer
 	ct, one := multipartBody(t, "one.txt", []byte("1"), map[string]string{"dpass": "secret99"})
@@ -273,7 +273,7 @@ func TestUploadMultipleFilesAndDpass(t *testing.T) {
 
 func TestUploadQuota(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true, Accounts: []Account{{Key: "k", Offer: OfferPremium, ColdQuota: 5}}})
+	ts := NewTestServer(t, Options{NoRateLimits: true, Accounts: []Account{{Key: "k", Offer: OfferPremium, ColdQuota: 5}}})
 	ts.upload(t, 0, "a", []byte("1234"))
 	host, id := ts.startUpload(t)
 	ct, body := multipartBody(t, "b", []byte("12"), nil)
@@ -290,7 +290,7 @@ func TestUploadQuota(t *testing.T) {
 // waits for every announced byte before it takes the request.
 func TestUploadShorterThanContentLengthLeavesNoFile(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, Options{NoRateLimits: true})
+	ts := NewTestServer(t, Options{NoRateLimits: true})
 	host, id := ts.startUpload(t)
 	ct, body := multipartBody(t, "short.bin", bytes.Repeat([]byte("s"), 1000), nil)
 
@@ -335,7 +335,7 @@ var linkHref = regexp.MustCompile(`^<a href="([^"]*)">`)
 
 func TestEndPLHTMLPageListsEveryFileAsClientsReadIt(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	host, id := ts.startUpload(t)
 	ct, body := multipartFiles(t, "a.bin", "b&c.bin")
 	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
@@ -372,7 +372,7 @@ func TestEndPLHTMLPageListsEveryFileAsClientsReadIt(t *testing.T) {
 
 func TestEndPLHTMLPageHasRemovalLinkOfAnonymousUpload(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	node := anonymousUpload(t, ts)
 	r := do(t, http.MethodGet, "http://"+node.URL+"/end.pl?xid="+node.ID, map[string]string{"JSON": "1"}, nil)
 	var res uploadResult
@@ -443,7 +443,7 @@ func TestEndPLSwitchesByHeaderAndByQueryPerReading(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			for reading, want := range map[QuerySwitches]string{QuerySwitchesIgnore: tc.ignore, QuerySwitchesHonour: tc.honour} {
-				ts := newTS(t, Options{NoRateLimits: true, QuerySwitches: reading})
+				ts := NewTestServer(t, Options{NoRateLimits: true, QuerySwitches: reading})
 				host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
 				r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+tc.query, tc.header, nil)
 				assert.Equal(t, want, endForm(t, r), "reading %s", reading)
@@ -454,7 +454,7 @@ func TestEndPLSwitchesByHeaderAndByQueryPerReading(t *testing.T) {
 
 func TestQuerySwitchesDefaultIsIgnore(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
 	r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id+"&JSON=1", nil, nil)
 	assert.Equal(t, "html", endForm(t, r))
@@ -464,7 +464,7 @@ func TestQuerySwitchesDefaultIsIgnore(t *testing.T) {
 
 func TestEndPLExportLinesNameEachFile(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	host, id := ts.uploadOne(t, "a.bin", []byte("abc"))
 	r := do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
 	var res uploadResult

@@ -11,7 +11,7 @@ func TestUserInfo(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	end := time.Date(2025, 1, 31, 23, 0, 0, 0, time.UTC)
-	ts := newTS(t, Options{NoRateLimits: true, Now: clock.Now, Accounts: []Account{{
+	ts := NewTestServer(t, Options{NoRateLimits: true, Now: clock.Now, Accounts: []Account{{
 		Key: "k", Email: "me@example.com", Offer: OfferAccess, ColdQuota: 1000, CDNCredits: 7e9, SubscriptionEnd: end}}})
 	ts.upload(t, 0, "f", []byte("1234567890"))
 	m := ts.ok(t, "user/info.cgi", nil)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"time"
 )
 
@@ -64,12 +63,7 @@ func (c *call) voucherLs() (any, *apiError) {
 			mine = append(mine, v)
 		}
 	}
-	sort.Slice(mine, func(a, b int) bool {
-		if !mine[a].Created.Equal(mine[b].Created) {
-			return mine[a].Created.Before(mine[b].Created)
-		}
-		return mine[a].Code < mine[b].Code
-	})
+	sortOldestFirst(mine, func(v *voucherMeta) (time.Time, string) { return v.Created, v.Code })
 	resp := voucherLsResp{Status: "OK", Data: []voucherEntry{}}
 	for _, v := range mine {
 		resp.Data = append(resp.Data, voucherEntry{Voucher: v.Code, Service: v.Service})
@@ -93,16 +87,24 @@ func (c *call) voucherCheck() (any, *apiError) {
 	var req struct {
 		Voucher string `json:"voucher"`
 	}
-	if e := c.decode(&req); e != nil {
+	return c.withVoucher(&req, &req.Voucher, func(v *voucherMeta) (any, *apiError) {
+		return voucherCheckResp{Status: "OK", Service: v.Service}, nil
+	})
+}
+
+// withVoucher decodes req, whose voucher parameter lands in *code, and
+// answers with do on that unused voucher (c.s.mu held while do runs).
+func (c *call) withVoucher(req any, code *string, do func(*voucherMeta) (any, *apiError)) (any, *apiError) {
+	if e := c.decode(req); e != nil {
 		return nil, e
 	}
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	v, e := c.unusedVoucher(req.Voucher)
+	v, e := c.unusedVoucher(*code)
 	if e != nil {
 		return nil, e
 	}
-	return voucherCheckResp{Status: "OK", Service: v.Service}, nil
+	return do(v)
 }
 
 // unusedVoucher finds the voucher with code (c.s.mu held).
@@ -134,28 +136,19 @@ func (c *call) voucherUse() (any, *apiError) {
 		Voucher   string `json:"voucher"`
 		UserEmail string `json:"user_email"`
 	}
-	if e := c.decode(&req); e != nil {
-		return nil, e
-	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	v, e := c.unusedVoucher(req.Voucher)
-	if e != nil {
-		return nil, e
-	}
-	if req.UserEmail == "" {
-		return nil, errMissingParam("user_email")
-	}
-	c.s.acctMu.RLock()
-	user := c.s.byEmail[req.UserEmail]
-	c.s.acctMu.RUnlock()
-	if user == nil {
-		return nil, errVoucherUser
-	}
-	v.UsedBy = user.Email
-	v.Used = c.now
-	c.s.changed()
-	return statusBody{Status: "OK", Message: fmt.Sprintf("Voucher used for %s", user.Email)}, nil
+	return c.withVoucher(&req, &req.Voucher, func(v *voucherMeta) (any, *apiError) {
+		if req.UserEmail == "" {
+			return nil, errMissingParam("user_email")
+		}
+		user := c.s.accountByEmail(req.UserEmail)
+		if user == nil {
+			return nil, errVoucherUser
+		}
+		v.UsedBy = user.Email
+		v.Used = c.now
+		c.s.changed()
+		return statusBody{Status: "OK", Message: fmt.Sprintf("Voucher used for %s", user.Email)}, nil
+	})
 }
 
 // newVoucherCode returns a fresh 32-character code (s.mu held).

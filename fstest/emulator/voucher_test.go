@@ -12,7 +12,7 @@ import (
 
 func TestVoucherLsListsTheCallersUnusedVouchers(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Offer: OfferPremium}))
 	m := ts.ok(t, "vouchers/ls.cgi", nil)
 	assert.Equal(t, map[string]any{"status": "OK", "count": float64(0), "data": []any{}}, m)
@@ -39,7 +39,7 @@ func TestVoucherLsListsTheCallersUnusedVouchers(t *testing.T) {
 
 func TestVoucherCheckAndUse(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	require.NoError(t, ts.AddAccount(Account{Key: "other", Email: "friend@example.com", Offer: OfferPremium}))
 	code, err := ts.AddVoucher(ts.Key, "Premium 1 month")
 	require.NoError(t, err)
@@ -85,7 +85,7 @@ func TestVoucherCheckAndUse(t *testing.T) {
 func TestVoucherCallsCountInStatsAndUnderCallsPerSecond(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
-	ts := newTS(t, Options{Now: clock.Now}) // default rates
+	ts := NewTestServer(t, Options{Now: clock.Now}) // default rates
 	code, err := ts.AddVoucher(ts.Key, "Premium 1 month")
 	require.NoError(t, err)
 	ts.ok(t, "vouchers/ls.cgi", nil)

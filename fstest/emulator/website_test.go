@@ -13,7 +13,7 @@ import (
 
 func TestSharedFolderJSON(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "pub")
 	u := ts.upload(t, dir, "pub.txt", []byte("12345"))
 	ts.mkdir(t, dir, "subdir-not-listed")
@@ -41,7 +41,7 @@ func TestSharedFolderJSON(t *testing.T) {
 
 func TestSharedFolderPassword(t *testing.T) {
 	t.Parallel()
-	ts := newTS(t, noLimits())
+	ts := NewTestServer(t, noLimits())
 	dir := ts.mkdir(t, 0, "private")
 	ts.upload(t, dir, "p.txt", []byte("x"))
 	m := ts.ok(t, "folder/share.cgi", map[string]any{"folder_id": dir, "share": 1, "pass": "opensesame"})

@@ -1,6 +1,7 @@
 // Package fichiertest connects the fichier backend to an in-process
-// emulator for tests: one place that starts the emulator with its rules
-// sped up and sets the backend's rate options to match.
+// emulator for tests: one place that gives the emulator's rules sped up
+// (Options, for emulator.NewTestServer) and sets the backend's rate
+// options to match.
 //
 // It does not import the backend (so the backend's own tests can use it);
 // the test binary must link it, as every test of the backend does.
@@ -68,12 +69,6 @@ func RateOptions(scale float64) map[string]string {
 		"flood_wait":      scaled(5 * time.Minute),
 		"time_scale":      fmt.Sprint(scale),
 	}
-}
-
-// NewServer starts an emulator with opts (Options() for the usual rules).
-func NewServer(t testing.TB, opts emulator.Options) *emulator.TestServer {
-	t.Helper()
-	return emulator.NewTestServer(t, opts)
 }
 
 // NewFs returns a fichier Fs on srv at root, with extra options on top of
