@@ -17,7 +17,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path"
 	"regexp"
 	"strconv"
@@ -614,7 +613,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	}).Fill(ctx, f)
 	if opt.SharedFolder != "" {
 		f.shared = newListCache(openState(stateDir(), f.websiteURL, "shared folder\x00"+opt.SharedFolder+"\x00"+opt.FolderPassword))
-		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutStream").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
+		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
 		return f, nil
 	}
 	f.dirCache = dircache.New(root, rootID, f)
@@ -935,11 +934,6 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	default:
 		return nil, err
 	}
-}
-
-// PutStream uploads to the remote path with the modTime given of indeterminate size
-func (f *Fs) PutStream(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
-	return f.Put(ctx, in, src, options...)
 }
 
 // PutUnchecked uploads the object without checking for an existing file
@@ -1597,34 +1591,10 @@ func (o *Object) ID() string {
 	return o.url
 }
 
-// spool copies in (of unknown size) to a temporary file, so it can be
-// uploaded with the Content-Length 1fichier requires. The caller must call
-// cleanup.
-func spool(in io.Reader) (file *os.File, size int64, cleanup func(), err error) {
-	file, err = os.CreateTemp("", "rclone-fichier-*")
-	if err != nil {
-		return nil, 0, nil, fmt.Errorf("couldn't make a temporary file for a streamed upload: %w", err)
-	}
-	cleanup = func() {
-		_ = file.Close()
-		_ = os.Remove(file.Name())
-	}
-	size, err = io.Copy(file, in)
-	if err == nil {
-		_, err = file.Seek(0, io.SeekStart)
-	}
-	if err != nil {
-		cleanup()
-		return nil, 0, nil, fmt.Errorf("couldn't spool a streamed upload: %w", err)
-	}
-	return file, size, cleanup, nil
-}
-
 // Check the interfaces are satisfied
 var (
 	_ fs.Fs              = (*Fs)(nil)
 	_ fs.Purger          = (*Fs)(nil)
-	_ fs.PutStreamer     = (*Fs)(nil)
 	_ fs.PutUncheckeder  = (*Fs)(nil)
 	_ fs.Copier          = (*Fs)(nil)
 	_ fs.Mover           = (*Fs)(nil)

@@ -28,8 +28,10 @@ const (
 )
 
 // upload sends size bytes of in as the file name (an API name) into folder
-// id, and returns the stored file. A size of -1 means unknown: the data is
-// spooled to a temporary file first, as 1fichier needs the length up front.
+// id, and returns the stored file. The size must be known, as 1fichier
+// needs the length up front: the backend has no PutStream, so rclone
+// learns the length of a stream itself (in memory or in a temporary file
+// of its own, see operations.Rcat) before it calls Put.
 //
 // Small files join the folder's next batch (see batch.go); the others go
 // alone, through the same request code.
@@ -38,12 +40,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 		return nil, err
 	}
 	if size < 0 {
-		file, n, cleanup, err := spool(in)
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		in, size = file, n
+		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q of unknown size: 1fichier needs the length up front", name))
 	}
 	if size == 0 {
 		return nil, fs.ErrorCantUploadEmptyFiles

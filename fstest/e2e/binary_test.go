@@ -181,7 +181,8 @@ func TestDedupe(t *testing.T) {
 }
 
 // TestRcatUnknownSize streams data of unknown size (rclone spools it to
-// learn the length 1fichier needs) and reads it back.
+// a temporary file of its own to learn the length 1fichier needs: the
+// backend has no PutStream) and reads it back.
 func TestRcatUnknownSize(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -192,7 +193,7 @@ func TestRcatUnknownSize(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { _ = f.Close() }()
 	// Above the streaming cutoff, so rclone does not buffer it in memory
-	// and the backend gets a size of -1.
+	// but spools it, then gives the backend the size.
 	h.emu.ResetStats(t)
 	cmd := h.command("rcat", "--streaming-upload-cutoff", "1k", remote+":stream/data.bin")
 	cmd.Stdin = f
