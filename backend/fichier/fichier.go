@@ -23,7 +23,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // 1fichier dates are in Paris time, whatever the host has installed
+	// Embeds the zone database, so Europe/Paris loads on hosts that have
+	// none (Windows without a Go install, minimal containers): the API's
+	// dates are Paris wall time, and read in any other zone every modtime
+	// would shift.
+	_ "time/tzdata"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"

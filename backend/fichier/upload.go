@@ -420,7 +420,7 @@ func uploadedFile(link api.UploadedLink, name string) *api.File {
 		URL:      link.Download,
 		Filename: name,
 		Size:     link.Size,
-		Date:     api.Time(time.Now().In(parisTime).Format(api.TimeFormat)),
+		Date:     apiTime(time.Now()),
 		Checksum: strings.ToLower(link.Whirlpool),
 	}
 }
