@@ -993,16 +993,6 @@ func (f *Fs) Purge(ctx context.Context, dir string) error {
 	return f.purgeFolder(ctx, dir, id, parent)
 }
 
-// sameAccount returns src as an *Object if it belongs to the same 1fichier
-// account as f, so server-side copies and moves can work.
-func (f *Fs) sameAccount(src fs.Object) (*Object, bool) {
-	srcObj, ok := src.(*Object)
-	if !ok || srcObj.fs.acc != f.acc || srcObj.fs.opt.SharedFolder != "" {
-		return nil, false
-	}
-	return srcObj, true
-}
-
 // replaced removes the files called leaf in folder id other than keepURL:
 // a server-side copy or move onto an existing name replaces it, as rclone
 // expects, instead of leaving a duplicate.
@@ -1025,26 +1015,28 @@ func (f *Fs) replaced(ctx context.Context, id int, leaf, keepURL string, before 
 	return nil
 }
 
-// destination finds (creating folders as needed) where remote goes and
-// returns its folder, its API name and the folder's current listing.
-func (f *Fs) destination(ctx context.Context, remote string) (id int, name string, l *folderListing, err error) {
+// serverSide opens a server-side copy or move of src to remote. It
+// returns src as an *Object, or cant unless src belongs to the same
+// 1fichier account as f, then where remote goes (its folders created as
+// needed): its folder, its API name and the folder's current listing.
+func (f *Fs) serverSide(ctx context.Context, src fs.Object, remote string, cant error) (srcObj *Object, id int, name string, before *folderListing, err error) {
+	srcObj, ok := src.(*Object)
+	if !ok || srcObj.fs.acc != f.acc || srcObj.fs.opt.SharedFolder != "" {
+		return nil, 0, "", nil, cant
+	}
 	leaf, id, err := f.pathOf(ctx, remote, true)
 	if err != nil {
-		return 0, "", nil, err
+		return nil, 0, "", nil, err
 	}
-	l, err = f.listing(ctx, id, -1)
-	return id, f.toAPIName(leaf), l, err
+	before, err = f.listing(ctx, id, -1)
+	return srcObj, id, f.toAPIName(leaf), before, err
 }
 
 // Copy src to this remote using server-side copy operations.
 //
 // If it isn't possible then return fs.ErrorCantCopy
 func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj, ok := f.sameAccount(src)
-	if !ok {
-		return nil, fs.ErrorCantCopy
-	}
-	id, name, before, err := f.destination(ctx, remote)
+	srcObj, id, name, before, err := f.serverSide(ctx, src, remote, fs.ErrorCantCopy)
 	if err != nil {
 		return nil, err
 	}
@@ -1096,11 +1088,7 @@ func (f *Fs) moveFile(ctx context.Context, o *Object, id int, name string) (stri
 //
 // If it isn't possible then return fs.ErrorCantMove
 func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj, ok := f.sameAccount(src)
-	if !ok {
-		return nil, fs.ErrorCantMove
-	}
-	id, name, before, err := f.destination(ctx, remote)
+	srcObj, id, name, before, err := f.serverSide(ctx, src, remote, fs.ErrorCantMove)
 	if err != nil {
 		return nil, err
 	}
