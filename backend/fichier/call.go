@@ -28,7 +28,8 @@ const (
 
 // apiCall is one call to 1fichier and how to make it. Every call to the
 // API, its upload servers and the website goes through Fs.call, which
-// waits for the key's call budget before each attempt.
+// waits for the key's call budget before each attempt; only a download
+// (Object.Open, from a download URL) does not.
 type apiCall struct {
 	// path is the endpoint, one of the api package's paths (with the
 	// folder's ID for the shared folder's page). It is under the API's

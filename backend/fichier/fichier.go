@@ -416,8 +416,8 @@ func apiKind(err error) api.Kind {
 // parseSharedFolder accepts a shared folder's ID or its whole link.
 func parseSharedFolder(s string) string {
 	s = strings.TrimSpace(s)
-	if i := strings.Index(s, "/dir/"); i >= 0 {
-		s = s[i+len("/dir/"):]
+	if i := strings.Index(s, api.SharedFolderPage); i >= 0 {
+		s = s[i+len(api.SharedFolderPage):]
 	}
 	if i := strings.IndexAny(s, "?#/"); i >= 0 {
 		s = s[:i]
