@@ -35,7 +35,8 @@ type apiCall struct {
 	// folder's ID for the shared folder's page). It is under the API's
 	// root unless opts.RootURL names another host.
 	path string
-	// opts is the rest of the request. The method is POST unless set.
+	// opts holds everything else of the request: method (POST unless
+	// set), RootURL, parameters, headers, a streamed Body.
 	opts rest.Opts
 	// website sends the call through f.plain, which never carries the
 	// key: the public website.
@@ -44,7 +45,9 @@ type apiCall struct {
 	// a rate rule of the call's own (a listing waits for its folder's
 	// turn, user/info.cgi for its clocks).
 	before func() error
-	// request is sent as JSON; nil sends no JSON body.
+	// request is sent as JSON; nil sends no JSON body. opts.Body, if
+	// set, goes instead as it is: a stream is sent once, so it wants
+	// retryByCaller (upload.cgi).
 	request any
 	// form, if set, is the body instead, as an HTML form sent anew on
 	// every attempt.
