@@ -17,7 +17,6 @@ import (
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/fserrors"
-	"github.com/rclone/rclone/lib/rest"
 )
 
 const (
@@ -433,7 +432,7 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
 	var resp api.RemoteUploadResponse
-	if err := f.apiPost(ctx, "remote/request.cgi", &req, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.RemoteRequest, request: &req, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
 	}
 	jobID := int64(resp.ID)
@@ -569,7 +568,7 @@ func remoteFailures(job *RemoteUploadJob) error {
 // fetched yet show as running.
 func (f *Fs) remoteJob(ctx context.Context, id int64) (*RemoteUploadJob, error) {
 	var resp api.RemoteInfoResponse
-	if err := f.apiPost(ctx, "remote/info.cgi", &api.RemoteInfoRequest{ID: id}, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.RemoteInfo, request: &api.RemoteInfoRequest{ID: id}, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't read remote upload %d: %w", id, err)
 	}
 	job := &RemoteUploadJob{
@@ -596,8 +595,7 @@ func (f *Fs) remoteStatusCommand(ctx context.Context, arg []string) (any, error)
 	switch len(arg) {
 	case 0:
 		var resp api.RemoteListResponse
-		opts := rest.Opts{Method: "POST", Path: "/remote/ls.cgi"}
-		if err := f.call(ctx, &opts, struct{}{}, &resp, nil); err != nil {
+		if err := f.call(ctx, &apiCall{path: api.RemoteLs, request: struct{}{}, response: &resp}); err != nil {
 			return nil, fmt.Errorf("couldn't list remote uploads: %w", err)
 		}
 		jobs := make([]RemoteUploadJob, 0, len(resp.Data))
@@ -704,7 +702,7 @@ func (f *Fs) passwordCommand(ctx context.Context, arg []string, opt map[string]s
 	if err == nil {
 		req := api.ChattrRequest{URLs: []string{o.url}, Pass: &newPass}
 		var resp api.ChattrResponse
-		if err := f.apiPost(ctx, "file/chattr.cgi", &req, &resp); err != nil {
+		if err := f.call(ctx, &apiCall{path: api.FileChattr, request: &req, response: &resp}); err != nil {
 			return nil, fmt.Errorf("couldn't change the password of %q: %w", remote, err)
 		}
 		// Listings carry a 0/1 flag for "has a password".
@@ -762,9 +760,8 @@ func (f *Fs) forgetCommand(opt map[string]string) (any, error) {
 // folder, so it waits for the folder's listing interval.
 func (f *Fs) folderInfo(ctx context.Context, id int) (*api.FolderInfoResponse, error) {
 	var resp api.FolderInfoResponse
-	opts := rest.Opts{Method: "POST", Path: "/folder/ls.cgi"}
 	wait := func() error { return f.acc.limits.waitList(ctx, id) }
-	if err := f.call(ctx, &opts, &api.FolderInfoRequest{FolderID: id}, &resp, wait); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, request: &api.FolderInfoRequest{FolderID: id}, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't read folder %d: %w", id, err)
 	}
 	return &resp, nil
@@ -776,9 +773,9 @@ func (f *Fs) shareFolder(ctx context.Context, remote string, id int, pass *strin
 	var resp api.ShareFolderResponse
 	var err error
 	if pass != nil {
-		err = f.apiPost(ctx, "folder/share.cgi", &api.SharePasswordRequest{FolderID: id, Share: 1, Pass: *pass}, &resp)
+		err = f.call(ctx, &apiCall{path: api.FolderShare, request: &api.SharePasswordRequest{FolderID: id, Share: 1, Pass: *pass}, response: &resp})
 	} else {
-		err = f.apiPost(ctx, "folder/share.cgi", &api.ShareFolderRequest{FolderID: id, Share: 1}, &resp)
+		err = f.call(ctx, &apiCall{path: api.FolderShare, request: &api.ShareFolderRequest{FolderID: id, Share: 1}, response: &resp})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("couldn't share folder %q: %w", remote, err)
@@ -815,7 +812,7 @@ func (f *Fs) shareCommand(ctx context.Context, arg []string, opt map[string]stri
 	}
 	if unshare {
 		var resp api.ShareFolderResponse
-		if err := f.apiPost(ctx, "folder/share.cgi", &api.ShareFolderRequest{FolderID: id, Share: 0}, &resp); err != nil {
+		if err := f.call(ctx, &apiCall{path: api.FolderShare, request: &api.ShareFolderRequest{FolderID: id, Share: 0}, response: &resp}); err != nil {
 			return nil, fmt.Errorf("couldn't stop sharing folder %q: %w", remote, err)
 		}
 		return &Protection{Folder: remote}, nil
@@ -902,7 +899,7 @@ func (f *Fs) aclCommand(ctx context.Context, arg []string, opt map[string]string
 		return nil, fmt.Errorf("acl: %q: %w", remote, err)
 	}
 	var resp api.ChattrResponse
-	if err := f.apiPost(ctx, "file/chattr.cgi", &api.ChattrRequest{URLs: []string{o.url}, ACL: &acl}, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.FileChattr, request: &api.ChattrRequest{URLs: []string{o.url}, ACL: &acl}, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't change the access list of %q: %w", remote, err)
 	}
 	return &FileACL{File: remote, URL: o.url, ACL: acl}, nil
@@ -930,7 +927,7 @@ func (f *Fs) scanCommand(ctx context.Context, arg []string) (any, error) {
 		return nil, fmt.Errorf("scan: %q is %v: 1fichier only scans files under 5 GB", remote, fs.SizeSuffix(o.size))
 	}
 	var resp api.ScanResponse
-	if err := f.apiPost(ctx, "file/scan.cgi", &api.ScanRequest{URL: o.url}, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.FileScan, request: &api.ScanRequest{URL: o.url}, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't scan %q: %w", remote, err)
 	}
 	return &ScanResult{File: remote, Status: resp.Status.Status, Message: resp.Message, Cached: string(resp.Date)}, nil
@@ -1234,7 +1231,7 @@ func (f *Fs) importBatch(ctx context.Context, id int, batch []*importItem, pass 
 		req.URLs[i] = it.link
 	}
 	var resp api.CopyFileResponse
-	err := f.apiPost(ctx, "file/cp.cgi", &req, &resp)
+	err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp})
 	switch {
 	case err == nil:
 	case ctx.Err() != nil || fserrors.IsFatalError(err):
@@ -1414,7 +1411,7 @@ func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) 
 		req.CDN = 1
 	}
 	var resp api.GetTokenResponse
-	if err := f.apiPost(ctx, "download/get_token.cgi", &req, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.DownloadGetToken, request: &req, response: &resp}); err != nil {
 		if apiKind(err) == api.KindPassword {
 			return nil, fmt.Errorf("token: couldn't get a download link for %s (give its password with -o password=): %w", link, err)
 		}

@@ -12,8 +12,6 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
 	"github.com/rclone/rclone/fs/config/configstruct"
-	"github.com/rclone/rclone/fs/fshttp"
-	"github.com/rclone/rclone/lib/rest"
 )
 
 // The config wizard. rclone first asks the options (api_key among
@@ -59,34 +57,30 @@ func (e *floodError) Error() string { return e.err.Error() }
 func (e *floodError) Unwrap() error { return e.err }
 
 // checkKey reads the account of the key in m with one user/info.cgi
-// call. It needs no Fs, but waits for and feeds the same per-key budget
-// and flood gate as every rclone using the key on this machine, and takes
-// the answer another process read in the last five minutes instead of
-// breaking 1fichier's rule for user/info. It does not retry: a person is
-// waiting.
+// call. It needs no remote (a bare Fs makes the call), but waits for and
+// feeds the same per-key budget and flood gate as every rclone using the
+// key on this machine, and takes the answer another process read in the
+// last five minutes instead of breaking 1fichier's rule for user/info. It
+// does not retry: a person is waiting.
 func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 	opt := new(Options)
 	if err := configstruct.Set(m, opt); err != nil {
 		return nil, err
 	}
-	if _, err := checkOptions(opt); err != nil {
+	apiURL, err := checkOptions(opt)
+	if err != nil {
 		return nil, err
 	}
-	acc := accountFor(opt)
+	f := newBareFs(ctx, opt, apiURL)
+	acc := f.acc
 	if wait := acc.limits.lockRemaining(); wait > 0 {
 		if info, ok := acc.cachedUserInfo(acc.userInfoMaxAge()); ok {
 			return info, nil
 		}
 		return nil, &floodError{err: &api.Error{Message: "flood lock still running"}, wait: wait}
 	}
-	srv := rest.NewClient(fshttp.NewClient(ctx)).SetRoot(opt.APIURL).SetErrorHandler(errorHandler)
-	srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
 	info, err := acc.readUserInfo(ctx, func(info *api.UserInfo, before func() error) error {
-		if err := before(); err != nil {
-			return err
-		}
-		_, err := callOnce(ctx, acc, srv, &rest.Opts{Method: "POST", Path: "/user/info.cgi"}, struct{}{}, info)
-		return err
+		return f.call(ctx, &apiCall{path: api.UserInfoPath, before: before, request: struct{}{}, response: info, retry: retryNever})
 	})
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) && apiErr.Kind() == api.KindFlood {

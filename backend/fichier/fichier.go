@@ -22,7 +22,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // 1fichier dates are in Paris time, whatever the host has installed
+	// Embeds the zone database, so Europe/Paris loads on hosts that have
+	// none (Windows without a Go install, minimal containers): the API's
+	// dates are Paris wall time, and read in any other zone every modtime
+	// would shift.
+	_ "time/tzdata"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
@@ -430,75 +434,11 @@ func apiKind(err error) api.Kind {
 	return api.KindOther
 }
 
-// statusError is satisfied by every answer with the status envelope.
-type statusError interface {
-	Err() error
-}
-
-// callOnce waits for acc's budget, makes one API call with srv and turns
-// a KO answer into an *api.Error. A *[]byte response gets the body as it
-// is (the website answers JSON or an HTML form); request is then unused.
-func callOnce(ctx context.Context, acc *account, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
-	if err := acc.limits.wait(ctx); err != nil {
-		return nil, err
-	}
-	if body, ok := response.(*[]byte); ok {
-		resp, err := srv.Call(ctx, opts)
-		if err == nil {
-			*body, err = rest.ReadBody(resp)
-		}
-		return resp, err
-	}
-	resp, err := srv.CallJSON(ctx, opts, request, response)
-	if err == nil {
-		if s, ok := response.(statusError); ok {
-			if err = s.Err(); err != nil && resp != nil {
-				err.(*api.Error).HTTPStatus = resp.StatusCode
-			}
-		}
-	}
-	return resp, err
-}
-
-// try makes one attempt at an API call and says whether a retry may help
-// (closing the flood gate on a flood answer).
-func (f *Fs) try(ctx context.Context, opts *rest.Opts, request, response any) (bool, error) {
-	resp, err := callOnce(ctx, f.acc, f.srv, opts, request, response)
-	return f.shouldRetry(ctx, resp, err)
-}
-
-// call makes an API call, retrying as shouldRetry says. If before is set
-// it runs before every attempt (listings wait for their folder's turn
-// there). Every API call goes through here, callWith or try.
-func (f *Fs) call(ctx context.Context, opts *rest.Opts, request, response any, before func() error) error {
-	return f.callWith(ctx, f.srv, opts, request, response, before)
-}
-
-// callWith is call through srv: f.plain for the website, which must
-// never see the key.
-func (f *Fs) callWith(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any, before func() error) error {
-	return f.pacer.Call(func() (bool, error) {
-		if before != nil {
-			if err := before(); err != nil {
-				return false, err
-			}
-		}
-		resp, err := callOnce(ctx, f.acc, srv, opts, request, response)
-		return f.shouldRetry(ctx, resp, err)
-	})
-}
-
-// apiPost POSTs request as JSON to an API endpoint and decodes the answer.
-func (f *Fs) apiPost(ctx context.Context, endpoint string, request, response any) error {
-	opts := rest.Opts{Method: "POST", Path: "/" + endpoint}
-	return f.call(ctx, &opts, request, response, nil)
-}
-
 // parseSharedFolder accepts a shared folder's ID or its whole link.
 func parseSharedFolder(s string) string {
 	s = strings.TrimSpace(s)
-	if i := strings.Index(s, "/dir/"); i >= 0 {
-		s = s[i+len("/dir/"):]
+	if i := strings.Index(s, api.SharedFolderPage); i >= 0 {
+		s = s[i+len(api.SharedFolderPage):]
 	}
 	if i := strings.IndexAny(s, "?#/"); i >= 0 {
 		s = s[:i]
@@ -576,6 +516,26 @@ func checkBatchOptions(opt *Options) error {
 	return nil
 }
 
+// newBareFs returns an Fs that makes calls with the checked options opt
+// but has no name, root or features yet: the config wizard checks a key
+// with it.
+func newBareFs(ctx context.Context, opt *Options, apiURL *url.URL) *Fs {
+	client := fshttp.NewClient(ctx)
+	f := &Fs{
+		opt:        *opt,
+		srv:        rest.NewClient(client).SetRoot(opt.APIURL).SetErrorHandler(errorHandler),
+		plain:      rest.NewClient(client).SetErrorHandler(errorHandler),
+		pacer:      fs.NewPacer(ctx, pacer.NewDefault(pacer.MinSleep(minSleep), pacer.MaxSleep(maxSleep), pacer.DecayConstant(decayConstant))),
+		acc:        accountFor(opt),
+		apiURL:     apiURL,
+		websiteURL: websiteFor(apiURL),
+	}
+	if opt.APIKey != "" {
+		f.srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
+	}
+	return f
+}
+
 // NewFs constructs an Fs from the path, container:path
 func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, error) {
 	opt := new(Options)
@@ -590,22 +550,10 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		root = ""
 	}
 	root = strings.Trim(root, "/")
-	client := fshttp.NewClient(ctx)
-	f := &Fs{
-		name:       name,
-		root:       root,
-		opt:        *opt,
-		srv:        rest.NewClient(client).SetRoot(opt.APIURL).SetErrorHandler(errorHandler),
-		plain:      rest.NewClient(client).SetErrorHandler(errorHandler),
-		pacer:      fs.NewPacer(ctx, pacer.NewDefault(pacer.MinSleep(minSleep), pacer.MaxSleep(maxSleep), pacer.DecayConstant(decayConstant))),
-		acc:        accountFor(opt),
-		apiURL:     apiURL,
-		websiteURL: websiteFor(apiURL),
-	}
+	f := newBareFs(ctx, opt, apiURL)
+	f.name = name
+	f.root = root
 	f.batcher = newBatcher(f, int64(opt.BatchMaxSize), opt.BatchSize)
-	if opt.APIKey != "" {
-		f.srv.SetHeader("Authorization", "Bearer "+opt.APIKey)
-	}
 	f.features = (&fs.Features{
 		DuplicateFiles:          true,
 		CanHaveEmptyDirectories: true,
@@ -730,7 +678,7 @@ func (f *Fs) cachedListing(ctx context.Context, id int, maxAge time.Duration) (*
 func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
 	wait := func() error { return f.acc.limits.waitList(ctx, id) }
 	var folders api.FolderListResponse
-	err := f.call(ctx, &rest.Opts{Method: "POST", Path: "/folder/ls.cgi"}, &api.FolderListRequest{FolderID: id, Files: 1}, &folders, wait)
+	err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, request: &api.FolderListRequest{FolderID: id, Files: 1}, response: &folders})
 	if err != nil {
 		if apiKind(err) == api.KindNotFound {
 			return nil, fs.ErrorDirNotFound
@@ -742,7 +690,7 @@ func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
 		l.files = *folders.Items
 	} else {
 		var files api.FileListResponse
-		err = f.call(ctx, &rest.Opts{Method: "POST", Path: "/file/ls.cgi"}, &api.FileListRequest{FolderID: id}, &files, wait)
+		err = f.call(ctx, &apiCall{path: api.FileLs, before: wait, request: &api.FileListRequest{FolderID: id}, response: &files})
 		if err != nil {
 			return nil, fmt.Errorf("couldn't list files of folder %d: %w", id, err)
 		}
@@ -788,7 +736,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
 	var resp api.MakeFolderResponse
-	if err = f.apiPost(ctx, "folder/mkdir.cgi", &req, &resp); err != nil {
+	if err = f.call(ctx, &apiCall{path: api.FolderMkdir, request: &req, response: &resp}); err != nil {
 		if apiKind(err) == api.KindExists {
 			return f.adoptFolder(ctx, parent, req.Name, err)
 		}
@@ -993,7 +941,7 @@ func (f *Fs) dirAndParent(ctx context.Context, dir string) (id, parent int, err 
 // removeFolder deletes one empty folder and forgets it.
 func (f *Fs) removeFolder(ctx context.Context, dir string, id, parent int) error {
 	var resp api.Status
-	err := f.apiPost(ctx, "folder/rm.cgi", &api.RemoveFolderRequest{FolderID: id}, &resp)
+	err := f.call(ctx, &apiCall{path: api.FolderRm, request: &api.RemoveFolderRequest{FolderID: id}, response: &resp})
 	switch apiKind(err) {
 	case api.KindNotEmpty:
 		return fs.ErrorDirectoryNotEmpty
@@ -1046,7 +994,7 @@ func (f *Fs) removeFiles(ctx context.Context, urls []string) error {
 			req.Files[i].URL = u
 		}
 		var resp api.RemoveFileResponse
-		return f.apiPost(ctx, "file/rm.cgi", &req, &resp)
+		return f.call(ctx, &apiCall{path: api.FileRm, request: &req, response: &resp})
 	})
 }
 
@@ -1082,16 +1030,6 @@ func (f *Fs) Purge(ctx context.Context, dir string) error {
 	return f.purgeFolder(ctx, dir, id, parent)
 }
 
-// sameAccount returns src as an *Object if it belongs to the same 1fichier
-// account as f, so server-side copies and moves can work.
-func (f *Fs) sameAccount(src fs.Object) (*Object, bool) {
-	srcObj, ok := src.(*Object)
-	if !ok || srcObj.fs.acc != f.acc || srcObj.fs.opt.SharedFolder != "" {
-		return nil, false
-	}
-	return srcObj, true
-}
-
 // replaced removes the files called leaf in folder id other than keepURL:
 // a server-side copy or move onto an existing name replaces it, as rclone
 // expects, instead of leaving a duplicate.
@@ -1114,26 +1052,28 @@ func (f *Fs) replaced(ctx context.Context, id int, leaf, keepURL string, before 
 	return nil
 }
 
-// destination finds (creating folders as needed) where remote goes and
-// returns its folder, its API name and the folder's current listing.
-func (f *Fs) destination(ctx context.Context, remote string) (id int, name string, l *folderListing, err error) {
+// serverSide opens a server-side copy or move of src to remote. It
+// returns src as an *Object, or cant unless src belongs to the same
+// 1fichier account as f, then where remote goes (its folders created as
+// needed): its folder, its API name and the folder's current listing.
+func (f *Fs) serverSide(ctx context.Context, src fs.Object, remote string, cant error) (srcObj *Object, id int, name string, before *folderListing, err error) {
+	srcObj, ok := src.(*Object)
+	if !ok || srcObj.fs.acc != f.acc || srcObj.fs.opt.SharedFolder != "" {
+		return nil, 0, "", nil, cant
+	}
 	leaf, id, err := f.pathOf(ctx, remote, true)
 	if err != nil {
-		return 0, "", nil, err
+		return nil, 0, "", nil, err
 	}
-	l, err = f.listing(ctx, id, -1)
-	return id, f.toAPIName(leaf), l, err
+	before, err = f.listing(ctx, id, -1)
+	return srcObj, id, f.toAPIName(leaf), before, err
 }
 
 // Copy src to this remote using server-side copy operations.
 //
 // If it isn't possible then return fs.ErrorCantCopy
 func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj, ok := f.sameAccount(src)
-	if !ok {
-		return nil, fs.ErrorCantCopy
-	}
-	id, name, before, err := f.destination(ctx, remote)
+	srcObj, id, name, before, err := f.serverSide(ctx, src, remote, fs.ErrorCantCopy)
 	if err != nil {
 		return nil, err
 	}
@@ -1142,7 +1082,7 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 		req.Rename = name
 	}
 	var resp api.CopyFileResponse
-	if err := f.apiPost(ctx, "file/cp.cgi", &req, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't copy %q: %w", src.Remote(), err)
 	}
 	if len(resp.URLs) == 0 || resp.URLs[0].ToURL == "" {
@@ -1164,14 +1104,14 @@ func (f *Fs) moveFile(ctx context.Context, o *Object, id int, name string) (stri
 	if id == o.folderID {
 		req := api.RenameFileRequest{URLs: []api.RenameFile{{URL: o.url, Filename: name}}}
 		var resp api.RenameFileResponse
-		return o.url, f.apiPost(ctx, "file/rename.cgi", &req, &resp)
+		return o.url, f.call(ctx, &apiCall{path: api.FileRename, request: &req, response: &resp})
 	}
 	req := api.MoveFileRequest{URLs: []string{o.url}, DestinationFolderID: id}
 	if name != o.apiName() {
 		req.Rename = name
 	}
 	var resp api.MoveFileResponse
-	if err := f.apiPost(ctx, "file/mv.cgi", &req, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp}); err != nil {
 		return "", err
 	}
 	// Whether a move changes the URL is not known: believe the answer.
@@ -1185,11 +1125,7 @@ func (f *Fs) moveFile(ctx context.Context, o *Object, id int, name string) (stri
 //
 // If it isn't possible then return fs.ErrorCantMove
 func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object, error) {
-	srcObj, ok := f.sameAccount(src)
-	if !ok {
-		return nil, fs.ErrorCantMove
-	}
-	id, name, before, err := f.destination(ctx, remote)
+	srcObj, id, name, before, err := f.serverSide(ctx, src, remote, fs.ErrorCantMove)
 	if err != nil {
 		return nil, err
 	}
@@ -1214,7 +1150,7 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 func (f *Fs) moveFolder(ctx context.Context, id int, dest *int, rename string) error {
 	req := api.MoveFolderRequest{FolderID: id, DestinationFolderID: dest, Rename: rename}
 	var resp api.Status
-	return f.apiPost(ctx, "folder/mv.cgi", &req, &resp)
+	return f.call(ctx, &apiCall{path: api.FolderMv, request: &req, response: &resp})
 }
 
 // DirMove moves src, srcRemote to this remote at dstRemote using server-side
@@ -1288,7 +1224,7 @@ func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
 			req.URLs = append(req.URLs, file.URL)
 		}
 		var resp api.MoveFileResponse
-		return f.apiPost(ctx, "file/mv.cgi", &req, &resp)
+		return f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp})
 	})
 	if err != nil {
 		return fmt.Errorf("MergeDirs: couldn't move files out of %q: %w", dir.Remote(), err)
@@ -1322,8 +1258,7 @@ func (f *Fs) DirCacheFlush() {
 // minutes per user.
 func (f *Fs) accountInfo(ctx context.Context) (*api.UserInfo, error) {
 	info, err := f.acc.readUserInfo(ctx, func(info *api.UserInfo, before func() error) error {
-		opts := rest.Opts{Method: "POST", Path: "/user/info.cgi"}
-		return f.call(ctx, &opts, struct{}{}, info, before)
+		return f.call(ctx, &apiCall{path: api.UserInfoPath, before: before, request: struct{}{}, response: info})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("couldn't read account info: %w", err)
@@ -1393,7 +1328,7 @@ func (f *Fs) PublicLink(ctx context.Context, remote string, expire fs.Duration, 
 		req.Share = 0
 	}
 	var resp api.ShareFolderResponse
-	if err := f.apiPost(ctx, "folder/share.cgi", &req, &resp); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.FolderShare, request: &req, response: &resp}); err != nil {
 		return "", fmt.Errorf("couldn't share folder %q: %w", remote, err)
 	}
 	return resp.URL, nil
@@ -1497,7 +1432,7 @@ func (o *Object) downloadLink(ctx context.Context, fresh bool) (string, error) {
 		req.CDN = 1
 	}
 	var resp api.GetTokenResponse
-	if err := o.fs.apiPost(ctx, "download/get_token.cgi", &req, &resp); err != nil {
+	if err := o.fs.call(ctx, &apiCall{path: api.DownloadGetToken, request: &req, response: &resp}); err != nil {
 		if apiKind(err) == api.KindNotFound {
 			return "", fs.ErrorObjectNotFound
 		}

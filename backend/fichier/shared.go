@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"path"
-	"strings"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
@@ -22,25 +21,18 @@ import (
 // fetchShared lists the shared folder. A password-protected folder answers
 // its HTML password form instead of JSON unless the password is POSTed.
 func (f *Fs) fetchShared(ctx context.Context, _ int) (*folderListing, error) {
-	opts := rest.Opts{
-		Method:     "GET",
-		RootURL:    f.websiteURL + "/dir/" + url.PathEscape(f.opt.SharedFolder),
-		Parameters: url.Values{"json": {"1"}},
-	}
-	var before func() error
-	if f.opt.FolderPassword != "" {
-		opts.Method = "POST"
-		opts.Parameters = nil
-		opts.ContentType = "application/x-www-form-urlencoded"
-		form := url.Values{"json": {"1"}, "pass": {f.opt.FolderPassword}}.Encode()
-		// A retry must send the form again, not a drained reader.
-		before = func() error {
-			opts.Body = strings.NewReader(form)
-			return nil
-		}
-	}
 	var body []byte
-	if err := f.callWith(ctx, f.plain, &opts, nil, &body, before); err != nil {
+	c := apiCall{
+		path:     api.SharedFolderPage + url.PathEscape(f.opt.SharedFolder),
+		opts:     rest.Opts{Method: "GET", RootURL: f.websiteURL, Parameters: url.Values{"json": {"1"}}},
+		website:  true,
+		response: &body,
+	}
+	if f.opt.FolderPassword != "" {
+		c.opts = rest.Opts{Method: "POST", RootURL: f.websiteURL}
+		c.form = url.Values{"json": {"1"}, "pass": {f.opt.FolderPassword}}
+	}
+	if err := f.call(ctx, &c); err != nil {
 		if apiKind(err) == api.KindNotFound {
 			return nil, fs.ErrorDirNotFound
 		}

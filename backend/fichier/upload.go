@@ -17,6 +17,7 @@ import (
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/fserrors"
+	"github.com/rclone/rclone/lib/readers"
 	"github.com/rclone/rclone/lib/rest"
 )
 
@@ -107,8 +108,8 @@ func (f *Fs) trustedHost(host string) bool {
 func (f *Fs) uploadNode(ctx context.Context) (*uploadNode, error) {
 	var resp api.UploadServerResponse
 	// Documented as a GET, yet 1fichier wants a JSON content type on it.
-	opts := rest.Opts{Method: "GET", Path: "/upload/get_upload_server.cgi", ContentType: "application/json"}
-	if err := f.call(ctx, &opts, nil, &resp, nil); err != nil {
+	opts := rest.Opts{Method: "GET", ContentType: "application/json"}
+	if err := f.call(ctx, &apiCall{path: api.UploadGetServer, opts: opts, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't get an upload server: %w", err)
 	}
 	root := resp.URL
@@ -124,23 +125,6 @@ func (f *Fs) uploadNode(ctx context.Context) (*uploadNode, error) {
 	}
 	return &uploadNode{root: node.Scheme + "://" + node.Host, id: resp.ID}, nil
 }
-
-// countingReader counts the bytes read through it.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// Close does nothing, but being a Closer makes rest wait until the
-// transport is done with the body, so n (and what the parts recorded)
-// may be read once the call returns.
-func (c *countingReader) Close() error { return nil }
 
 // exactReader reads exactly size bytes of r. Should r end early it fails
 // instead of letting the form's closing boundary follow a short file, so
@@ -221,19 +205,22 @@ func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*b
 		parts = append(parts, bytes.NewReader(heads[i]), &partReader{exactReader: exactReader{r: item.in, remaining: item.size}, err: &readErrs[i]})
 		length += int64(len(heads[i])) + item.size
 	}
-	body := &countingReader{r: io.MultiReader(append(parts, bytes.NewReader(tail))...)}
+	counter := readers.NewCountingReader(io.MultiReader(append(parts, bytes.NewReader(tail))...))
 	opts := rest.Opts{
-		Method:        "POST",
-		RootURL:       node.root + "/upload.cgi",
-		Parameters:    url.Values{"id": {node.id}},
-		Body:          body,
+		RootURL:    node.root,
+		Parameters: url.Values{"id": {node.id}},
+		// A Closer, so rest waits until the transport is done with the
+		// body: the count (and what the parts recorded) may be read once
+		// the call returns.
+		Body:          io.NopCloser(counter),
 		ContentLength: &length,
 		ContentType:   contentType,
 		NoRedirect:    true, // the 302 to end.pl is read, not followed
 		NoResponse:    true,
 		Options:       items[0].options, // the same for every Put of one command
 	}
-	retry, err := f.try(ctx, &opts, nil, nil)
+	var retry bool
+	err = f.call(ctx, &apiCall{path: api.Upload, opts: opts, retry: retryByCaller, mayRetry: &retry})
 	var apiErr *api.Error
 	switch {
 	case err == nil:
@@ -243,7 +230,7 @@ func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*b
 		return true, readErrs, nil
 	case apiErr == nil:
 		// No answer: the connection failed, or a source did.
-		return body.n == length, readErrs, fserrors.RetryError(err)
+		return counter.BytesRead() == uint64(length), readErrs, fserrors.RetryError(err)
 	case retry:
 		return false, readErrs, fserrors.RetryError(err)
 	}
@@ -410,12 +397,12 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 func (f *Fs) endAnswer(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
 	opts := rest.Opts{
 		Method:       "GET",
-		RootURL:      node.root + "/end.pl",
+		RootURL:      node.root,
 		Parameters:   url.Values{"xid": {node.id}},
 		ExtraHeaders: map[string]string{"JSON": "1"},
 	}
 	var body []byte
-	if _, err := f.try(ctx, &opts, nil, &body); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.UploadEnd, opts: opts, response: &body, retry: retryByCaller}); err != nil {
 		return nil, err
 	}
 	return decodeEndAnswer(body)
@@ -449,7 +436,7 @@ func uploadedFile(link api.UploadedLink, name string) *api.File {
 		URL:      link.Download,
 		Filename: name,
 		Size:     link.Size,
-		Date:     api.Time(time.Now().In(parisTime).Format(api.TimeFormat)),
+		Date:     apiTime(time.Now()),
 		Checksum: strings.ToLower(link.Whirlpool),
 	}
 }

@@ -1,0 +1,135 @@
+package fichier
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/lib/rest"
+)
+
+// retryPolicy says how a call is retried.
+type retryPolicy int
+
+const (
+	// retryPaced retries with the pacer as shouldRetry says.
+	retryPaced retryPolicy = iota
+	// retryByCaller makes one attempt and leaves the retry to the
+	// caller's own loop (upload.cgi, end.pl): the error is shouldRetry's,
+	// which closes the flood gate on a flood answer, and mayRetry gets
+	// its verdict.
+	retryByCaller
+	// retryNever makes one attempt and returns the error as it came:
+	// the config wizard, where a person is waiting, reads it itself.
+	retryNever
+)
+
+// apiCall is one call to 1fichier and how to make it. Every call to the
+// API, its upload servers and the website goes through Fs.call, which
+// waits for the key's call budget before each attempt; only a download
+// (Object.Open, from a download URL) does not.
+type apiCall struct {
+	// path is the endpoint, one of the api package's paths (with the
+	// folder's ID for the shared folder's page). It is under the API's
+	// root unless opts.RootURL names another host.
+	path string
+	// opts holds everything else of the request: method (POST unless
+	// set), RootURL, parameters, headers, a streamed Body.
+	opts rest.Opts
+	// website sends the call through f.plain, which never carries the
+	// key: the public website.
+	website bool
+	// before, if set, runs before every attempt, ahead of the budget:
+	// a rate rule of the call's own (a listing waits for its folder's
+	// turn, user/info.cgi for its clocks).
+	before func() error
+	// request is sent as JSON; nil sends no JSON body. opts.Body, if
+	// set, goes instead as it is: a stream is sent once, so it wants
+	// retryByCaller (upload.cgi).
+	request any
+	// form, if set, is the body instead, as an HTML form sent anew on
+	// every attempt.
+	form url.Values
+	// response gets the answer decoded from JSON, with a KO status
+	// turned into an *api.Error; a *[]byte gets the body as it is
+	// (the website and end.pl answer JSON or HTML); nil reads none.
+	response any
+	// retry is how the call is retried; retryPaced unless set.
+	retry retryPolicy
+	// mayRetry, if set, gets whether a retry may help after a
+	// retryByCaller attempt.
+	mayRetry *bool
+}
+
+// call makes the call c describes.
+func (f *Fs) call(ctx context.Context, c *apiCall) error {
+	opts := c.opts
+	if c.path != "" {
+		opts.Path = c.path
+	}
+	if opts.Method == "" {
+		opts.Method = "POST"
+	}
+	if c.form != nil {
+		opts.ContentType = "application/x-www-form-urlencoded"
+	}
+	srv := f.srv
+	if c.website {
+		srv = f.plain
+	}
+	attempt := func() (bool, error) {
+		if c.before != nil {
+			if err := c.before(); err != nil {
+				return false, err
+			}
+		}
+		if c.form != nil {
+			opts.Body = strings.NewReader(c.form.Encode())
+		}
+		resp, err := f.send(ctx, srv, &opts, c.request, c.response)
+		if c.retry == retryNever {
+			return false, err
+		}
+		return f.shouldRetry(ctx, resp, err)
+	}
+	if c.retry == retryPaced {
+		return f.pacer.Call(attempt)
+	}
+	retry, err := attempt()
+	if c.mayRetry != nil {
+		*c.mayRetry = retry
+	}
+	return err
+}
+
+// statusError is satisfied by every answer with the status envelope.
+type statusError interface {
+	Err() error
+}
+
+// send is one attempt of call: it waits for the key's budget, calls srv
+// and turns a KO answer into an *api.Error. A *[]byte response gets the
+// body as it is; request is then unused.
+func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
+	if err := f.acc.limits.wait(ctx); err != nil {
+		return nil, err
+	}
+	if body, ok := response.(*[]byte); ok {
+		resp, err := srv.Call(ctx, opts)
+		if err == nil {
+			*body, err = rest.ReadBody(resp)
+		}
+		return resp, err
+	}
+	resp, err := srv.CallJSON(ctx, opts, request, response)
+	if err == nil {
+		if s, ok := response.(statusError); ok {
+			if err = s.Err(); err != nil && resp != nil {
+				err.(*api.Error).HTTPStatus = resp.StatusCode
+			}
+		}
+	}
+	return resp, err
+}
