@@ -130,45 +130,55 @@ func (a *account) setUserInfo(info *api.UserInfo) {
 	logStateError(err)
 }
 
-// readUserInfo returns the account info: from the state when any process
-// read it in the last five minutes (1fichier's spacing of user/info.cgi
-// per user), else with call, made once the IP's user/info slot is free.
-// call is given before, which books that slot; run it before every
-// attempt so a retry waits for the next slot too.
-func (a *account) readUserInfo(ctx context.Context, call func(info *api.UserInfo, before func() error) error) (*api.UserInfo, error) {
-	if info, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
-		return info, nil
+// userInfoRead is one read of user/info.cgi, which 1fichier lets each
+// user make once per five minutes and each IP once a minute.
+type userInfoRead struct {
+	acc     *account
+	ctx     context.Context
+	release func() // gives back the IP's slot, once it was booked
+}
+
+// errUserInfoCached ends a read that another process made meanwhile.
+var errUserInfoCached = errors.New("read by another process")
+
+// readingUserInfo starts a read of the account info.
+func (a *account) readingUserInfo(ctx context.Context) *userInfoRead {
+	return &userInfoRead{acc: a, ctx: ctx}
+}
+
+// waitTurn books the IP's user/info slot. It runs before every attempt,
+// so a retry waits for the next slot too; it ends the read when another
+// process stored the answer while this one waited.
+func (r *userInfoRead) waitTurn() (err error) {
+	if r.release, err = r.acc.limits.waitUserInfo(r.ctx); err != nil {
+		return err
 	}
-	var info api.UserInfo
-	var release func()
-	errCached := errors.New("read by another process")
-	before := func() (err error) {
-		if release, err = a.limits.waitUserInfo(ctx); err != nil {
-			return err
-		}
-		// Another process may have read it while we waited.
-		if _, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
-			release()
-			return errCached
-		}
-		return nil
+	if _, ok := r.acc.cachedUserInfo(r.acc.userInfoMaxAge()); ok {
+		r.release()
+		return errUserInfoCached
 	}
-	err := call(&info, before)
+	return nil
+}
+
+// finish stores the answer of the read for every process, or returns
+// what another process stored, or gives back the slot of a call
+// 1fichier refused before counting it.
+func (r *userInfoRead) finish(info *api.UserInfo, err error) (*api.UserInfo, error) {
 	switch {
-	case errors.Is(err, errCached):
-		if cached, ok := a.cachedUserInfo(a.userInfoMaxAge()); ok {
+	case errors.Is(err, errUserInfoCached):
+		if cached, ok := r.acc.cachedUserInfo(r.acc.userInfoMaxAge()); ok {
 			return cached, nil
 		}
 		return nil, errors.New("couldn't read the account info another process stored")
 	case err != nil:
 		// 1fichier checks the key before counting the call.
-		if kind := apiKind(err); release != nil && (kind == api.KindBadKey || kind == api.KindNotCustomer) {
-			release()
+		if kind := apiKind(err); r.release != nil && (kind == api.KindBadKey || kind == api.KindNotCustomer) {
+			r.release()
 		}
 		return nil, err
 	}
-	a.setUserInfo(&info)
-	return &info, nil
+	r.acc.setUserInfo(info)
+	return info, nil
 }
 
 // logStateError reports a failure to share something that only saves

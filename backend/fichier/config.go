@@ -79,9 +79,7 @@ func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 		}
 		return nil, &floodError{err: &api.Error{Message: "flood lock still running"}, wait: wait}
 	}
-	info, err := acc.readUserInfo(ctx, func(info *api.UserInfo, before func() error) error {
-		return f.call(ctx, &apiCall{path: api.UserInfoPath, before: before, request: struct{}{}, response: info, retry: retryNever})
-	})
+	info, err := f.readUserInfo(ctx, retryNever)
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) && apiErr.Kind() == api.KindFlood {
 		return nil, &floodError{err: apiErr, wait: acc.limits.flood(apiErr.Message)}

@@ -1257,13 +1257,25 @@ func (f *Fs) DirCacheFlush() {
 // the endpoint may be called once a minute per IP and once per five
 // minutes per user.
 func (f *Fs) accountInfo(ctx context.Context) (*api.UserInfo, error) {
-	info, err := f.acc.readUserInfo(ctx, func(info *api.UserInfo, before func() error) error {
-		return f.call(ctx, &apiCall{path: api.UserInfoPath, before: before, request: struct{}{}, response: info})
-	})
+	info, err := f.readUserInfo(ctx, retryPaced)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't read account info: %w", err)
 	}
 	return info, nil
+}
+
+// readUserInfo returns the account info: from the state when any process
+// read it in the last five minutes (1fichier's spacing of user/info.cgi
+// per user), else from the API once the IP's user/info slot is free,
+// retried as retry says.
+func (f *Fs) readUserInfo(ctx context.Context, retry retryPolicy) (*api.UserInfo, error) {
+	if info, ok := f.acc.cachedUserInfo(f.acc.userInfoMaxAge()); ok {
+		return info, nil
+	}
+	read := f.acc.readingUserInfo(ctx)
+	var info api.UserInfo
+	err := f.call(ctx, &apiCall{path: api.UserInfoPath, before: read.waitTurn, request: struct{}{}, response: &info, retry: retry})
+	return read.finish(&info, err)
 }
 
 // About gets quota information: cold storage used and allowed, and hot
