@@ -177,12 +177,10 @@ func (b *batcher) add(ctx context.Context, id int, item *batchItem) (*api.File, 
 func (b *batcher) enqueue(ctx context.Context, id int, q *queued) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	fq := b.queues[id]
-	if fq == nil {
-		fq = &folderQueue{}
-		b.queues[id] = fq
+	if b.queues[id] == nil {
+		b.queues[id] = &folderQueue{}
 	}
-	fq.waiting = append(fq.waiting, q)
+	b.queues[id].waiting = append(b.queues[id].waiting, q)
 	b.ready.Broadcast()
 	if !b.dispatching {
 		b.dispatching = true

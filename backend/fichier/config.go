@@ -11,7 +11,6 @@ import (
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config/configmap"
-	"github.com/rclone/rclone/fs/config/configstruct"
 )
 
 // The config wizard. rclone first asks the options (api_key among
@@ -63,11 +62,7 @@ func (e *floodError) Unwrap() error { return e.err }
 // last five minutes instead of breaking 1fichier's rule for user/info. It
 // does not retry: a person is waiting.
 func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
-	opt := new(Options)
-	if err := configstruct.Set(m, opt); err != nil {
-		return nil, err
-	}
-	apiURL, err := checkOptions(opt)
+	opt, apiURL, err := readOptions(m)
 	if err != nil {
 		return nil, err
 	}

@@ -536,13 +536,22 @@ func newBareFs(ctx context.Context, opt *Options, apiURL *url.URL) *Fs {
 	return f
 }
 
-// NewFs constructs an Fs from the path, container:path
-func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, error) {
+// readOptions reads a remote's options from m and checks them.
+func readOptions(m configmap.Mapper) (*Options, *url.URL, error) {
 	opt := new(Options)
 	if err := configstruct.Set(m, opt); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	apiURL, err := checkOptions(opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return opt, apiURL, nil
+}
+
+// NewFs constructs an Fs from the path, container:path
+func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, error) {
+	opt, apiURL, err := readOptions(m)
 	if err != nil {
 		return nil, err
 	}
