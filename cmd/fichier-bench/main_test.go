@@ -112,7 +112,7 @@ func TestParseFlags(t *testing.T) {
 	bin := filepath.Join(dir, "bin")
 	require.NoError(t, os.WriteFile(bin, nil, 0o755))
 	cfg, err := parseFlags([]string{"-rclone", bin, "-upstream", bin, "-emulator", bin,
-		"-scenarios", "copy,back", "-list-rules", "endpoint", "-transfers", "32", "-flags", "--checkers 2"})
+		"-only", "copy,back", "-list-rules", "endpoint", "-transfers", "32", "-flags", "--checkers 2"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"copy", "back"}, cfg.scenarios)
 	assert.Equal(t, []emulator.ListRule{emulator.ListRuleEndpoint}, cfg.listRules)
@@ -122,7 +122,7 @@ func TestParseFlags(t *testing.T) {
 	assert.False(t, cfg.want("mount"))
 
 	for _, args := range [][]string{
-		{"-scenarios", "copy,fly"},
+		{"-only", "copy,fly"},
 		{"-list-rules", "both"},
 		{"-files", "2", "-folders", "3"},
 		{"-transfers", "-1"},
@@ -137,7 +137,8 @@ func TestParseFlags(t *testing.T) {
 func fakeBench(t *testing.T) *bench {
 	cfg := &config{files: 20, folders: 4, bigMB: 64, timeout: 2 * time.Minute, timeoutBig: 2 * time.Minute,
 		listRules: []emulator.ListRule{emulator.ListRuleFolder, emulator.ListRuleEndpoint},
-		out:       filepath.Join(t.TempDir(), "report.md"), ours: "/bin/true", upstream: "/bin/true", parallel: true}
+		out:       filepath.Join(t.TempDir(), "report.md"), ours: "/bin/true", upstream: "/bin/true", parallel: true,
+		scenarios: mainScenarios, timeScale: 1}
 	calls := func(ls, files int64) emulator.Stats {
 		return emulator.Stats{Calls: map[string]int64{"folder/ls.cgi": ls, "file/ls.cgi": files},
 			MaxCallsPerSecond: map[string]int64{"a": 2}}
