@@ -28,9 +28,9 @@ robin over the folders) into a fresh emulator, over plain HTTP to its API
 URL{{if ne $.Scale 1.0}}, the rules {{$.Scale}} times faster{{end}}. Every copy
 started on its own emulator, one at a time.
 
-| Tree | --transfers | Result | Wall time | API calls | API calls per file | Upload requests | Files per request | Lower bound: one request per folder | Flood locks | Peak calls/s | Stored once | Peak RSS |
-|---|---|---|---|---|---|---|---|---|---|---|---|---|
-{{range .}}| {{.Tree}} | {{.Transfers}} | {{.Result}} | {{.Wall}} | {{.Calls}} | {{.PerFile}} | {{.Requests}} | {{.FilesPerRequest}} | {{.Bound}} | {{.Floods}} | {{.Peak}} | {{.Stored}} | {{.RSS}} |
+| Tree | --transfers | Result | Wall time | API calls | API calls per file | Upload requests | Files per request | Lower bound: one request per folder | Flood locks | Peak calls/s | Stored once | Peak RSS | Calls by endpoint |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+{{range .}}| {{.Tree}} | {{.Transfers}} | {{.Result}} | {{.Wall}} | {{.Calls}} | {{.PerFile}} | {{.Requests}} | {{.FilesPerRequest}} | {{.Bound}} | {{.Floods}} | {{.Peak}} | {{.Stored}} | {{.RSS}} | {{.ByEndpoint}} |
 {{end}}
 - **Lower bound**: ` + treeBoundFormula + `; the time is those
   calls at our backend's default ` + "`api_rate`" + ` of 2 calls/s{{if ne $.Scale 1.0}}, at the real limits
