@@ -17,10 +17,11 @@ GOTAGS   := noselfupdate
 
 all: build
 
-## build: bin/rclone (rclone with our fichier backend) and bin/fichier-emulator
+## build: bin/rclone (rclone with our fichier backend), bin/fichier-emulator and bin/fichier-bench (the measurements, docs/benchmarks.md)
 build:
 	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/rclone ./cmd/rclone
 	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/fichier-emulator ./cmd/fichier-emulator
+	$(GO) build -o $(BIN)/fichier-bench ./cmd/fichier-bench
 
 # The end-to-end tests and their 500-file fault matrix run on their own,
 # after the other packages: sped-up rate rules have 10 ms windows, and a
@@ -78,13 +79,13 @@ e2e: build
 
 .PHONY: bench bench-quick
 
-## bench: bin/rclone against upstream rclone on the emulator at 1fichier's real limits, under both readings of the listing rule; writes BENCHMARKS.md (about 90 minutes, see docs/benchmarks.md)
+## bench: bin/rclone against upstream rclone on the emulator at 1fichier's real limits, under both readings of the listing rule; writes BENCHMARKS.md (about 90 minutes, see docs/benchmarks.md; bin/fichier-bench -only NAME runs one scenario, docs/measurements.md)
 bench: build $(BIN)/rclone-upstream
-	$(GO) run ./cmd/fichier-bench
+	$(BIN)/fichier-bench
 
 ## bench-quick: the same scenarios at small sizes with 2-minute bounds (about 20 minutes); writes bin/bench-quick.md
 bench-quick: build $(BIN)/rclone-upstream
-	$(GO) run ./cmd/fichier-bench -files 20 -folders 4 -big-mb 64 -timeout 2m -timeout-big 2m \
+	$(BIN)/fichier-bench -files 20 -folders 4 -big-mb 64 -timeout 2m -timeout-big 2m \
 		-out $(BIN)/bench-quick.md
 
 # Upstream rclone at the version go.mod requires, for the benchmark.

@@ -31,10 +31,12 @@ type bench struct {
 	mountSkip string // why the mount steps cannot run, or ""
 	curlSkip  string // why the curl baseline cannot run, or ""
 
-	mu      sync.Mutex
-	results []*result
-	back    []*backResult
-	curl    *curlResult
+	mu         sync.Mutex
+	results    []*result
+	back       []*backResult
+	curl       *curlResult
+	trees      []*treeResult     // batch and tree
+	mountBench *mountBenchResult // mountbench
 }
 
 // result is one measured run of a scenario.
@@ -101,6 +103,10 @@ func run(ctx context.Context, cfg *config) error {
 		b.runMountRead(ours)
 		b.runMountRead(upstream)
 	}
+	b.runTrees()
+	if cfg.want("mountbench") {
+		b.runMountBench()
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -132,13 +138,17 @@ func (b *bench) setUp() error {
 	if _, err := exec.LookPath("curl"); err != nil {
 		b.curlSkip = "curl is not installed"
 	}
-	if err := makeSmall(b.src, b.cfg.files, b.cfg.folders, 5); err != nil {
-		return err
+	if b.cfg.want("copy") || b.cfg.want("sync") || b.cfg.want("ls") {
+		if err := makeSmall(b.src, b.cfg.files, b.cfg.folders, 5); err != nil {
+			return err
+		}
 	}
-	if err := makeSmall(b.backSrc, backFiles, backFolders, 6); err != nil {
-		return err
+	if b.cfg.want("back") {
+		if err := makeSmall(b.backSrc, backFiles, backFolders, 6); err != nil {
+			return err
+		}
 	}
-	if b.cfg.want("big") || b.cfg.want("mount") {
+	if b.cfg.want("big") || b.cfg.want("mount") || b.cfg.want("mountbench") {
 		log.Printf("making a %d MiB file", b.cfg.bigMB)
 		return makeFile(b.big, int64(b.cfg.bigMB)<<20, rand.New(rand.NewSource(7)))
 	}

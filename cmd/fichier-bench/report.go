@@ -38,6 +38,15 @@ type report struct {
 	BigMB                     int
 	MountSkip, CurlSkip       string
 	Failures                  []string
+
+	Main              bool   // the scenarios of BENCHMARKS.md ran
+	Selected, Command string // -only's scenarios, the command line
+	Scale             float64
+	ScaledOptions     string
+	Batch, Tree       []oneBinaryRow
+	MountBench        *mountBenchResult
+	MountFlags        string
+	MountRatio        string
 }
 
 // row is one line of the main table.
@@ -280,6 +289,7 @@ func (b *bench) failures() []string {
 				br.Who, br.Rule, br.Failed, quoted(br.Note)))
 		}
 	}
+	out = append(out, b.oneBinaryFailures()...)
 	slices.Sort(out)
 	return out
 }
@@ -309,6 +319,11 @@ func (b *bench) writeReport(took time.Duration) error {
 		Flags: strings.Join(b.cfg.extraFlags, " "), Minutes: took.Minutes(),
 		Rows: b.rows(), Readings: b.readings(), Back: b.back, Curl: b.curl, BigMB: b.cfg.bigMB,
 		MountSkip: b.mountSkip, CurlSkip: b.curlSkip, Failures: b.failures(),
+		Main: b.cfg.wantMain(), Selected: strings.Join(b.cfg.scenarios, ", "),
+		Command: shellLine(append([]string{"bin/fichier-bench"}, b.cfg.args...)),
+		Scale:   b.cfg.timeScale, ScaledOptions: scaledOptionsText(b.cfg.timeScale),
+		Batch: b.treeRows("batch"), Tree: b.treeRows("tree"), MountBench: b.mountBench,
+		MountFlags: strings.Join(b.cfg.mountFlags, " "), MountRatio: b.mountRatio(),
 	}
 	if len(b.back) > 0 {
 		for _, s := range b.back[0].Steps {
@@ -319,11 +334,29 @@ func (b *bench) writeReport(took time.Duration) error {
 	if err := reportTemplate.Execute(&sb, rep); err != nil {
 		return err
 	}
+	if b.cfg.out == "-" {
+		_, err := os.Stdout.WriteString(sb.String())
+		log.Printf("benchmark took %.1f minutes", took.Minutes())
+		return err
+	}
 	if err := os.WriteFile(b.cfg.out, []byte(sb.String()), 0o644); err != nil {
 		return err
 	}
 	log.Printf("wrote %s (benchmark took %.1f minutes)", b.cfg.out, took.Minutes())
 	return nil
+}
+
+// shellLine is args as a shell command line: the words with spaces or
+// quotes in single quotes.
+func shellLine(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = a
+		if a == "" || strings.ContainsAny(a, " \t'\"\\$`*?;&|<>()") {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
 }
 
 // version is the first line of bin's "version".

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,10 +27,13 @@ const benchKey = "bench-key"
 // killed.
 const waitDelay = 30 * time.Second
 
-// emu is one emulator process of a run, reached through its proxy.
+// emu is one emulator process of a run, reached through its proxy
+// unless plain is set.
 type emu struct {
 	*fichiertest.Emulator
-	dir string
+	dir   string
+	plain bool              // reach it over plain HTTP at its API URL
+	opts  map[string]string // more options of the bench remote
 }
 
 // startEmulator starts an emulator whose state and logs live in dir,
@@ -48,6 +54,44 @@ func (b *bench) startEmulator(dir string, rule emulator.ListRule, args ...string
 		return nil, fmt.Errorf("emulator in %s: %w", dir, err)
 	}
 	return &emu{Emulator: e, dir: dir}, nil
+}
+
+// startScaled starts an emulator in dir whose rules run scale times
+// faster (--time-scale), under the folder reading of the listing rule,
+// with the bench remote paced to match (scaledOptions) and reached over
+// plain HTTP when plain is set.
+func (b *bench) startScaled(dir string, scale float64, plain bool) (*emu, error) {
+	var args []string
+	if scale != 1 {
+		args = []string{"--time-scale", strconv.FormatFloat(scale, 'g', -1, 64)}
+	}
+	e, err := b.startEmulator(dir, emulator.ListRuleFolder, args...)
+	if err != nil {
+		return nil, err
+	}
+	e.plain, e.opts = plain, scaledOptions(scale)
+	return e, nil
+}
+
+// scaledOptions are the backend's options for an emulator running
+// scale times faster: its default pacing (2 calls/s, 30 s between
+// listings of a folder, listings kept 10 minutes, 5 minutes after a
+// flood) sped up as much, and time_scale for the clocks that have no
+// option. Unlike the tests' fichiertest.RateOptions it keeps the default
+// 2 calls/s, so that a wall time times scale estimates one at the real
+// limits. At scale 1 it sets nothing: the defaults.
+func scaledOptions(scale float64) map[string]string {
+	if scale == 1 {
+		return nil
+	}
+	d := func(real time.Duration) string { return time.Duration(float64(real) / scale).String() }
+	return map[string]string{
+		"api_rate":        strconv.FormatFloat(ourRate*scale, 'g', -1, 64),
+		"list_interval":   d(30 * time.Second),
+		"list_cache_time": d(10 * time.Minute),
+		"flood_wait":      d(5 * time.Minute),
+		"time_scale":      strconv.FormatFloat(scale, 'g', -1, 64),
+	}
 }
 
 // fromSeed starts an emulator on a copy of seed name's data: hard links,
@@ -91,9 +135,16 @@ func (b *bench) rcloneEnv(e *emu) []string {
 		}
 		env = append(env, kv)
 	}
-	proxy := "http://" + e.Proxy
-	return append(env, "HTTPS_PROXY="+proxy, "https_proxy="+proxy,
-		"RCLONE_CONFIG="+filepath.Join(b.work, "rclone.conf"),
+	if e.plain {
+		env = append(env, fichiertest.EnvName("bench", "api_url")+"="+e.APIURL)
+	} else {
+		proxy := "http://" + e.Proxy
+		env = append(env, "HTTPS_PROXY="+proxy, "https_proxy="+proxy)
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.opts)) {
+		env = append(env, fichiertest.EnvName("bench", k)+"="+e.opts[k])
+	}
+	return append(env, "RCLONE_CONFIG="+filepath.Join(b.work, "rclone.conf"),
 		"RCLONE_CACHE_DIR="+filepath.Join(e.dir, "cache"),
 		fichiertest.EnvName("bench", "type")+"=fichier",
 		fichiertest.EnvName("bench", "api_key")+"="+benchKey)
@@ -102,7 +153,11 @@ func (b *bench) rcloneEnv(e *emu) []string {
 // rcloneCmd is bin with args against e, logging to logFile, bounded by
 // ctx.
 func (b *bench) rcloneCmd(ctx context.Context, e *emu, bin, logFile string, args ...string) *exec.Cmd {
-	full := append([]string{"--ca-cert", e.CA, "-v", "--log-file", logFile}, b.cfg.extraFlags...)
+	full := []string{"-v", "--log-file", logFile}
+	if !e.plain {
+		full = append([]string{"--ca-cert", e.CA}, full...)
+	}
+	full = append(full, b.cfg.extraFlags...)
 	cmd := exec.CommandContext(ctx, bin, append(full, args...)...)
 	cmd.Env = b.rcloneEnv(e)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
@@ -122,9 +177,12 @@ type Outcome struct {
 func (o Outcome) OK() bool { return o.Status == "ok" }
 
 // runCmd runs cmd (made with ctx, bounded by limit) and measures it.
+// Its standard output lands in the Outcome unless cmd.Stdout is set.
 func runCmd(ctx context.Context, cmd *exec.Cmd, limit time.Duration) Outcome {
 	var out strings.Builder
-	cmd.Stdout = &out
+	if cmd.Stdout == nil {
+		cmd.Stdout = &out
+	}
 	var stderr strings.Builder
 	if cmd.Stderr == nil {
 		cmd.Stderr = &stderr
@@ -178,16 +236,24 @@ func (b *bench) measure(e *emu, res *result, limit time.Duration, bin string, ar
 	if err := e.ClearStats(); err != nil {
 		log.Printf("%s: %v", res.name(), err)
 	}
+	o, note := b.timed(e, limit, bin, args...)
+	res.Outcome, res.Note = o, note
+	res.readStats(e)
+	return o
+}
+
+// timed runs one rclone command against e, bounded by limit, logging to
+// e's rclone.log, and returns how it ended and, if it failed, its last
+// error or notice.
+func (b *bench) timed(e *emu, limit time.Duration, bin string, args ...string) (Outcome, string) {
 	ctx, cancel := context.WithTimeout(b.ctx, limit)
 	defer cancel()
 	logFile := filepath.Join(e.dir, "rclone.log")
 	o := runCmd(ctx, b.rcloneCmd(ctx, e, bin, logFile, args...), limit)
-	res.Outcome = o
-	res.readStats(e)
 	if !o.OK() {
-		res.Note = lastMessage(logFile)
+		return o, lastMessage(logFile)
 	}
-	return o
+	return o, ""
 }
 
 // lastMessage is the last error or notice of an rclone log.

@@ -157,30 +157,51 @@ func (b *bench) runMountRead(who string) {
 		return
 	}
 	defer e.Stop()
-	mnt := filepath.Join(b.work, "mnt-"+who)
-	_ = os.MkdirAll(mnt, 0o755)
 	_ = e.ClearStats()
+	logFile := filepath.Join(dir, "rclone.log")
+	r.Outcome = b.mountAndRead(e, b.binary(who), logFile, filepath.Join(b.work, "mnt-"+who),
+		int64(b.cfg.bigMB)<<20, false, "bench:bench/big")
+	r.readStats(e)
+	if !r.OK() {
+		r.Note = lastMessage(logFile)
+	}
+}
+
+// mountAndRead runs bin's rclone mount --read-only of args (flags, then
+// the remote) on mnt, lists the mount first as ls -l would if list is
+// set (so that dd's time leaves the listing out), reads big.bin in it
+// from start to end with dd, checks it read size bytes and unmounts.
+// The Outcome is dd's, with the mount process's peak RSS.
+func (b *bench) mountAndRead(e *emu, bin, logFile, mnt string, size int64, list bool, args ...string) Outcome {
+	_ = os.MkdirAll(mnt, 0o755)
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeoutBig+time.Minute)
 	defer cancel()
-	logFile := filepath.Join(dir, "rclone.log")
-	cmd := b.rcloneCmd(ctx, e, b.binary(who), logFile, "mount", "--read-only", "bench:bench/big", mnt)
+	cmd := b.rcloneCmd(ctx, e, bin, logFile, append(append([]string{"mount", "--read-only"}, args...), mnt)...)
 	if err := cmd.Start(); err != nil {
-		r.Status = "failed (" + err.Error() + ")"
-		return
+		return Outcome{Status: "failed (" + err.Error() + ")"}
 	}
+	var o Outcome
 	if !waitMounted(mnt, 60*time.Second) {
-		r.Status = "failed (not mounted after 60 s)"
+		o.Status = "failed (not mounted after 60 s)"
 	} else {
-		r.Outcome = b.readWithDD(filepath.Join(mnt, "big.bin"), int64(b.cfg.bigMB)<<20)
+		if list {
+			listLong(mnt)
+		}
+		o = b.readWithDD(filepath.Join(mnt, "big.bin"), size)
 	}
-	r.readStats(e)
 	unmount(mnt)
 	_ = cmd.Wait()
 	if ru, ok := rusage(cmd); ok {
-		r.RSSKB = ru
+		o.RSSKB = ru
 	}
-	if !r.OK() {
-		r.Note = lastMessage(logFile)
+	return o
+}
+
+// listLong reads dir and stats each entry, as ls -l does.
+func listLong(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, d := range entries {
+		_, _ = d.Info()
 	}
 }
 

@@ -33,17 +33,23 @@ var reportFuncs = template.FuncMap{
 		return strings.Join(parts, ", ")
 	},
 	"bytes": func(mb int) int64 { return int64(mb) << 20 },
+	"mib":   mib,
 }
 
 // reportTemplate is BENCHMARKS.md.
 var reportTemplate = template.Must(template.New("report").Funcs(reportFuncs).Parse(
-	`# Benchmarks: rclone-fichier against upstream rclone
+	`{{if .Main}}# Benchmarks: rclone-fichier against upstream rclone
 
 Written by ` + "`make bench`" + ` (` + "`cmd/fichier-bench`" + `); do not edit by hand.
 What each scenario measures and how to read the lower bounds:
-[docs/benchmarks.md](docs/benchmarks.md). Figures measured by hand (Whirlpool,
-mount reads, batched uploads at 32 transfers, concurrent commands):
-[docs/measurements.md](docs/measurements.md).
+[docs/benchmarks.md](docs/benchmarks.md). Figures measured one scenario at a
+time (Whirlpool, mount reads, batched uploads, large trees, concurrent
+commands): [docs/measurements.md](docs/measurements.md).
+{{- else}}# fichier-bench: {{.Selected}}
+
+Written by ` + "`{{.Command}}`" + `. What each scenario measures:
+[docs/benchmarks.md](docs/benchmarks.md).
+{{- end}}
 
 | Machine and run | |
 |---|---|
@@ -53,6 +59,12 @@ mount reads, batched uploads at 32 transfers, concurrent commands):
 | OS | {{.OS}} |
 | Go | {{.Go}} |
 | ours | ` + "`{{.Ours}}`" + ` (` + "`bin/rclone`" + `: rclone with this repository's fichier backend) |
+{{- if not .Main}}
+| Emulator | ` + "`bin/fichier-emulator`" + `{{if eq .Scale 1.0}}, documented limits, unscaled: 3 calls/s per key, one listing per folder per 30 s, 5 minute flood lock{{else}}, rules {{.Scale}} times faster (` + "`--time-scale {{.Scale}}`" + `), the remote paced to match: ` + "`{{.ScaledOptions}}`" + `{{end}} |
+{{- with .Flags}}
+| Flags | ` + "`{{.}}`" + ` on every rclone command |
+{{- end}}
+{{- else}}
 | upstream | ` + "`{{.Upstream}}`" + ` (` + "`bin/rclone-upstream`" + `: ` + "`github.com/rclone/rclone`" + ` at the version go.mod requires) |
 | Emulator | ` + "`bin/fichier-emulator`" + `, documented limits, unscaled: 3 calls/s per key, one listing per folder per 30 s, 5 minute flood lock |
 | Listing rule | the API-bound scenarios run under both readings of "1 request per folder per 30s" (` + "`--list-rule`" + `): **folder**, ` + "`folder/ls.cgi`" + ` and ` + "`file/ls.cgi`" + ` of a folder share one slot (the emulator's default); **endpoint**, each endpoint has its own slot. The transfers run under folder. |
@@ -60,7 +72,9 @@ mount reads, batched uploads at 32 transfers, concurrent commands):
 | Flags | identical for both: rclone defaults{{with .Flags}} plus ` + "`{{.}}`" + `{{end}} (` + "`--transfers 4`, `--retries 3`, `--low-level-retries 10`" + `){{if .Transfers}}; the copy with ` + "`--transfers {{.Transfers}}`" + `{{end}} |
 | Data | {{.Files}} files of 1-10 KiB in {{.Folders}} folders; one file of {{.BigMB}} MiB; 9 files in 3 folders for the back-to-back commands |
 | Bounds | each copy, sync, ls and back-to-back command stopped after {{.Timeout}}; each upload, download and mount run after {{.TimeoutBig}} |
+{{- end}}
 | Total run time | {{printf "%.1f" .Minutes}} minutes |
+{{- if .Main}}
 
 | Scenario | Binary | Listing rule | Result | Wall time | Lower bound | Emulator calls | Flood locks | Peak calls/s | Throughput | Peak RSS |
 |---|---|---|---|---|---|---|---|---|---|---|
@@ -92,6 +106,7 @@ mount reads, batched uploads at 32 transfers, concurrent commands):
   clocks) holding the same seeded contents. {{if .Parallel}}The API-bound runs went at
   the same time, each against its own emulator (they wait on the rate
   rules, not the CPU); the transfers ran one at a time.{{else}}Every run went one at a time.{{end}}
+{{- end}}
 {{with .Readings}}
 ## Does the listing reading matter?
 
@@ -113,7 +128,7 @@ peak calls/s count the commands after the copy.
 | Binary | Listing rule |{{range $.BackSteps}} {{.}} |{{end}} Flood locks | Broken rules | Peak calls/s |
 |---|---|{{range $.BackSteps}}---|{{end}}---|---|---|
 {{range .}}| {{.Who}} | {{rule .Rule}} |{{range .Steps}} {{step .Outcome}} |{{end}} {{floods .Stats}} | {{broken .Stats}} | {{.Stats.PeakCallRate}} |
-{{end}}{{end}}{{with .Failures}}
+{{end}}{{end}}` + oneBinarySections + `{{with .Failures}}
 ## Runs that did not succeed
 
 {{range .}}- {{.}}
