@@ -41,7 +41,7 @@ const (
 // runMountBench uploads the big file to a fresh emulator at -time-scale
 // (the download host has no rate rule: the scale only shortens the
 // upload and listings), then reads it through mounts of the emulator and
-// of the local directory holding it, as scripts/mountbench.sh did. The
+// of the local directory holding it. The
 // VFS checks a file read from start to end against the remote's first
 // hash type, MD5 for a local directory and Whirlpool for 1fichier: the
 // --no-checksum reads show what that check costs each.

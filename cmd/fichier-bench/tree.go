@@ -80,7 +80,8 @@ const treeBoundFormula = "3 calls × upload requests (one per folder, ⌈files i
 
 // treeFile is the name of file i of a tree of files in folders, relative
 // to the tree's top: dNN/fNNNN.bin, file i in folder i mod folders, as
-// scripts/batch-measure.sh named them (wider numbers for bigger trees).
+// the measurements in docs/measurements.md name them (wider numbers for
+// bigger trees).
 func treeFile(i, files, folders int) string {
 	w := func(n, least int) int { return max(least, len(strconv.Itoa(n-1))) }
 	return fmt.Sprintf("d%0*d/f%0*d.bin", w(folders, 2), i%folders, w(files, 4), i)
@@ -239,7 +240,7 @@ const treeDst = "dst"
 // runTreeCase copies tc's tree into a fresh emulator with bin/rclone over
 // plain HTTP, at -time-scale, then checks what the emulator stored; the
 // batch scenario also lists the copy (lsf -R) and runs rclone check, as
-// scripts/batch-measure.sh did.
+// the earlier shell measurements did.
 func (b *bench) runTreeCase(sc string, tc treeCase) {
 	r := &treeResult{Scenario: sc, treeCase: tc, Scale: b.cfg.timeScale}
 	defer func() {
