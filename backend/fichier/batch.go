@@ -43,8 +43,11 @@ const (
 )
 
 // maxPassedOver is how many requests may go to fuller folders before a
-// folder with files waiting goes next whatever its size.
-const maxPassedOver = 16
+// folder with files waiting goes next whatever its size. Without such a
+// bound the folders left with a few files each keep their transfer slots
+// for long, and the batches of the others shrink. It is rclone's default
+// --checkers: how many folders' files rclone's queue mixes at once.
+const maxPassedOver = 8
 
 // batchItem is one file to upload.
 type batchItem struct {
@@ -110,6 +113,7 @@ func newBatcher(f *Fs, maxSize int64, maxFiles int) *batcher {
 		maxFiles: maxFiles,
 		queues:   make(map[int]*folderQueue),
 		alone:    make(map[aloneKey]bool),
+		sizes:    batchSizes{tell: tellOnce},
 	}
 	b.ready = sync.NewCond(&b.mu)
 	return b
@@ -386,8 +390,9 @@ func cancelWithAll(items []*batchItem) (context.Context, context.CancelFunc) {
 }
 
 // When batches stay small for a reason only the user can change, one
-// NOTICE a run says which flag would help. It is given after
-// adviceAfterRequests batched requests: when they carried fewer than
+// NOTICE a run says which flag would help. Each run of
+// adviceAfterRequests batched requests is judged: the NOTICE is due when
+// they carried fewer than
 // smallBatch files on average while --transfers is low and the batcher
 // held most of the transfers, or less than a third of the files the
 // batcher held because those came from several folders at once.
@@ -406,8 +411,11 @@ type dispatchView struct {
 	files, folders, held int
 }
 
-// batchSizes sums the dispatcher's views, to give the NOTICE.
+// batchSizes sums the dispatcher's views of the current run of
+// requests, to give the NOTICE through tell.
 type batchSizes struct {
+	tell func(advice string)
+
 	mu                             sync.Mutex
 	requests, files, folders, held int
 }
@@ -422,9 +430,19 @@ func (s *batchSizes) record(ctx context.Context, view dispatchView) {
 	advice := ""
 	if s.requests == adviceAfterRequests {
 		advice = s.advice(fs.GetConfig(ctx).Transfers)
+		// The next requests are judged afresh: a copy's queue changes as it goes.
+		s.requests, s.files, s.folders, s.held = 0, 0, 0, 0
 	}
 	s.mu.Unlock()
-	if advice != "" && !batchAdviceTold.Swap(true) {
+	if advice != "" {
+		s.tell(advice)
+	}
+}
+
+// tellOnce gives advice at NOTICE, if no advice was given in this
+// process yet.
+func tellOnce(advice string) {
+	if !batchAdviceTold.Swap(true) {
 		fs.Logf(nil, "fichier: %s", advice)
 	}
 }

@@ -538,3 +538,23 @@ func TestBatchOptions(t *testing.T) {
 		})
 	}
 }
+
+// Each run of requests is judged on its own: a copy whose batches were
+// full at first and shrink once rclone's queue mixes folders gets the
+// advice then.
+func TestBatchAdviceJudgesEachRun(t *testing.T) {
+	var told []string
+	s := batchSizes{tell: func(advice string) { told = append(told, advice) }}
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.Transfers = 64
+	for range adviceAfterRequests {
+		s.record(ctx, dispatchView{files: 30, folders: 3, held: 64})
+	}
+	assert.Empty(t, told, "full batches")
+	for range adviceAfterRequests {
+		s.record(ctx, dispatchView{files: 12, folders: 8, held: 60})
+	}
+	require.Len(t, told, 1)
+	assert.Contains(t, told[0], "12.0 per upload request")
+	assert.Contains(t, told[0], "--order-by name")
+}
