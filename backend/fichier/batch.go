@@ -23,10 +23,11 @@ import (
 // the API budget, and every file arriving meanwhile joins its folder's
 // queue. When the server comes, it goes to the folder with the most files
 // waiting: for small files the budget, not the data, is what runs out, so
-// each request should carry as many as it can. A folder passed over
-// maxPassedOver times goes next whatever its size, so none waits forever,
-// and a lone file goes as soon as the budget allows, as it would
-// unbatched; there is no timer. rclone's --transfers bounds how many Puts
+// each request should carry as many as it can. For the same reason a
+// request of little data holds the next one back until it is done
+// (overlapBytes). A folder passed over maxPassedOver times goes next
+// whatever its size, so none waits forever, and a lone file goes as soon
+// as the budget allows, as it would unbatched; there is no timer. rclone's --transfers bounds how many Puts
 // wait at once, and so the size of a batch; a Put returns only once its
 // file is stored.
 //
@@ -41,6 +42,15 @@ const (
 	maxBatchFiles = 500
 	maxBatchBytes = 500e9 - 1e9
 )
+
+// overlapBytes is the size below which a request holds the next one
+// back until it is done. For such a request the API budget, not the link,
+// sets the pace: the next request's three calls come after its own
+// whether they overlap or not, and waiting lets all the files rclone has
+// in transfer, not only those left over, meet in the next batch. A
+// request of more data than this lets the next go beside it, so the link
+// stays busy.
+const overlapBytes = 16 << 20
 
 // maxPassedOver is how many requests may go to fuller folders before a
 // folder with files waiting goes next whatever its size. Without such a
@@ -78,6 +88,7 @@ type queued struct {
 type folderQueue struct {
 	waiting    []*queued
 	sending    bool // a request for the folder is on its way: it waits for the next
+	quick      bool // that request carries less than overlapBytes
 	passedOver int  // requests that went to fuller folders since its last one
 }
 
@@ -92,6 +103,7 @@ type batcher struct {
 	ready       *sync.Cond           // signalled when a folder may have become ready, or none waits
 	queues      map[int]*folderQueue // folders with files waiting or a request on its way
 	dispatching bool                 // the dispatcher runs
+	quickOnWay  int                  // requests on their way that carry less than overlapBytes
 	alone       map[aloneKey]bool    // files to send alone until they are stored
 }
 
@@ -235,20 +247,15 @@ func (b *batcher) dispatch(ctx context.Context) {
 }
 
 // awaitReady waits until some folder with files waiting has no request on
-// its way, and reports false, ending the dispatcher, once no file waits.
+// its way and no request of less than overlapBytes is on its way, and
+// reports false, ending the dispatcher, once no file waits.
 func (b *batcher) awaitReady() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for {
-		waiting := false
-		for _, fq := range b.queues {
-			if len(fq.waiting) == 0 {
-				continue
-			}
-			if !fq.sending {
-				return true
-			}
-			waiting = true
+		ready, waiting := b.readiness()
+		if ready {
+			return true
 		}
 		if !waiting {
 			b.dispatching = false
@@ -256,6 +263,21 @@ func (b *batcher) awaitReady() bool {
 		}
 		b.ready.Wait()
 	}
+}
+
+// readiness reports whether a request may go now, and whether any file
+// waits at all. b.mu is held.
+func (b *batcher) readiness() (ready, waiting bool) {
+	for _, fq := range b.queues {
+		if len(fq.waiting) == 0 {
+			continue
+		}
+		if !fq.sending && b.quickOnWay == 0 {
+			return true, true
+		}
+		waiting = true
+	}
+	return false, waiting
 }
 
 // next chooses the folder the next request goes to, takes its batch and
@@ -292,8 +314,21 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 	best.passedOver = 0
 	best.sending = true
 	batch := b.take(best)
+	if bytesOf(batch) < overlapBytes {
+		best.quick = true
+		b.quickOnWay++
+	}
 	view.files = len(batch)
 	return chosen, batch, view
+}
+
+// bytesOf returns the size of the files of batch.
+func bytesOf(batch []*queued) int64 {
+	var n int64
+	for _, q := range batch {
+		n += q.item.size
+	}
+	return n
 }
 
 // goesBefore reports whether folder queue a goes before b.
@@ -353,6 +388,10 @@ func (b *batcher) commit(node *uploadNode, nodeErr error, id int, batch []*queue
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fq := b.queues[id]
+	if fq.quick {
+		fq.quick = false
+		b.quickOnWay--
+	}
 	fq.sending = false
 	b.dropIdle(id, fq)
 	b.ready.Broadcast()
