@@ -79,6 +79,7 @@ type batchResult struct {
 // queued is a batchItem waiting in its folder's queue, and where its
 // result goes.
 type queued struct {
+	seq    uint64 // arrival order, in the batcher
 	item   *batchItem
 	result batchResult
 	done   chan struct{} // closed once result is set
@@ -104,6 +105,7 @@ type batcher struct {
 	queues      map[int]*folderQueue // folders with files waiting or a request on its way
 	dispatching bool                 // the dispatcher runs
 	quickOnWay  int                  // requests on their way that carry less than overlapBytes
+	arrivals    uint64               // files queued so far, to number them
 	alone       map[aloneKey]bool    // files to send alone until they are stored
 }
 
@@ -196,6 +198,8 @@ func (b *batcher) enqueue(ctx context.Context, id int, q *queued) {
 	if b.queues[id] == nil {
 		b.queues[id] = &folderQueue{}
 	}
+	b.arrivals++
+	q.seq = b.arrivals
 	b.queues[id].waiting = append(b.queues[id].waiting, q)
 	b.ready.Broadcast()
 	if !b.dispatching {
@@ -283,8 +287,9 @@ func (b *batcher) readiness() (ready, waiting bool) {
 // next chooses the folder the next request goes to, takes its batch and
 // marks it sending. The folder passed over the longest goes if it was
 // passed over maxPassedOver times, else the one with the most files
-// waiting (on a tie, the one passed over the longest). It also says what
-// the choice was made among.
+// waiting. On a tie the folder whose first file came first goes: at the
+// end of one folder's files and the start of the next, the next then
+// gathers more. It also says what the choice was made among.
 func (b *batcher) next() (int, []*queued, dispatchView) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -337,10 +342,12 @@ func goesBefore(a, b *folderQueue) bool {
 	switch {
 	case aDue != bDue:
 		return aDue
-	case aDue || len(a.waiting) == len(b.waiting):
+	case aDue && a.passedOver != b.passedOver:
 		return a.passedOver > b.passedOver
+	case !aDue && len(a.waiting) != len(b.waiting):
+		return len(a.waiting) > len(b.waiting)
 	}
-	return len(a.waiting) > len(b.waiting)
+	return a.waiting[0].seq < b.waiting[0].seq
 }
 
 // take removes the next batch from fq, in order: at most maxFiles files

@@ -463,9 +463,14 @@ func TestBatchNoFolderWaitsForever(t *testing.T) {
 
 	b = newBatcher(nil, 1, 0)
 	b.queues[1], b.queues[2] = queueOf(3), queueOf(3)
-	b.queues[2].passedOver = 2
+	for i, q := range b.queues[1].waiting {
+		q.seq = uint64(10 + i)
+	}
+	for i, q := range b.queues[2].waiting {
+		q.seq = uint64(5 + i)
+	}
 	id, _, _ = b.next()
-	assert.Equal(t, 2, id, "a tie goes to the folder passed over the longest")
+	assert.Equal(t, 2, id, "a tie goes to the folder whose first file came first")
 	assert.Equal(t, 1, b.queues[1].passedOver)
 }
 
