@@ -24,8 +24,8 @@ import (
 // queue. When the server comes, it goes to the folder with the most files
 // waiting: for small files the budget, not the data, is what runs out, so
 // each request should carry as many as it can. For the same reason a
-// request of little data holds the next one back until it is done
-// (overlapBytes). A folder passed over maxPassedOver times goes next
+// request of little data holds back a next one that would carry fewer
+// files, until it is done (overlapBytes). A folder passed over maxPassedOver times goes next
 // whatever its size, so none waits forever, and a lone file goes as soon
 // as the budget allows, as it would unbatched; there is no timer. rclone's --transfers bounds how many Puts
 // wait at once, and so the size of a batch; a Put returns only once its
@@ -43,13 +43,16 @@ const (
 	maxBatchBytes = 500e9 - 1e9
 )
 
-// overlapBytes is the size below which a request holds the next one
-// back until it is done. For such a request the API budget, not the link,
-// sets the pace: the next request's three calls come after its own
-// whether they overlap or not, and waiting lets all the files rclone has
-// in transfer, not only those left over, meet in the next batch. A
-// request of more data than this lets the next go beside it, so the link
-// stays busy.
+// overlapBytes is the size below which a request holds back a next one
+// that would carry fewer files, until it is done. For such a request the
+// API budget, not the link, sets the pace: the next request's three calls
+// come after its own whether they overlap or not, and waiting lets every
+// file rclone has in transfer, not only those left over, meet in the next
+// batch (rclone's queue mixing folders leaves each only a few). A next
+// batch as full goes at once: when rclone's queue hands out one folder's
+// files after another, holding it back would only leave a few of them
+// behind to be sent apart. A request of more data than this lets the
+// next go beside it, so the link stays busy.
 const overlapBytes = 16 << 20
 
 // maxPassedOver is how many requests may go to fuller folders before a
@@ -89,7 +92,7 @@ type queued struct {
 type folderQueue struct {
 	waiting    []*queued
 	sending    bool // a request for the folder is on its way: it waits for the next
-	quick      bool // that request carries less than overlapBytes
+	quick      int  // the files of that request, if it carries less than overlapBytes
 	passedOver int  // requests that went to fuller folders since its last one
 }
 
@@ -104,7 +107,6 @@ type batcher struct {
 	ready       *sync.Cond           // signalled when a folder may have become ready, or none waits
 	queues      map[int]*folderQueue // folders with files waiting or a request on its way
 	dispatching bool                 // the dispatcher runs
-	quickOnWay  int                  // requests on their way that carry less than overlapBytes
 	arrivals    uint64               // files queued so far, to number them
 	alone       map[aloneKey]bool    // files to send alone until they are stored
 }
@@ -250,9 +252,8 @@ func (b *batcher) dispatch(ctx context.Context) {
 	}
 }
 
-// awaitReady waits until some folder with files waiting has no request on
-// its way and no request of less than overlapBytes is on its way, and
-// reports false, ending the dispatcher, once no file waits.
+// awaitReady waits until a request may go (readiness), and reports
+// false, ending the dispatcher, once no file waits.
 func (b *batcher) awaitReady() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -270,18 +271,22 @@ func (b *batcher) awaitReady() bool {
 }
 
 // readiness reports whether a request may go now, and whether any file
-// waits at all. b.mu is held.
+// waits at all. A request may go to a folder with files waiting and none
+// on their way, when no request of less than overlapBytes on its way
+// carries more files than the fullest such folder has. b.mu is held.
 func (b *batcher) readiness() (ready, waiting bool) {
+	fullest, held := 0, 0
 	for _, fq := range b.queues {
+		held = max(held, fq.quick)
 		if len(fq.waiting) == 0 {
 			continue
 		}
-		if !fq.sending && b.quickOnWay == 0 {
-			return true, true
-		}
 		waiting = true
+		if !fq.sending {
+			fullest = max(fullest, len(fq.waiting))
+		}
 	}
-	return false, waiting
+	return fullest > 0 && fullest >= held, waiting
 }
 
 // next chooses the folder the next request goes to, takes its batch and
@@ -320,8 +325,7 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 	best.sending = true
 	batch := b.take(best)
 	if bytesOf(batch) < overlapBytes {
-		best.quick = true
-		b.quickOnWay++
+		best.quick = len(batch)
 	}
 	view.files = len(batch)
 	return chosen, batch, view
@@ -395,10 +399,7 @@ func (b *batcher) commit(node *uploadNode, nodeErr error, id int, batch []*queue
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fq := b.queues[id]
-	if fq.quick {
-		fq.quick = false
-		b.quickOnWay--
-	}
+	fq.quick = 0
 	fq.sending = false
 	b.dropIdle(id, fq)
 	b.ready.Broadcast()

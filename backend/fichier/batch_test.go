@@ -564,33 +564,34 @@ func TestBatchAdviceJudgesEachRun(t *testing.T) {
 	assert.Contains(t, told[0], "--order-by name")
 }
 
-// A request of less than overlapBytes holds the next back until it is
-// done, whichever folder that one is for; a bigger one lets it go beside.
-func TestBatchSmallRequestHoldsTheNext(t *testing.T) {
+// A request of less than overlapBytes holds back a next one that would
+// carry fewer files, whichever folder it is for, until it is done; a
+// next batch as full goes beside it, and so does any beside a request of
+// more data.
+func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 	b := newBatcher(nil, overlapBytes, 0)
 	b.queues[1], b.queues[2] = queueOf(3), queueOf(5)
 	id, _, _ := b.next()
 	require.Equal(t, 2, id)
 	ready, waiting := b.readiness()
-	assert.False(t, ready, "folder 1 waits for folder 2's small request")
+	assert.False(t, ready, "3 files wait while 5 are on their way")
 	assert.True(t, waiting)
 
-	b.queues[2].sending, b.queues[2].quick, b.quickOnWay = false, false, 0
+	b.queues[1].waiting = append(b.queues[1].waiting, queueOf(2).waiting...)
 	ready, _ = b.readiness()
-	assert.True(t, ready, "once it is done, folder 1 goes")
+	assert.True(t, ready, "5 files go beside 5")
+
+	b.queues[1].waiting = b.queues[1].waiting[:1]
+	b.queues[2].sending, b.queues[2].quick = false, 0
+	ready, _ = b.readiness()
+	assert.True(t, ready, "once the request is done, even one file goes")
 
 	b = newBatcher(nil, overlapBytes, 0)
-	b.queues[1], b.queues[2] = queueOf(3), &folderQueue{}
+	b.queues[2] = &folderQueue{}
 	for i := range 2 {
 		b.queues[2].waiting = append(b.queues[2].waiting, &queued{item: &batchItem{name: fmt.Sprint(i), size: overlapBytes / 2}})
 	}
-	id, _, _ = b.next()
-	require.Equal(t, 1, id, "the fuller folder goes")
-	ready, _ = b.readiness()
-	assert.False(t, ready, "a small request holds the next")
-	b.queues[1].sending, b.queues[1].quick, b.quickOnWay = false, false, 0
-	id, batch, _ := b.next()
-	require.Equal(t, 2, id)
+	_, batch, _ := b.next()
 	require.Len(t, batch, 2)
 	b.queues[1] = queueOf(1)
 	ready, _ = b.readiness()
