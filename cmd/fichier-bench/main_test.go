@@ -354,11 +354,9 @@ func TestTreeScenarioOnATinyTree(t *testing.T) {
 	assert.Contains(t, md, "# fichier-bench: tree\n")
 	assert.Contains(t, md, "`--time-scale 10`")
 	assert.Contains(t, md, "## Large trees of small files")
-	// The selector: nothing but the tree ran.
-	assert.NotContains(t, md, "| Scenario | Binary |")
-	assert.NotContains(t, md, "## Batched uploads")
-	assert.NotContains(t, md, "## Reads through rclone mount")
-	assert.NotContains(t, md, "## Runs that did not succeed")
+	for _, other := range []string{"| Scenario | Binary |", "## Batched uploads", "## Reads through rclone mount", "## Runs that did not succeed"} {
+		assert.NotContains(t, md, other, "the selector: nothing but the tree ran")
+	}
 	assert.Contains(t, md, treeBoundFormula)
 
 	// Each case: a row with its result, bound and the stored-once check.
