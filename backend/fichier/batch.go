@@ -91,8 +91,8 @@ type queued struct {
 // folderQueue is what waits for one folder.
 type folderQueue struct {
 	waiting    []*queued
-	sending    bool // a request for the folder is on its way: it waits for the next
-	quick      int  // the files of that request, if it carries less than overlapBytes
+	onWay      int  // files of the folder's request on its way (0: none); the next waits for it
+	small      bool // that request carries less than overlapBytes
 	passedOver int  // requests that went to fuller folders since its last one
 }
 
@@ -232,7 +232,7 @@ func (b *batcher) withdraw(id int, q *queued) bool {
 
 // dropIdle forgets folder id's queue once nothing waits or is sent.
 func (b *batcher) dropIdle(id int, fq *folderQueue) {
-	if len(fq.waiting) == 0 && !fq.sending {
+	if len(fq.waiting) == 0 && fq.onWay == 0 {
 		delete(b.queues, id)
 	}
 }
@@ -277,12 +277,14 @@ func (b *batcher) awaitReady() bool {
 func (b *batcher) readiness() (ready, waiting bool) {
 	fullest, held := 0, 0
 	for _, fq := range b.queues {
-		held = max(held, fq.quick)
+		if fq.small {
+			held = max(held, fq.onWay)
+		}
 		if len(fq.waiting) == 0 {
 			continue
 		}
 		waiting = true
-		if !fq.sending {
+		if fq.onWay == 0 {
 			fullest = max(fullest, len(fq.waiting))
 		}
 	}
@@ -290,7 +292,7 @@ func (b *batcher) readiness() (ready, waiting bool) {
 }
 
 // next chooses the folder the next request goes to, takes its batch and
-// marks it sending. The folder passed over the longest goes if it was
+// marks its files on their way. The folder passed over the longest goes if it was
 // passed over maxPassedOver times, else the one with the most files
 // waiting. On a tie the folder whose first file came first goes: at the
 // end of one folder's files and the start of the next, the next then
@@ -301,11 +303,8 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 	var view dispatchView
 	chosen, best := 0, (*folderQueue)(nil)
 	for id, fq := range b.queues {
-		view.held += len(fq.waiting)
-		if fq.sending {
-			view.held++ // at least one file is on its way
-		}
-		if len(fq.waiting) == 0 || fq.sending {
+		view.held += len(fq.waiting) + fq.onWay
+		if len(fq.waiting) == 0 || fq.onWay > 0 {
 			continue
 		}
 		view.folders++
@@ -317,16 +316,13 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 		return 0, nil, view
 	}
 	for _, fq := range b.queues {
-		if fq != best && len(fq.waiting) > 0 && !fq.sending {
+		if fq != best && len(fq.waiting) > 0 && fq.onWay == 0 {
 			fq.passedOver++
 		}
 	}
 	best.passedOver = 0
-	best.sending = true
 	batch := b.take(best)
-	if bytesOf(batch) < overlapBytes {
-		best.quick = len(batch)
-	}
+	best.onWay, best.small = len(batch), bytesOf(batch) < overlapBytes
 	view.files = len(batch)
 	return chosen, batch, view
 }
@@ -399,8 +395,7 @@ func (b *batcher) commit(node *uploadNode, nodeErr error, id int, batch []*queue
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fq := b.queues[id]
-	fq.quick = 0
-	fq.sending = false
+	fq.onWay, fq.small = 0, false
 	b.dropIdle(id, fq)
 	b.ready.Broadcast()
 }
@@ -453,7 +448,7 @@ var batchAdviceTold atomic.Bool
 
 // dispatchView is what the dispatcher saw when it chose a folder: the
 // files it sent, the folders it chose among, and the files held in the
-// batcher (waiting, or at least one per request on its way).
+// batcher (waiting, or on their way).
 type dispatchView struct {
 	files, folders, held int
 }

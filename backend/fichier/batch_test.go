@@ -85,6 +85,15 @@ func putAll(f fs.Fs, workers int, uploads []upload) ([]fs.Object, []error) {
 	return objects, errs
 }
 
+// requireAllStored checks that no upload failed, then requireStored.
+func requireAllStored(t *testing.T, srv *emulator.TestServer, uploads []upload, objects []fs.Object, errs []error, want int) {
+	t.Helper()
+	for i, err := range errs {
+		require.NoError(t, err, uploads[i].remote)
+	}
+	requireStored(t, srv, uploads, objects, errs, want)
+}
+
 // requireStored checks that each upload without an error gave an object
 // holding its own data, and that the server has exactly want files.
 func requireStored(t *testing.T, srv *emulator.TestServer, uploads []upload, objects []fs.Object, errs []error, want int) {
@@ -111,10 +120,7 @@ func TestBatchHundredFilesInFourRequests(t *testing.T) {
 	require.NoError(t, f.Mkdir(context.Background(), "dir"))
 	uploads := numbered("dir/file", 100)
 	objects, errs := putAll(f, 32, uploads)
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	requireStored(t, srv, uploads, objects, errs, 100)
+	requireAllStored(t, srv, uploads, objects, errs, 100)
 	stats := srv.Stats()
 	// 32 Puts at once: batches of 32, 32, 32 and 4.
 	for _, endpoint := range []string{uploadServer, uploadCgi, endPl} {
@@ -141,10 +147,7 @@ func TestBatchOff(t *testing.T) {
 	f, srv := newTestFs(t, fichiertest.Options(), "", map[string]string{"api_rate": "4", "batch_max_size": "0"})
 	uploads := numbered("file", 5)
 	objects, errs := putAll(f, 5, uploads)
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	requireStored(t, srv, uploads, objects, errs, 5)
+	requireAllStored(t, srv, uploads, objects, errs, 5)
 	assert.Equal(t, int64(5), calls(srv, uploadCgi), "batch_max_size = 0: one request per file")
 }
 
@@ -159,10 +162,7 @@ func TestBatchBiggerFilesGoAlone(t *testing.T) {
 		{"big1.txt", "more than twenty bytes"}, {"big2.txt", "also more than twenty bytes"},
 	}
 	objects, errs := putAll(f, 4, uploads)
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	requireStored(t, srv, uploads, objects, errs, 4)
+	requireAllStored(t, srv, uploads, objects, errs, 4)
 	assert.Equal(t, int64(3), calls(srv, uploadCgi), "the two small files together, the big ones alone")
 }
 
@@ -182,10 +182,7 @@ func TestBatchNeverCarriesOneNameTwice(t *testing.T) {
 	f, srv := newBatchFs(t, fichiertest.Options())
 	uploads := []upload{{"a.txt", "first a"}, {"a.txt", "second a"}, {"b.txt", "only b"}}
 	objects, errs := putAll(f, 3, uploads)
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	requireStored(t, srv, uploads, objects, errs, 3)
+	requireAllStored(t, srv, uploads, objects, errs, 3)
 	assert.Equal(t, int64(2), calls(srv, uploadCgi), "one a.txt and b.txt, then the other a.txt")
 }
 
@@ -210,10 +207,7 @@ func TestBatchLostAnswerLeavesNoDuplicate(t *testing.T) {
 			srv.Faults().Add(tc.lost, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
 			uploads := numbered("file", 20)
 			objects, errs := putAll(f, 20, uploads)
-			for _, err := range errs {
-				require.NoError(t, err)
-			}
-			requireStored(t, srv, uploads, objects, errs, 20)
+			requireAllStored(t, srv, uploads, objects, errs, 20)
 			assert.Equal(t, int64(1), calls(srv, uploadCgi), "the stored files are found, not uploaded again")
 			assert.Equal(t, tc.endCalls, calls(srv, endPl), "end.pl is asked although the answer was lost")
 			assert.Zero(t, calls(srv, "folder/ls.cgi"), "no listing is needed")
@@ -244,10 +238,7 @@ func TestBatchEndPlMissingOneLink(t *testing.T) {
 	srv.Faults().Add(endPl, emulator.Fault{Kind: emulator.FaultEndShort, Count: 1})
 	uploads := numbered("file", 10)
 	objects, errs := putAll(f, 10, uploads)
-	for _, err := range errs {
-		require.NoError(t, err)
-	}
-	requireStored(t, srv, uploads, objects, errs, 10)
+	requireAllStored(t, srv, uploads, objects, errs, 10)
 	assert.Equal(t, int64(1), calls(srv, uploadCgi), "the file left out is found stored, not uploaded again")
 	assert.Equal(t, int64(1), calls(srv, endPl))
 	assert.Equal(t, int64(1), calls(srv, "folder/ls.cgi"))
@@ -454,7 +445,7 @@ func TestBatchNoFolderWaitsForever(t *testing.T) {
 		require.Equal(t, 2, id, "round %d: the fuller folder goes", round)
 		assert.Len(t, batch, 10)
 		assert.Equal(t, dispatchView{files: 10, folders: 2, held: 11}, view)
-		b.queues[2].sending = false
+		b.queues[2].onWay = 0
 	}
 	b.queues[2] = queueOf(10)
 	id, batch, _ := b.next()
@@ -582,7 +573,7 @@ func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 	assert.True(t, ready, "5 files go beside 5")
 
 	b.queues[1].waiting = b.queues[1].waiting[:1]
-	b.queues[2].sending, b.queues[2].quick = false, 0
+	b.queues[2].onWay, b.queues[2].small = 0, false
 	ready, _ = b.readiness()
 	assert.True(t, ready, "once the request is done, even one file goes")
 
