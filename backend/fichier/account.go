@@ -148,16 +148,17 @@ func (a *account) readingUserInfo(ctx context.Context) *userInfoRead {
 
 // waitTurn books the IP's user/info slot. It runs before every attempt,
 // so a retry waits for the next slot too; it ends the read when another
-// process stored the answer while this one waited.
-func (r *userInfoRead) waitTurn() (err error) {
+// process stored the answer while this one waited. It returns the
+// slot's release, for an attempt that never reached 1fichier.
+func (r *userInfoRead) waitTurn() (release func(), err error) {
 	if r.release, err = r.acc.limits.waitUserInfo(r.ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if _, ok := r.acc.cachedUserInfo(r.acc.userInfoMaxAge()); ok {
 		r.release()
-		return errUserInfoCached
+		return nil, errUserInfoCached
 	}
-	return nil
+	return r.release, nil
 }
 
 // finish stores the answer of the read for every process, or returns

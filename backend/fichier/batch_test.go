@@ -290,7 +290,7 @@ func TestBatchRefusedRequestIsRetriedFileByFile(t *testing.T) {
 	ctx := syncContext(t)
 	opts := fichiertest.Options()
 	// Room for two of the 20-byte files, not for a batch of four.
-	opts.Accounts = []emulator.Account{{Key: "test-key", Offer: emulator.OfferPremium, ColdQuota: 50}}
+	opts.Accounts = []emulator.Account{{Key: emulator.NewTestKey(), Offer: emulator.OfferPremium, ColdQuota: 50}}
 	srv := emulator.NewTestServer(t, opts)
 	src, err := fs.NewFs(ctx, ":memory:"+t.Name())
 	require.NoError(t, err)

@@ -2,9 +2,16 @@ package fichier
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/rclone/rclone/fs"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/lib/rest"
@@ -43,8 +50,9 @@ type apiCall struct {
 	website bool
 	// before, if set, runs before every attempt, ahead of the budget:
 	// a rate rule of the call's own (a listing waits for its folder's
-	// turn, user/info.cgi for its clocks).
-	before func() error
+	// turn, user/info.cgi for its clocks). The release it returns, if
+	// any, gives the turn back when the attempt never reached 1fichier.
+	before func() (release func(), err error)
 	// request is sent as JSON; nil sends no JSON body. opts.Body, if
 	// set, goes instead as it is: a stream is sent once, so it wants
 	// retryByCaller (upload.cgi).
@@ -80,8 +88,10 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 		srv = f.plain
 	}
 	attempt := func() (bool, error) {
+		var release func()
 		if c.before != nil {
-			if err := c.before(); err != nil {
+			var err error
+			if release, err = c.before(); err != nil {
 				return false, err
 			}
 		}
@@ -89,6 +99,9 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 			opts.Body = strings.NewReader(c.form.Encode())
 		}
 		resp, err := f.send(ctx, srv, &opts, c.request, c.response)
+		if release != nil && isUnreached(err) {
+			release()
+		}
 		if c.retry == retryNever {
 			return false, err
 		}
@@ -111,11 +124,24 @@ type statusError interface {
 
 // send is one attempt of call: it waits for the key's budget, calls srv
 // and turns a KO answer into an *api.Error. A *[]byte response gets the
-// body as it is; request is then unused.
+// body as it is; request is then unused. The request leaves only when
+// limits.depart lets it, once its connection is ready; an attempt that
+// never got a connection (refused, DNS, TLS, a proxy) returns an
+// *unreachedError.
 func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
 	if err := f.acc.limits.wait(ctx); err != nil {
 		return nil, err
 	}
+	d := &departure{limits: f.acc.limits, ctx: ctx}
+	resp, err := f.exchange(d.trace(), srv, opts, request, response)
+	if err != nil && !d.reached.Load() && ctx.Err() == nil {
+		return resp, newUnreachedError(err)
+	}
+	return resp, err
+}
+
+// exchange sends one request and reads its answer.
+func (f *Fs) exchange(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
 	if body, ok := response.(*[]byte); ok {
 		resp, err := srv.Call(ctx, opts)
 		if err == nil {
@@ -132,4 +158,69 @@ func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, reques
 		}
 	}
 	return resp, err
+}
+
+// departure follows one request through net/http: once its connection
+// to the host is ready, and just before its first byte is written, it
+// waits for limits.depart; reached records that it got that far.
+type departure struct {
+	limits  *limits
+	ctx     context.Context
+	reached atomic.Bool
+}
+
+// trace returns the request's context, which carries the hook.
+func (d *departure) trace() context.Context {
+	return httptrace.WithClientTrace(d.ctx, &httptrace.ClientTrace{GotConn: d.gotConn})
+}
+
+// gotConn runs in the request's goroutine before it writes. An error
+// here is the context's (the request then fails with it) or the state
+// file's, which leaves the call paced by its booking alone.
+func (d *departure) gotConn(httptrace.GotConnInfo) {
+	d.reached.Store(true)
+	if err := d.limits.depart(d.ctx); err != nil {
+		fs.Debugf(nil, "fichier: %v", err)
+	}
+}
+
+// unreachedError is an attempt that never reached its host: no connection
+// could be made (refused, DNS, TLS, a proxy). 1fichier never saw it, so
+// it takes no rate slot of its own, and it is retried with the pacer's
+// back-off.
+type unreachedError struct {
+	host string
+	err  error
+}
+
+// unreachedTold holds the hosts whose first failure was told at NOTICE.
+var unreachedTold sync.Map
+
+// newUnreachedError wraps err, the failure of a request that never got a
+// connection, and says at NOTICE the first time a host can't be reached.
+func newUnreachedError(err error) error {
+	host := "the API host"
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" {
+			host = u.Host
+		}
+	}
+	if _, told := unreachedTold.LoadOrStore(host, true); !told {
+		fs.Logf(nil, "fichier: couldn't reach %s (%v): retrying; check the network, the proxy settings and api_url", host, errors.Unwrap(err))
+	}
+	return &unreachedError{host: host, err: err}
+}
+
+// Error names the host.
+func (e *unreachedError) Error() string { return fmt.Sprintf("couldn't reach %s: %v", e.host, e.err) }
+
+// Unwrap returns the transport's error.
+func (e *unreachedError) Unwrap() error { return e.err }
+
+// isUnreached reports whether err is an attempt that never reached its
+// host.
+func isUnreached(err error) bool {
+	var u *unreachedError
+	return errors.As(err, &u)
 }

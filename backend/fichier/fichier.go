@@ -385,6 +385,9 @@ func (f *Fs) shouldRetry(ctx context.Context, resp *http.Response, err error) (b
 	if fserrors.ContextError(ctx, &err) {
 		return false, err
 	}
+	if isUnreached(err) {
+		return true, err
+	}
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) {
 		switch kind := apiErr.Kind(); {
@@ -640,14 +643,61 @@ func (f *Fs) folderOf(ctx context.Context, dir string, create bool) (int, error)
 }
 
 // pathOf splits remote into its leaf and the API ID of its folder,
-// creating the folder when create is set.
+// creating the folder when create is set. A folder about to receive a
+// file (create) is first made sure of (ensureFolder).
 func (f *Fs) pathOf(ctx context.Context, remote string, create bool) (leaf string, id int, err error) {
 	leaf, dirID, err := f.dirCache.FindPath(ctx, remote, create)
 	if err != nil {
 		return "", 0, err
 	}
-	id, err = folderID(dirID)
+	if id, err = folderID(dirID); err != nil || !create {
+		return leaf, id, err
+	}
+	dir, _ := dircache.SplitPath(remote)
+	id, err = f.ensureFolder(ctx, dir, id)
 	return leaf, id, err
+}
+
+// ensureFolder makes sure folder id, dir of the remote, still exists
+// before something is put into it, and makes it again if it does not.
+// upload.cgi takes an unknown folder ID as the root without a word, so
+// a folder deleted elsewhere (on the website, by another machine) while
+// the state still lists it would get our files in the account's root.
+//
+// It costs at most one listing per folder and process, never a wait, and
+// none for the root, a folder this process made or listed, or one that
+// another process listed so recently that 1fichier would not let us list
+// it again yet: that listing is the newest proof anyone could have.
+func (f *Fs) ensureFolder(ctx context.Context, dir string, id int) (int, error) {
+	if dirID := strconv.Itoa(id); dirID == rootID || f.acc.listings.confirmed(id) {
+		return id, nil
+	}
+	if l := f.acc.listings.stored(id); l != nil && !f.acc.limits.listSlotOpen(id) {
+		f.acc.listings.confirm(id)
+		return id, nil
+	}
+	_, err := f.acc.listings.get(ctx, id, 0, f.freshListing(id), f.fetchListing)
+	if !errors.Is(err, fs.ErrorDirNotFound) {
+		return id, err
+	}
+	fs.Logf(f, "folder %q (%d) was deleted on 1fichier by something else: making it again", dir, id)
+	f.forgetGoneFolder(ctx, dir, id)
+	return f.folderOf(ctx, dir, true)
+}
+
+// forgetGoneFolder drops folder id, dir of the remote, which 1fichier no
+// longer has, from the dircache and from its parent's stored listing.
+// The parent is looked up from the account's root, as dir may be the
+// remote's own root.
+func (f *Fs) forgetGoneFolder(ctx context.Context, dir string, id int) {
+	parentPath, _ := dircache.SplitPath(path.Join(f.root, dir))
+	parentID, err := dircache.New("", rootID, f).FindDir(ctx, parentPath, false)
+	if parent, perr := folderID(parentID); err == nil && perr == nil {
+		f.acc.listings.removeFolder(parent, id, true)
+	} else {
+		f.acc.listings.forgetFolder(id)
+	}
+	f.dirCache.FlushDir(dir)
 }
 
 // errReadOnly is returned for changes to a shared folder remote.
@@ -673,11 +723,17 @@ func (f *Fs) listing(ctx context.Context, id int, maxAge time.Duration) (*folder
 
 // cachedListing is listing without the journal.
 func (f *Fs) cachedListing(ctx context.Context, id int, maxAge time.Duration) (*folderListing, error) {
-	fresh := func(fetched time.Time) bool {
+	return f.acc.listings.get(ctx, id, maxAge, f.freshListing(id), f.fetchListing)
+}
+
+// freshListing says whether a listing of folder id fetched at a time is
+// as fresh as 1fichier would let a new one be: younger than the listing
+// interval, or the folder's slot is still closed.
+func (f *Fs) freshListing(id int) freshFn {
+	return func(fetched time.Time) bool {
 		_, _, listInterval := f.acc.limits.settings()
 		return time.Since(fetched) < listInterval || !f.acc.limits.listSlotOpen(id)
 	}
-	return f.acc.listings.get(ctx, id, maxAge, fresh, f.fetchListing)
 }
 
 // fetchListing lists one folder with a single folder/ls.cgi call that also
@@ -685,7 +741,7 @@ func (f *Fs) cachedListing(ctx context.Context, id int, maxAge time.Duration) (*
 // answer) it falls back to file/ls.cgi. Both count as a listing of the
 // folder, so each waits for the folder's listing interval.
 func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
-	wait := func() error { return f.acc.limits.waitList(ctx, id) }
+	wait := func() (func(), error) { return f.acc.limits.waitList(ctx, id) }
 	var folders api.FolderListResponse
 	err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, request: &api.FolderListRequest{FolderID: id, Files: 1}, response: &folders})
 	if err != nil {
@@ -705,6 +761,7 @@ func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
 		}
 		l.files = files.Items
 	}
+	f.acc.listings.confirm(id)
 	if len(l.files) >= listLimit {
 		fs.Logf(f, "folder %d has %d files or more: 1fichier lists only %d, so some are not visible", id, listLimit, listLimit)
 	}
@@ -753,6 +810,7 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
 	f.acc.listings.setEmpty(resp.FolderID)
+	f.acc.listings.confirm(resp.FolderID)
 	f.acc.listings.addFolder(parent, api.SubFolder{ID: resp.FolderID, Name: req.Name, CreateDate: apiTime(time.Now())})
 	return strconv.Itoa(resp.FolderID), nil
 }
@@ -882,8 +940,6 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	}
 	existing, err := f.findObject(ctx, src.Remote(), -1)
 	switch {
-	case err == nil && existing.holds(ctx, src):
-		return existing, nil
 	case err == nil:
 		return existing, existing.Update(ctx, in, src, options...)
 	case errors.Is(err, fs.ErrorObjectNotFound):
@@ -1501,12 +1557,18 @@ func (o *Object) Open(ctx context.Context, options ...fs.OpenOption) (io.ReadClo
 
 // Update the object with the contents of the io.Reader.
 //
-// The new content is uploaded first and the old file deleted after, so a
+// Content the object already holds is not sent again (holds), whoever
+// asks: a Put, a mount's write-back, a copy whose source was uploaded
+// by an earlier run that the journal settled. The new content is uploaded first and the old file deleted after, so a
 // failed upload loses nothing. Should the delete fail, the error names the
 // old file left behind.
 func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) error {
 	if err := o.fs.readOnly(); err != nil {
 		return err
+	}
+	if o.holds(ctx, src) {
+		fs.Debugf(o, "already holds this content (size and Whirlpool): nothing sent")
+		return nil
 	}
 	file, err := o.fs.upload(ctx, in, o.apiName(), o.folderID, src.Size(), options...)
 	if err != nil {

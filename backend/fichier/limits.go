@@ -54,6 +54,10 @@ const noticeWait = 5 * time.Second
 //     call interval (1/api_rate) after the one before, whichever process
 //     booked it; a slot the caller slept past (the process was stopped,
 //     the machine slept) is booked again, never used late;
+//   - one record of when the key's last call left: a request leaves only
+//     once its connection is ready and the last one left a call interval
+//     ago (depart), so a caller stalled after its booking delays the
+//     calls after it and never bunches them;
 //   - a gate that, once a flood answer is seen, holds every caller of
 //     every process until the lock should be over, doubling the wait on
 //     repeated locks and spacing calls further apart for a while;
@@ -237,16 +241,14 @@ func (l *limits) lockRemaining() time.Duration {
 }
 
 // wait blocks until one API call may be made: it books the next free
-// call slot of the key and sleeps until it, then checks that no flood
-// lock started meanwhile (else it books again, after the lock). A slot
-// that is free at once needs no second look: the booking saw the gate.
+// call slot of the key and sleeps until it. The booking only orders the
+// callers of every process fairly; what keeps the calls apart is depart,
+// when the request's connection is ready.
 //
 // A booking is a promise for a moment, not a ticket: a caller that wakes
 // up well after its slot (the process was stopped with Ctrl-Z, the
 // machine slept) books again, since the slots after its own went to
-// other callers meanwhile and going now would bunch its call with
-// theirs; every caller of a stopped process would otherwise go at once
-// when it continues.
+// other callers meanwhile.
 func (l *limits) wait(ctx context.Context) error {
 	for {
 		at, err := l.bookCall()
@@ -265,11 +267,9 @@ func (l *limits) wait(ctx context.Context) error {
 			fs.Debugf(nil, "fichier: woke %v after the booked API call slot: booking again", time.Since(at).Round(time.Millisecond))
 			continue
 		}
-		state, err := l.floodState()
-		if err != nil {
-			return err
-		}
-		if !time.Now().Before(state.LockedUntil) {
+		// A lock that started meanwhile would hold the request at depart
+		// with its connection open: book again, after the lock.
+		if l.lockRemaining() <= 0 {
 			return nil
 		}
 	}
@@ -298,6 +298,68 @@ func (l *limits) bookCall() (at time.Time, err error) {
 		return at, fmt.Errorf("couldn't book an API call: %w", err)
 	}
 	return at, nil
+}
+
+// depart blocks until a request whose connection is ready may leave, and
+// records that it leaves now. It runs as late as the process can see,
+// once the connection to 1fichier is made and just before the request's
+// first byte is written, so whatever stalled the caller since its
+// booking (the scheduler of a loaded machine, the garbage collector, a
+// stopped process, a slow state file) delays the calls after it instead
+// of sending them together: no call of the key leaves, from any
+// process, less than a call interval (times the slowdown) after the one
+// before, nor while the flood gate is closed.
+func (l *limits) depart(ctx context.Context) error {
+	for {
+		retryAt, err := l.claimDeparture()
+		if err != nil || retryAt.IsZero() {
+			return err
+		}
+		if err := sleep(ctx, time.Until(retryAt)); err != nil {
+			return err
+		}
+	}
+}
+
+// claimDeparture records a departure now if the gate is open and the
+// last departure is a call interval old, in one transaction; otherwise
+// it returns when to try again. A transaction that ends later than a
+// fifth of an interval after its clock was read (its process was
+// descheduled, or writing the state was slow) does not send: its
+// request would leave later than recorded, closer to the next one.
+// Departures are then at least four fifths of an interval apart, which
+// keeps api_rate 2 (one call per 500 ms, 400 ms at the least) clear of
+// 1fichier's 3 calls a second.
+func (l *limits) claimDeparture() (retryAt time.Time, err error) {
+	interval, floodWait, _ := l.settings()
+	var departed time.Time
+	var gap time.Duration
+	err = l.db.update(func(k *keyTx) error {
+		state := k.flood()
+		now := time.Now()
+		gap = interval * state.slowdown(now)
+		if locked := l.bounded("flood lock", state.LockedUntil, now, maxFloodWaits*floodWait); now.Before(locked) {
+			retryAt = locked
+			return nil
+		}
+		if next := l.bounded("departure", k.clock(clockDeparted).Add(gap), now, gap); now.Before(next) {
+			retryAt = next
+			return nil
+		}
+		departed = now
+		return k.setClock(clockDeparted, now)
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("couldn't record an API call: %w", err)
+	}
+	if departed.IsZero() {
+		return retryAt, nil
+	}
+	if late := time.Since(departed); late > interval/5 {
+		fs.Debugf(nil, "fichier: recording the API call took %v: holding it back one interval", late.Round(time.Millisecond))
+		return departed.Add(gap), nil
+	}
+	return time.Time{}, nil
 }
 
 // latest returns the latest of times.
@@ -363,22 +425,39 @@ func (s *floodState) escalate(now time.Time, floodWait time.Duration) {
 // waitList blocks until folderID may be listed again, and books the slot.
 // Concurrent callers for one folder, in any process, get successive slots.
 // After a lost state every folder waits one interval from the loss: it
-// may have been listed just before.
-func (l *limits) waitList(ctx context.Context, folderID int) error {
+// may have been listed just before. The returned release gives the slot
+// back, for a listing that never reached 1fichier.
+func (l *limits) waitList(ctx context.Context, folderID int) (release func(), err error) {
 	_, _, listInterval := l.settings()
-	var at time.Time
-	err := l.db.update(func(k *keyTx) error {
+	var at, before time.Time
+	err = l.db.update(func(k *keyTx) error {
 		now := time.Now()
-		next := l.bounded("folder listing", k.listClock(folderID), now, slotsAheadLimit*listInterval)
+		before = k.listClock(folderID)
+		next := l.bounded("folder listing", before, now, slotsAheadLimit*listInterval)
 		at = latest(now, next, k.lostAt().Add(listInterval))
 		return k.setListClock(folderID, at.Add(listInterval))
 	})
 	if err != nil {
-		return fmt.Errorf("couldn't book a listing of folder %d: %w", folderID, err)
+		return nil, fmt.Errorf("couldn't book a listing of folder %d: %w", folderID, err)
 	}
+	release = func() { l.giveBackList(folderID, at.Add(listInterval), before) }
 	wait := time.Until(at)
 	l.announce("listing", wait, "waiting %v to list folder %d (1fichier allows one listing of a folder per %v)", wait.Round(time.Second), folderID, listInterval)
-	return sleep(ctx, wait)
+	return release, sleep(ctx, wait)
+}
+
+// giveBackList undoes the booking of folderID's listing slot that set its
+// clock to booked, unless another caller booked after it.
+func (l *limits) giveBackList(folderID int, booked, before time.Time) {
+	err := l.db.update(func(k *keyTx) error {
+		if !k.listClock(folderID).Equal(booked) {
+			return nil
+		}
+		return k.setListClock(folderID, latest(before, time.Now()))
+	})
+	if err != nil {
+		fs.Debugf(nil, "fichier: %v", err)
+	}
 }
 
 // listSlotOpen reports whether folderID may be listed now. Another

@@ -73,6 +73,7 @@ type listCache struct {
 
 	mu       sync.Mutex
 	seen     map[int]bool     // folders this process has used a listing of
+	exists   map[int]bool     // folders this process made or listed itself
 	copies   map[int]*decoded // decoded stored listings, by folder
 	inflight map[int]*listFetch
 }
@@ -81,6 +82,7 @@ func newListCache(db *stateDB) *listCache {
 	return &listCache{
 		db:       db,
 		seen:     make(map[int]bool),
+		exists:   make(map[int]bool),
 		copies:   make(map[int]*decoded),
 		inflight: make(map[int]*listFetch),
 	}
@@ -157,12 +159,27 @@ func (c *listCache) markSeen(folderID int) {
 	c.seen[folderID] = true
 }
 
+// confirm records that folderID exists: this process made or listed it.
+func (c *listCache) confirm(folderID int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.exists[folderID] = true
+}
+
+// confirmed reports whether this process made or listed folderID.
+func (c *listCache) confirmed(folderID int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exists[folderID]
+}
+
 // forgetInProcess drops what this process alone keeps: which folders it
 // has used, and its decoded copies. It then looks at every folder afresh.
 func (c *listCache) forgetInProcess() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.seen)
+	clear(c.exists)
 	clear(c.copies)
 }
 
@@ -449,6 +466,7 @@ func (c *listCache) forgetFolder(folderID int) {
 	logStateError(err)
 	c.mu.Lock()
 	delete(c.seen, folderID)
+	delete(c.exists, folderID)
 	delete(c.copies, folderID)
 	c.mu.Unlock()
 }

@@ -84,6 +84,7 @@ var (
 // Clock names in a key's clocks bucket, and in the host bucket.
 var (
 	clockCall         = []byte("next_call")      // earliest time of the next API call
+	clockDeparted     = []byte("departed")       // when the key's last API call left
 	clockFlood        = []byte("flood")          // floodState
 	clockUserInfoUser = []byte("user_info_user") // earliest next user/info.cgi of the key
 	clockUserInfoIP   = []byte("user_info_ip")   // host: earliest next user/info.cgi

@@ -71,12 +71,12 @@ func TestLimitsAreSharedBetweenProcesses(t *testing.T) {
 	next := newLimits(sameState(db), 10, time.Hour, time.Minute)
 	ctx := context.Background()
 
-	require.NoError(t, first.waitList(ctx, 42))
+	require.NoError(t, second(first.waitList(ctx, 42)))
 	assert.False(t, next.listSlotOpen(42), "folder 42 was just listed by the other process")
 	assert.True(t, next.listSlotOpen(7), "other folders are free")
 	short, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
 	defer cancel()
-	assert.ErrorIs(t, next.waitList(short, 42), context.DeadlineExceeded)
+	assert.ErrorIs(t, second(next.waitList(short, 42)), context.DeadlineExceeded)
 
 	// One schedule of calls: the two processes' calls are a call
 	// interval apart, whoever books.
@@ -125,7 +125,7 @@ func TestUserInfoSlotIsGivenBackForABadKey(t *testing.T) {
 func TestCorruptStateFileIsReplaced(t *testing.T) {
 	db := newTestState(t)
 	l := newLimits(db, 10, time.Hour, time.Minute)
-	require.NoError(t, l.waitList(context.Background(), 1))
+	require.NoError(t, second(l.waitList(context.Background(), 1)))
 	for _, junk := range [][]byte{[]byte("not a database"), bytes.Repeat([]byte{0xff}, 64<<10)} {
 		_ = os.Remove(db.path + ".corrupt")
 		require.NoError(t, os.WriteFile(db.path, junk, 0o600))

@@ -49,7 +49,8 @@ func TestListingDelayIsScaled(t *testing.T) {
 func TestNewTestServerDefaults(t *testing.T) {
 	t.Parallel()
 	ts := NewTestServer(t, Options{})
-	assert.Equal(t, "test-key", ts.Key)
+	assert.True(t, strings.HasPrefix(ts.Key, "test-key-"), ts.Key)
+	assert.NotEqual(t, ts.Key, NewTestServer(t, Options{}).Key, "each server has a key of its own")
 	assert.Equal(t, ts.URL+"/v1", ts.APIURL)
 	assert.True(t, strings.HasPrefix(ts.URL, "http://127.0.0.1:"))
 	resp, err := ts.Client().Get(ts.URL + "/debug/stats")

@@ -1,0 +1,278 @@
+package fichier
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/hash"
+	"github.com/rclone/rclone/fs/object"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
+	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
+)
+
+// The tests here hold the backend to being right under any schedule: a
+// slow state file, an API that can't be reached, a folder deleted behind
+// its back, content uploaded by an earlier run, a port used again.
+
+// holdStateFile keeps the state file's lock for d, as a process stopped
+// inside a transaction or a slow disk would.
+func holdStateFile(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Minute})
+	require.NoError(t, err)
+	time.Sleep(d)
+	require.NoError(t, db.Close())
+}
+
+// TestHeldStateLockNeverBunchesCalls makes folders from eight goroutines
+// at once (CreateDir, not Mkdir, whose dircache takes one at a time)
+// while the state file's lock is held again and again: callers that were
+// held between their booking and their request must leave one call
+// interval apart once the lock is free, so the emulator sees no broken
+// rule and no flood lock. The rules run 10 times faster (not 100), so a
+// bunch is many times the emulator's window apart from the pacing.
+func TestHeldStateLockNeverBunchesCalls(t *testing.T) {
+	const scale = 10
+	opts := fichiertest.Options()
+	opts.TimeScale = scale
+	extra := fichiertest.RateOptions(scale)
+	extra["api_rate"] = fmt.Sprint(2 * scale) // the default pace, sped up
+	f, srv := newTestFs(t, opts, "", extra)
+	ctx := context.Background()
+	require.NoError(t, f.Mkdir(ctx, "start"))
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := f.CreateDir(ctx, rootID, fmt.Sprintf("w%d-%d", w, i))
+				assert.NoError(t, err)
+			}
+		})
+	}
+	interval, _, _ := f.acc.limits.settings()
+	for range 6 {
+		time.Sleep(3 * interval)
+		holdStateFile(t, f.acc.db.path, 10*interval)
+	}
+	close(stop)
+	wg.Wait()
+
+	stats := srv.Stats()
+	assert.Greater(t, stats.Calls["folder/mkdir.cgi"], int64(10), "the goroutines made folders meanwhile")
+	assert.Empty(t, stats.BrokenRules, "no rule broken")
+	assert.Zero(t, stats.FloodLocks)
+}
+
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// TestUnreachableAPIKeepsListingSlot lists a folder of an API that can't
+// be reached: the error names the host, and the folder's listing slot,
+// booked before each attempt, is given back each time, so no retry waits
+// 30 s for a listing 1fichier never saw.
+func TestUnreachableAPIKeepsListingSlot(t *testing.T) {
+	addr := closedAddr(t)
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = 3
+	m := fichiertest.Config(emulator.NewTestServer(t, fichiertest.Options()))
+	m["api_url"] = "http://" + addr + "/v1"
+	regInfo, err := fs.Find("fichier")
+	require.NoError(t, err)
+	for _, o := range regInfo.Options {
+		if _, ok := m[o.Name]; !ok && o.Default != nil {
+			m[o.Name] = o.String()
+		}
+	}
+	fsys, err := regInfo.NewFs(ctx, "unreachable", "", m)
+	require.NoError(t, err)
+	f := fsys.(*Fs)
+
+	_, err = f.List(ctx, "")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "couldn't reach "+addr)
+	assert.True(t, isUnreached(err))
+	var clock time.Time
+	require.NoError(t, f.acc.db.view(func(k *keyTx) error {
+		clock = k.listClock(0)
+		return nil
+	}))
+	assert.False(t, clock.After(time.Now()), "the root's listing slot is free: it was never used (clock %v)", clock)
+}
+
+// apiPost makes one API call as another client would (the website, a
+// second machine), outside the backend and its state. It first waits
+// two of 1fichier's one-second windows (scaled), so it is never the
+// call too many.
+func apiPost(t *testing.T, srv *emulator.TestServer, endpoint string, body any) {
+	t.Helper()
+	time.Sleep(2 * time.Second / fichiertest.TimeScale)
+	data, err := json.Marshal(body)
+	require.NoError(t, err)
+	req, err := http.NewRequest("POST", srv.APIURL+endpoint, bytes.NewReader(data))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer func() { _ = resp.Body.Close() }()
+	var answer struct{ Status, Message string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+	require.Equal(t, "OK", answer.Status, answer.Message)
+}
+
+// removeFolderElsewhere deletes folder id and its files as another client
+// would.
+func removeFolderElsewhere(t *testing.T, srv *emulator.TestServer, id int) {
+	t.Helper()
+	files, err := srv.Files(srv.Key, int64(id))
+	require.NoError(t, err)
+	var req api.RemoveFileRequest
+	for _, file := range files {
+		req.Files = append(req.Files, api.RemoveFile{URL: file.URL})
+	}
+	if len(req.Files) > 0 {
+		apiPost(t, srv, api.FileRm, &req)
+	}
+	apiPost(t, srv, api.FolderRm, &api.RemoveFolderRequest{FolderID: id})
+}
+
+// TestPutIntoFolderDeletedElsewhere deletes, behind the state's back, the
+// folder a remote is rooted at and a folder under it; a new process's
+// uploads into them must land in folders of those names, made again, and
+// never in the account's root, which is where 1fichier puts an upload
+// into an unknown folder.
+func TestPutIntoFolderDeletedElsewhere(t *testing.T) {
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "raw", nil).(*Fs)
+	put(t, f, "a.txt", "first")
+	put(t, f, "sub/b.txt", "second")
+	rawID, err := f.folderOf(context.Background(), "", false)
+	require.NoError(t, err)
+	subID, err := f.folderOf(context.Background(), "sub", false)
+	require.NoError(t, err)
+	removeFolderElsewhere(t, srv, subID)
+	removeFolderElsewhere(t, srv, rawID)
+
+	forgetAccounts() // a new process, with the state that still lists both
+	again := fichiertest.NewFs(t, srv, "raw", nil).(*Fs)
+	put(t, again, "c.txt", "third")
+	put(t, again, "sub/d.txt", "fourth")
+
+	root, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	assert.Empty(t, root, "nothing in the account's root")
+	entries, err := again.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 2, "c.txt and sub")
+	newRaw, err := again.folderOf(context.Background(), "", false)
+	require.NoError(t, err)
+	assert.NotEqual(t, rawID, newRaw, "raw was made again")
+	files, err := srv.Files(srv.Key, int64(newRaw))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	assert.Equal(t, "c.txt", files[0].Name)
+	newSub, err := again.folderOf(context.Background(), "sub", false)
+	require.NoError(t, err)
+	files, err = srv.Files(srv.Key, int64(newSub))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	assert.Equal(t, "d.txt", files[0].Name)
+}
+
+// TestPutIntoKnownFolderCostsNoCheck uploads twice into a folder this
+// process made, then from a new process while another's listing of it
+// is too recent for 1fichier to allow a new one: neither checks the
+// folder with a listing of its own.
+func TestPutIntoKnownFolderCostsNoCheck(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	put(t, f, "dir/a.txt", "a")
+	put(t, f, "dir/b.txt", "b")
+	id, err := f.folderOf(context.Background(), "dir", false)
+	require.NoError(t, err)
+	_, err = f.listing(context.Background(), id, 0) // a fresh listing, closing the folder's slot
+	require.NoError(t, err)
+	listed := calls(srv, "folder/ls.cgi")
+
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil)
+	put(t, again, "dir/c.txt", "c")
+	assert.Equal(t, listed, calls(srv, "folder/ls.cgi"), "no listing to check the folder")
+}
+
+// whirlpoolOf returns the Whirlpool sum of data.
+func whirlpoolOf(t *testing.T, data string) string {
+	t.Helper()
+	sums, err := hash.StreamTypes(strings.NewReader(data), hash.NewHashSet(hash.Whirlpool))
+	require.NoError(t, err)
+	return sums[hash.Whirlpool]
+}
+
+// TestUpdateWithStoredContentSendsNothing updates a file with the content
+// it has, as a mount's write-back does after the journal recorded the
+// upload of an earlier run: nothing is uploaded or deleted, and the
+// object keeps its file.
+func TestUpdateWithStoredContentSendsNothing(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	const data = "content already on 1fichier"
+	o := put(t, f, "a.txt", data).(*Object)
+	uploads, removals := calls(srv, "upload.cgi"), calls(srv, "file/rm.cgi")
+	url := o.url
+
+	src := object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(data)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	require.NoError(t, o.Update(context.Background(), strings.NewReader(data), src))
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing uploaded")
+	assert.Equal(t, removals, calls(srv, "file/rm.cgi"), "nothing deleted")
+	assert.Equal(t, url, o.url)
+	assert.Equal(t, 1, srv.FileCount())
+
+	changed := "other content, same size......"[:len(data)]
+	src = object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(changed)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, changed)}, nil)
+	require.NoError(t, o.Update(context.Background(), strings.NewReader(changed), src))
+	assert.Equal(t, uploads+1, calls(srv, "upload.cgi"), "new content of the same size is sent")
+	assert.Equal(t, 1, srv.FileCount())
+}
+
+// TestServerOnReusedPortStartsClean lists a folder of one test server,
+// stops it, and starts another on the same port: the second server's
+// remote must see its own (empty) account, not the first one's files
+// that the test binary's state still holds.
+func TestServerOnReusedPortStartsClean(t *testing.T) {
+	first := emulator.NewTestServer(t, fichiertest.Options())
+	put(t, fichiertest.NewFs(t, first, "", nil), "old.txt", "of the first server")
+	first.Stop()
+
+	second := emulator.NewTestServerOn(t, strings.TrimPrefix(first.URL, "http://"), fichiertest.Options())
+	entries, err := fichiertest.NewFs(t, second, "", nil).List(context.Background(), "")
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the second server's account is empty")
+}
