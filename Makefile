@@ -35,7 +35,7 @@ MOUNT_WARNING := { [ -e /dev/fuse ] && { command -v fusermount3 || command -v fu
 # The backend's own tests run a second time with the emulator under the
 # other reading of each behaviour the notes leave uncertain (see
 # docs/testing.md, FICHIER_EMULATOR_READINGS).
-OTHER_READINGS := list-rule=endpoint,move-changes-url,query-switches=honour,number-strings=refuse
+OTHER_READINGS := list-rule=endpoint,move-changes-url,query-switches=honour,number-strings=refuse,end-memory=hours
 
 ## test: every test, offline: the Go tests (in-process emulator, and the
 ## real binaries against bin/fichier-emulator), the backend's tests again

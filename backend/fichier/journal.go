@@ -203,7 +203,13 @@ func (f *Fs) resolveUpload(ctx context.Context, xid string, e journalEntry) erro
 
 // resolveFromListing resolves an entry end.pl no longer knows from a
 // fresh listing of its folder: each of its files there, of its size and
-// stored since it was sent, is taken as its result.
+// stored since it was sent, is taken as its result. The listing is
+// always fetched anew (maxAge 0), waiting for the folder's slot if need
+// be: a stored one, however young, may predate the upload, and reading
+// a file as missing from it would send it a second time. How long
+// end.pl remembers is uncertain (2 hours says the API documentation, "some
+// minutes" says its own result page), so this path is the usual one
+// after a kill, not a rare one.
 func (f *Fs) resolveFromListing(ctx context.Context, xid string, e journalEntry) error {
 	l, err := f.cachedListing(ctx, e.Folder, 0)
 	if err != nil {
@@ -249,8 +255,9 @@ type processID struct {
 // thisProcess is this rclone.
 var thisProcess = processID{PID: os.Getpid(), Start: processStart(os.Getpid())}
 
-// sessionMemory is how long 1fichier keeps an upload session's end.pl
-// result.
+// sessionMemory is the longest 1fichier is said to keep an upload
+// session's end.pl result (the API documentation; its result page says
+// minutes), after which a PID is no longer trusted to be the sender.
 const sessionMemory = 2 * time.Hour
 
 // sending reports whether another process may still be sending the

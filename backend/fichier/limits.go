@@ -322,22 +322,27 @@ func (l *limits) depart(ctx context.Context) error {
 }
 
 // claimDeparture records a departure now if the gate is open and the
-// last departure is a call interval old, in one transaction; otherwise
-// it returns when to try again. A transaction that ends later than a
-// fifth of an interval after its clock was read (its process was
-// descheduled, or writing the state was slow) does not send: its
-// request would leave later than recorded, closer to the next one.
-// Departures are then at least four fifths of an interval apart, which
-// keeps api_rate 2 (one call per 500 ms, 400 ms at the least) clear of
-// 1fichier's 3 calls a second.
+// last departure is far enough behind, in one transaction; otherwise it
+// returns when to try again.
+//
+// A request leaves a little after its departure is recorded: the
+// transaction's end and the first byte's write come after its clock was
+// read. Departures are therefore kept a call interval (times the
+// slowdown) plus departSlack apart, and a transaction that ends more
+// than departSlack after its clock was read (its process was
+// descheduled, writing the state was slow) does not send: it tries
+// again one interval later. So no two requests of the key leave less
+// than a call interval apart, from any process, which keeps api_rate 2
+// clear of 1fichier's 3 calls a second.
 func (l *limits) claimDeparture() (retryAt time.Time, err error) {
 	interval, floodWait, _ := l.settings()
+	slack := departSlack(interval)
 	var departed time.Time
 	var gap time.Duration
 	err = l.db.update(func(k *keyTx) error {
 		state := k.flood()
 		now := time.Now()
-		gap = interval * state.slowdown(now)
+		gap = interval*state.slowdown(now) + slack
 		if locked := l.bounded("flood lock", state.LockedUntil, now, maxFloodWaits*floodWait); now.Before(locked) {
 			retryAt = locked
 			return nil
@@ -355,11 +360,17 @@ func (l *limits) claimDeparture() (retryAt time.Time, err error) {
 	if departed.IsZero() {
 		return retryAt, nil
 	}
-	if late := time.Since(departed); late > interval/5 {
+	if late := time.Since(departed); late > slack {
 		fs.Debugf(nil, "fichier: recording the API call took %v: holding it back one interval", late.Round(time.Millisecond))
 		return departed.Add(gap), nil
 	}
 	return time.Time{}, nil
+}
+
+// departSlack is how long after its recorded departure a request may
+// still leave: a tenth of the call interval.
+func departSlack(interval time.Duration) time.Duration {
+	return interval / 10
 }
 
 // latest returns the latest of times.

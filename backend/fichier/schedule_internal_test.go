@@ -276,3 +276,34 @@ func TestServerOnReusedPortStartsClean(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries, "the second server's account is empty")
 }
+
+// TestForgottenSessionResolvesFromFreshListing leaves the journal entry
+// of a dead process whose upload 1fichier stored, with end.pl no longer
+// knowing the session, and a stored listing of the folder from before
+// the upload: the next Put of that file must find it in a fresh listing
+// and send nothing, so no second copy is made.
+func TestForgottenSessionResolvesFromFreshListing(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	ctx := context.Background()
+	put(t, f, "other.txt", "listed before the upload")
+	_, err := f.listing(ctx, 0, 0)
+	require.NoError(t, err)
+
+	const data = "stored by a killed rclone"
+	dead := processID{PID: 1<<22 - 3}
+	require.False(t, dead.alive())
+	entry := journalEntry{Folder: 0, Node: srv.URL, Files: []journalFile{{Name: "a.txt", Size: int64(len(data))}}, Sent: time.Now(), Owner: dead}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("deadxid001", &entry) }))
+	_, err = srv.PutFile(srv.Key, 0, "a.txt", []byte(data))
+	require.NoError(t, err)
+	uploads := calls(srv, "upload.cgi")
+
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil)
+	src := object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(data)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	_, err = again.Put(ctx, strings.NewReader(data), src)
+	require.NoError(t, err)
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
+	assert.Equal(t, 2, srv.FileCount(), "other.txt and one a.txt")
+}

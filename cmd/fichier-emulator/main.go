@@ -88,6 +88,7 @@ type config struct {
 	moveNewURL   bool
 	querySwitch  emulator.QuerySwitches
 	numStrings   emulator.NumberStrings
+	endMemory    emulator.EndMemory
 	headerTime   time.Duration // --header-timeout
 	bodyTime     time.Duration // --body-timeout
 	idleTime     time.Duration // --idle-timeout
@@ -173,6 +174,11 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		cfg.numStrings = n
 		return err
 	})
+	fs.Func("end-memory", "`READING` of how long end.pl answers for an upload session: minutes (the result page's own words, the strict reading: 2 minutes after the last upload, divided by --time-scale) or hours (2 hours, as documented) (default minutes)", func(s string) error {
+		m, err := emulator.ParseEndMemory(s)
+		cfg.endMemory = m
+		return err
+	})
 	fs.BoolVar(&cfg.moveNewURL, "move-changes-url", false, "file/mv.cgi gives a moved file a new URL and the old one stops working (default: a move keeps the URL, as the evidence says the service does)")
 	fs.DurationVar(&cfg.headerTime, "header-timeout", emulator.DefaultReadHeaderTimeout, "close a connection whose request headers take longer than `D` (0 = never)")
 	fs.DurationVar(&cfg.bodyTime, "body-timeout", emulator.DefaultBodyIdleTimeout, "close a connection whose request body sends nothing for `D`; a body that keeps moving is never cut (0 = never)")
@@ -209,6 +215,10 @@ way, and these flags switch to the other one:
 	default accept: a number may be sent as a decimal string
 	({"id":"100000"}), as some clients do, with no refusal on record;
 	refuse answers "Invalid parameter" (the strict reading).
+  --end-memory minutes|hours
+	default minutes: end.pl forgets an upload session 2 minutes after its
+	last upload (divided by --time-scale), as the result page warns
+	(stricter); hours keeps it 2 hours, as the API documentation says.
 `
 
 // addKey takes one --key.
@@ -387,6 +397,7 @@ func (cfg *config) options(stderr io.Writer) emulator.Options {
 		MoveChangesURL: cfg.moveNewURL,
 		QuerySwitches:  cfg.querySwitch,
 		NumberStrings:  cfg.numStrings,
+		EndMemory:      cfg.endMemory,
 	}
 	opts.ReadHeaderTimeout = offIfZero(cfg.headerTime)
 	opts.BodyIdleTimeout = offIfZero(cfg.bodyTime)

@@ -88,6 +88,9 @@ type Options struct {
 	// QuerySwitches is the reading of end.pl's JSON and EXPORT switches
 	// sent as query parameters; "" = QuerySwitchesIgnore.
 	QuerySwitches QuerySwitches
+	// EndMemory is the reading of how long end.pl answers for an upload
+	// session; "" = EndMemoryMinutes.
+	EndMemory EndMemory
 	// NumberStrings is whether API requests may send a number as a
 	// numeric string ({"id":"100000"}); "" = NumberStringsAccept.
 	NumberStrings NumberStrings
@@ -145,6 +148,7 @@ type Server struct {
 	logMu    sync.Mutex
 
 	querySwitches QuerySwitches // Options.QuerySwitches, checked
+	endMemory     EndMemory     // Options.EndMemory, checked
 	numberStrings NumberStrings // Options.NumberStrings, checked
 
 	mu       sync.Mutex // guards everything below
@@ -177,6 +181,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	endMemory, err := ParseEndMemory(string(opts.EndMemory))
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		opts:     opts,
 		now:      opts.Now,
@@ -190,6 +198,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.querySwitches = querySwitches
 	s.numberStrings = numberStrings
+	s.endMemory = endMemory
 	if s.now == nil {
 		s.now = time.Now
 	}

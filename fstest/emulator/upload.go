@@ -23,12 +23,48 @@ import (
 //  3. node: GET /end.pl?xid=<xid> with "JSON: 1" -> {"incoming":0,"links":[...]}
 
 // Upload-session windows [para SW]: uploads may be sent for 4 h, and
-// the end.pl report is kept 2 h after the last upload. Not scaled by
-// TimeScale (they are not rate rules).
+// the end.pl report is kept 2 h after the last upload (EndMemoryHours).
+// Not scaled by TimeScale (they are not rate rules).
 const (
 	uploadWindow = 4 * time.Hour
 	reportWindow = 2 * time.Hour
 )
+
+// shortReportWindow is how long end.pl answers under EndMemoryMinutes:
+// the result page says it "will not be accessible within some minutes",
+// and the shortest reading of "some minutes" is the strictest. Unlike
+// the documented 2 hours it is scaled by TimeScale, so sped-up tests
+// meet sessions 1fichier has forgotten.
+const shortReportWindow = 2 * time.Minute
+
+// EndMemory is a reading of how long end.pl answers for an upload
+// session after its last upload: the API documentation says 2 hours, the
+// result page itself (seen twice against the live service) that it
+// will be gone "within some minutes".
+type EndMemory string
+
+// The two readings of end.pl's memory.
+const (
+	// EndMemoryMinutes, the default and the stricter reading: end.pl
+	// forgets a session shortReportWindow (scaled) after its last upload.
+	EndMemoryMinutes EndMemory = "minutes"
+	// EndMemoryHours: end.pl answers for 2 hours, as documented.
+	EndMemoryHours EndMemory = "hours"
+)
+
+// ParseEndMemory reads an EndMemory from its name; "" is EndMemoryMinutes.
+func ParseEndMemory(s string) (EndMemory, error) {
+	return parseReading(s, "end-memory reading", EndMemoryMinutes, EndMemoryHours)
+}
+
+// reportWindow returns how long end.pl answers after a session's last
+// upload, under the server's reading.
+func (s *Server) reportWindow() time.Duration {
+	if s.endMemory == EndMemoryHours {
+		return reportWindow
+	}
+	return s.dur(shortReportWindow)
+}
 
 type endLink struct {
 	Download  string `json:"download"`
@@ -409,7 +445,7 @@ func (s *Server) serveEnd(w http.ResponseWriter, r *http.Request) {
 		links = append([]endLink{}, ss.links...)
 	}
 	s.mu.Unlock()
-	if ss == nil || (!ss.last.IsZero() && now.Sub(ss.last) > reportWindow) || now.Sub(ss.created) > uploadWindow+reportWindow {
+	if ss == nil || (!ss.last.IsZero() && now.Sub(ss.last) > s.reportWindow()) || now.Sub(ss.created) > uploadWindow+reportWindow {
 		writeNodeError(w, http.StatusNotFound, "Unknown or expired upload id")
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -474,4 +475,31 @@ func TestEndPLExportLinesNameEachFile(t *testing.T) {
 
 	r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"EXPORT": "1"}, nil)
 	assert.Equal(t, "a.bin;3;"+fileID+";;0\n", string(r.Body))
+}
+
+// TestEndMemoryReadings uploads a file and asks end.pl for the session
+// after 3 minutes (scaled): under the strict reading, 2 minutes after
+// its last upload, the session is forgotten; under the documented one
+// it is kept 2 hours.
+func TestEndMemoryReadings(t *testing.T) {
+	t.Parallel()
+	for reading, want := range map[EndMemory]int{EndMemoryMinutes: http.StatusNotFound, EndMemoryHours: http.StatusOK, "": http.StatusNotFound} {
+		clock := newFakeClock()
+		opts := noLimits()
+		opts.Now, opts.TimeScale, opts.EndMemory = clock.Now, 100, reading
+		ts := NewTestServer(t, opts)
+		host, id := ts.startUpload(t)
+		ct, body := multipartBody(t, "a.txt", []byte("a"), nil)
+		r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
+			map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": ct}, bytes.NewReader(body))
+		require.Equal(t, http.StatusFound, r.Code)
+		clock.Advance(time.Minute / 100)
+		r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+		assert.Equal(t, http.StatusOK, r.Code, "%q: kept a minute", reading)
+		clock.Advance(2 * time.Minute / 100)
+		r = do(t, http.MethodGet, "http://"+host+"/end.pl?xid="+id, map[string]string{"JSON": "1"}, nil)
+		assert.Equal(t, want, r.Code, "%q: after 3 minutes", reading)
+	}
+	_, err := ParseEndMemory("days")
+	assert.ErrorContains(t, err, `unknown end-memory reading "days"`)
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,8 +72,13 @@ func RateOptions(scale float64) map[string]string {
 	}
 }
 
+// fsCount numbers the Fs NewFs makes.
+var fsCount atomic.Int64
+
 // NewFs returns a fichier Fs on srv at root, with extra options on top of
-// Config's.
+// Config's. Each Fs has a remote name of its own (TestFichier1, ...):
+// rclone shares a VFS, and its cache, between Fs of one name and root,
+// so two tests' mounts of TestFichier: would see each other's files.
 func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string]string) fs.Fs {
 	t.Helper()
 	m := Config(srv)
@@ -87,7 +93,7 @@ func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string
 			m[o.Name] = o.String()
 		}
 	}
-	f, err := regInfo.NewFs(context.Background(), "TestFichier", root, m)
+	f, err := regInfo.NewFs(context.Background(), fmt.Sprintf("TestFichier%d", fsCount.Add(1)), root, m)
 	require.NoError(t, err)
 	return f
 }

@@ -18,8 +18,9 @@ import (
 //	move-changes-url[=true|false]
 //	query-switches=ignore|honour
 //	number-strings=accept|refuse
+//	end-memory=minutes|hours
 //
-// e.g. "list-rule=endpoint,move-changes-url,query-switches=honour,number-strings=refuse"
+// e.g. "list-rule=endpoint,move-changes-url,query-switches=honour,number-strings=refuse,end-memory=hours"
 // (the non-default reading of each). Unset or empty, the emulator's
 // defaults hold.
 const ReadingsEnv = "FICHIER_EMULATOR_READINGS"
@@ -48,8 +49,10 @@ func ApplyReadings(opts *emulator.Options, spec string) error {
 			opts.QuerySwitches, err = emulator.ParseQuerySwitches(value)
 		case "number-strings":
 			opts.NumberStrings, err = emulator.ParseNumberStrings(value)
+		case "end-memory":
+			opts.EndMemory, err = emulator.ParseEndMemory(value)
 		default:
-			return fmt.Errorf("%s: unknown reading %q (want list-rule, move-changes-url, query-switches or number-strings)", ReadingsEnv, word)
+			return fmt.Errorf("%s: unknown reading %q (want list-rule, move-changes-url, query-switches, number-strings or end-memory)", ReadingsEnv, word)
 		}
 		if !hasValue && word != "move-changes-url" {
 			return fmt.Errorf("%s: %q needs a value (%s=...)", ReadingsEnv, word, word)

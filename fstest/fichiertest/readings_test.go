@@ -15,10 +15,12 @@ func TestApplyReadings(t *testing.T) {
 		want emulator.Options
 	}{
 		{"", emulator.Options{}},
-		{"list-rule=endpoint,move-changes-url,query-switches=honour,number-strings=refuse", emulator.Options{
+		{"list-rule=endpoint,move-changes-url,query-switches=honour,number-strings=refuse,end-memory=hours", emulator.Options{
 			ListRule: emulator.ListRuleEndpoint, MoveChangesURL: true,
 			QuerySwitches: emulator.QuerySwitchesHonour, NumberStrings: emulator.NumberStringsRefuse,
+			EndMemory: emulator.EndMemoryHours,
 		}},
+		{"end-memory=minutes", emulator.Options{EndMemory: emulator.EndMemoryMinutes}},
 		{" list-rule = folder , , move-changes-url=false ", emulator.Options{ListRule: emulator.ListRuleFolder}},
 		{"move-changes-url=true", emulator.Options{MoveChangesURL: true}},
 		{"query-switches=ignore,number-strings=accept", emulator.Options{
@@ -33,7 +35,7 @@ func TestApplyReadings(t *testing.T) {
 
 func TestApplyReadingsNamesTheBadWord(t *testing.T) {
 	for spec, want := range map[string]string{
-		"list-rules=endpoint":      `unknown reading "list-rules" (want list-rule, move-changes-url, query-switches or number-strings)`,
+		"list-rules=endpoint":      `unknown reading "list-rules" (want list-rule, move-changes-url, query-switches, number-strings or end-memory)`,
 		"list-rule=endpoints":      `list-rule=endpoints: emulator: unknown listing rule "endpoints"`,
 		"query-switches":           `"query-switches" needs a value`,
 		"move-changes-url=perhaps": `move-changes-url=perhaps: strconv.ParseBool`,
