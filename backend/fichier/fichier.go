@@ -665,14 +665,15 @@ func (f *Fs) pathOf(ctx context.Context, remote string, create bool) (leaf strin
 // the state still lists it would get our files in the account's root.
 //
 // It costs at most one listing per folder and process, never a wait, and
-// none for the root, a folder this process made or listed, or one that
-// another process listed so recently that 1fichier would not let us list
-// it again yet: that listing is the newest proof anyone could have.
+// none for the root, a folder this process made or listed, or one whose
+// own listing, or its parent's that shows it, was fetched so recently
+// that 1fichier would not let us list it again yet: that listing is the
+// newest proof anyone could have.
 func (f *Fs) ensureFolder(ctx context.Context, dir string, id int) (int, error) {
 	if dirID := strconv.Itoa(id); dirID == rootID || f.acc.listings.confirmed(id) {
 		return id, nil
 	}
-	if l := f.acc.listings.stored(id); l != nil && !f.acc.limits.listSlotOpen(id) {
+	if f.listedRecently(id, id) || f.listedRecently(f.parentOf(ctx, dir), id) {
 		f.acc.listings.confirm(id)
 		return id, nil
 	}
@@ -685,14 +686,45 @@ func (f *Fs) ensureFolder(ctx context.Context, dir string, id int) (int, error) 
 	return f.folderOf(ctx, dir, true)
 }
 
-// forgetGoneFolder drops folder id, dir of the remote, which 1fichier no
-// longer has, from the dircache and from its parent's stored listing.
-// The parent is looked up from the account's root, as dir may be the
-// remote's own root.
-func (f *Fs) forgetGoneFolder(ctx context.Context, dir string, id int) {
+// listedRecently reports whether folder id's stored listing was fetched
+// so recently that its listing slot is still closed, and shows folder
+// child (or is child's own).
+func (f *Fs) listedRecently(id, child int) bool {
+	if id < 0 || f.acc.limits.listSlotOpen(id) {
+		return false
+	}
+	l := f.acc.listings.stored(id)
+	if l == nil || id == child {
+		return l != nil
+	}
+	for _, folder := range l.folders {
+		if folder.ID == child {
+			return true
+		}
+	}
+	return false
+}
+
+// parentOf returns the ID of the parent folder of dir (of the remote),
+// looked up from the account's root as dir may be the remote's own
+// root, or -1 if it is not known.
+func (f *Fs) parentOf(ctx context.Context, dir string) int {
 	parentPath, _ := dircache.SplitPath(path.Join(f.root, dir))
 	parentID, err := dircache.New("", rootID, f).FindDir(ctx, parentPath, false)
-	if parent, perr := folderID(parentID); err == nil && perr == nil {
+	if err != nil {
+		return -1
+	}
+	id, err := folderID(parentID)
+	if err != nil {
+		return -1
+	}
+	return id
+}
+
+// forgetGoneFolder drops folder id, dir of the remote, which 1fichier no
+// longer has, from the dircache and from its parent's stored listing.
+func (f *Fs) forgetGoneFolder(ctx context.Context, dir string, id int) {
+	if parent := f.parentOf(ctx, dir); parent >= 0 {
 		f.acc.listings.removeFolder(parent, id, true)
 	} else {
 		f.acc.listings.forgetFolder(id)
