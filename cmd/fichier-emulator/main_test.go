@@ -419,7 +419,9 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-header-timeout", "-body-timeout", "-idle-timeout", "-quota", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed",
+		"-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-header-timeout",
+		"-body-timeout", "-idle-timeout", "-quota", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
 	// Every reading the command can switch is explained with its default.
