@@ -108,7 +108,10 @@ LINUX     := $(filter linux-%,$(PLATFORMS))
 # nfpm at a pinned version, built from the Go module proxy as staticcheck
 # is (go run caches the binary), for the .deb and .rpm packages.
 NFPM := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
-PACKAGE := VERSION='$(VERSION)' NFPM='$(GO) run $(NFPM)' GO='$(GO)' ./scripts/package.sh
+# The packages' maintainer, "Name <address>"; by default git's user.name
+# and user.email (scripts/package.sh).
+MAINTAINER ?=
+PACKAGE := VERSION='$(VERSION)' MAINTAINER='$(MAINTAINER)' NFPM='$(GO) run $(NFPM)' GO='$(GO)' ./scripts/package.sh
 
 ## release: rclone and fichier-emulator for every platform in PLATFORMS, in dist/ archives with README.md and LICENSE, .deb and .rpm packages for Linux, and dist/SHA256SUMS
 release:
@@ -137,7 +140,7 @@ $(addprefix pkg-,$(LINUX)): pkg-%: dist-%
 
 ## deb-check: package make build's bin/ as a .deb, dpkg -i it, run the installed rclone and fichier-emulator, dpkg -r it (needs root and dpkg; CI runs it)
 deb-check:
-	NFPM='$(GO) run $(NFPM)' GO='$(GO)' ./scripts/deb-check.sh $(BIN)
+	MAINTAINER='$(MAINTAINER)' NFPM='$(GO) run $(NFPM)' GO='$(GO)' ./scripts/deb-check.sh $(BIN)
 
 # The last lines check the release plan: make -n prints the release's
 # commands without running them, and there are two builds per platform

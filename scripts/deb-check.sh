@@ -2,10 +2,13 @@
 # scripts/deb-check.sh BINDIR: make deb-check (CI runs it; see
 # docs/releasing.md). Packages BINDIR's rclone and fichier-emulator, as
 # "make build" left them, as a .deb for this machine with
-# scripts/package.sh (no second compile), installs it with dpkg -i, runs
-# the installed /usr/bin/rclone and /usr/bin/fichier-emulator, and
-# removes the package again, also when a check fails. NFPM and GO are
-# set as for scripts/package.sh; the version is the one bin/rclone shows.
+# scripts/package.sh (no second compile), checks the package's fields
+# and runs lintian on it (where lintian is installed), installs it with
+# dpkg -i, runs the installed /usr/bin/rclone and
+# /usr/bin/fichier-emulator, checks the man pages (with man, where it is
+# installed), the copyright file and the changelog, and removes the
+# package again, also when a check fails. NFPM, GO and MAINTAINER are set
+# as for scripts/package.sh; the version is the one bin/rclone shows.
 #
 # It needs root and dpkg. Without them it fails under CI (CI=true) and
 # says why and skips elsewhere; it also refuses to touch a machine that
@@ -67,13 +70,35 @@ goarch=$(${GO:-go} env GOARCH)
 deb=$bindir/pkg/rclone-$VERSION-linux-$goarch.deb
 rm -rf "$bindir/pkg"
 ./scripts/package.sh deb "$goarch" "$bindir" "$deb"
-dpkg-deb --field "$deb" Package Version Architecture Provides Conflicts Replaces
+dpkg-deb --field "$deb" Package Version Architecture Maintainer Provides Conflicts Replaces Suggests
+
+fail() {
+	echo "deb-check: FAILED: $1" >&2
+	exit 1
+}
+
+[[ $(dpkg-deb --field "$deb" Maintainer) =~ ^[^\<\>]+\ \<[^\<\>@\ ]+@[^\<\>@\ ]+\>$ ]] ||
+	fail "the Maintainer field is not \"Name <address>\""
+[ "$(dpkg-deb --field "$deb" Suggests)" = fuse3 ] || fail "the package does not suggest fuse3 (rclone mount needs it)"
+
+# lintian, Debian's package checker, where it is installed. Its
+# groff-message tags are left out here: upstream's part of rclone.1
+# (pandoc's) draws hundreds of them; our section of it is checked with
+# man below.
+if command -v lintian >/dev/null; then
+	echo "+ lintian --fail-on error,warning --suppress-tags groff-message $deb"
+	lintian --fail-on error,warning --suppress-tags groff-message "$deb" 2> >(grep -v 'running with root privileges' >&2) ||
+		fail "lintian found errors or warnings (above)"
+else
+	echo "deb-check: lintian is not installed (apt-get install lintian): the package was not linted; the other checks run"
+fi
 
 # From here on the package comes off again however this script ends.
 remove() {
 	echo "+ dpkg -r $pkg"
 	dpkg -r "$pkg" >/dev/null
-	for f in /usr/bin/rclone /usr/bin/fichier-emulator /usr/share/man/man1/rclone.1.gz /usr/share/doc/$pkg; do
+	for f in /usr/bin/rclone /usr/bin/fichier-emulator /usr/share/man/man1/rclone.1.gz /usr/share/man/man1/fichier-emulator.1.gz \
+		/usr/share/doc/$pkg /usr/share/lintian/overrides/$pkg; do
 		if [ -e "$f" ]; then
 			echo "deb-check: FAILED: $f is still there after dpkg -r $pkg" >&2
 			exit 1
@@ -83,11 +108,6 @@ remove() {
 trap remove EXIT
 echo "+ dpkg -i $deb ($arch)"
 dpkg -i "$deb" >/dev/null
-
-fail() {
-	echo "deb-check: FAILED: $1" >&2
-	exit 1
-}
 
 echo "+ /usr/bin/rclone version"
 out=$(/usr/bin/rclone version) || fail "/usr/bin/rclone version failed: $out"
@@ -108,8 +128,34 @@ out=$(/usr/bin/fichier-emulator -h 2>&1) || fail "fichier-emulator -h failed: $o
 [ -n "$out" ] || fail "fichier-emulator -h printed nothing"
 sed -n 1p <<<"$out"
 
-for f in /usr/share/man/man1/rclone.1.gz /usr/share/doc/$pkg/README.md /usr/share/doc/$pkg/LICENSE; do
+doc=/usr/share/doc/$pkg
+for f in /usr/share/man/man1/rclone.1.gz /usr/share/man/man1/fichier-emulator.1.gz $doc/README.md $doc/fichier.md \
+	$doc/copyright $doc/changelog.gz; do
 	[ -s "$f" ] || fail "$f is missing or empty"
 done
-[ "$(gzip -dc /usr/share/man/man1/rclone.1.gz | grep -c '^\.TH')" -ge 1 ] || fail "rclone.1.gz is not a man page"
-echo "deb-check: OK: $pkg $(dpkg-query -W -f '${Version}' $pkg) installed, ran and is being removed"
+grep -q '^License: Expat$' $doc/copyright || fail "$doc/copyright states no licence"
+version=$(dpkg-query -W -f '${Version}' $pkg)
+[ "$(gzip -dc $doc/changelog.gz | sed -n 1p)" = "$pkg ($version) unstable; urgency=low" ] ||
+	fail "$doc/changelog.gz does not start with this version's entry"
+
+# rclone's man page is upstream's with our backend's section (made from
+# docs/fichier.md) instead of upstream's.
+man1=$(gzip -dc /usr/share/man/man1/rclone.1.gz)
+[ "$(grep -c '^\.SH 1Fichier$' <<<"$man1")" = 1 ] || fail "rclone.1 has not one 1Fichier section"
+grep -qF 'fichier\-api\-rate' <<<"$man1" || fail "rclone.1 does not document our backend (no --fichier-api-rate)"
+! grep -qF 'This is a backend for the 1fichier' <<<"$man1" || fail "rclone.1 still has upstream's 1Fichier section"
+
+if command -v man >/dev/null; then
+	echo "+ man rclone | grep --fichier-api-rate"
+	out=$(MANPAGER=cat MANWIDTH=80 man rclone 2>/dev/null) || fail "man rclone failed"
+	sed -n '/^1Fichier$/,/^   Getting this rclone$/p' <<<"$out" | sed -n 2,3p
+	grep -m 1 -F -- '--fichier-api-rate' <<<"$out" || fail "man rclone does not show our backend's options"
+	MANPAGER=cat man fichier-emulator 2>/dev/null | grep -q -- '--faults SPEC' || fail "man fichier-emulator does not show its flags"
+	# Our section alone, as lintian renders man pages, draws no groff warning.
+	section=$(sed -n '1,/^\.SH NAME$/p' <<<"$man1"; sed -n '/^\.SH 1Fichier$/,/^\.SH /{/^\.SH 1Fichier$/p;/^\.SH /!p}' <<<"$man1")
+	warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z - <<<"$section" 2>&1 >/dev/null)
+	[ -z "$warnings" ] || fail "rclone.1's 1Fichier section draws groff warnings: $warnings"
+else
+	echo "deb-check: man is not installed (apt-get install man-db): man rclone was not tried; the page's text was checked"
+fi
+echo "deb-check: OK: $pkg $version installed, ran and is being removed"

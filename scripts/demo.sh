@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: start the 1fichier emulator, point a remote at it and run
 # copy, ls, check, link and about with bin/rclone. No account needed.
+# BIN=DIR takes rclone and fichier-emulator from DIR instead of bin/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,9 +17,10 @@ trap cleanup EXIT
 # flood locks) run SCALE times faster so the demo takes seconds, and the
 # remote's rate options are scaled to match. SCALE=1 shows real time.
 scale=${SCALE:-10}
+bin=${BIN:-bin}
 
 # The emulator prints key=value lines, ending with ready=1.
-bin/fichier-emulator --listen 127.0.0.1:0 --key demo-key --time-scale "$scale" >"$work/emulator.out" &
+"$bin/fichier-emulator" --listen 127.0.0.1:0 --key demo-key --time-scale "$scale" >"$work/emulator.out" &
 emu_pid=$!
 for _ in $(seq 100); do
 	grep -q '^ready=1' "$work/emulator.out" 2>/dev/null && break
@@ -49,7 +51,7 @@ done
 run() {
 	echo
 	echo "\$ rclone $*"
-	bin/rclone --config /dev/null "$@"
+	"$bin/rclone" --config /dev/null "$@"
 }
 echo "emulator: $api_url, running 1fichier's rate rules ${scale}x faster (SCALE=1 for real time)"
 run copy "$work/src" demo:backup

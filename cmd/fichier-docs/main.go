@@ -8,9 +8,13 @@
 // Usage:
 //
 //	fichier-docs [-check] [page]
+//	fichier-docs -man UPSTREAM.1 -o OUT.1 [page]
 //
 // "make docs" runs it on docs/fichier.md (the default page); -check
-// writes nothing and fails when the page is stale.
+// writes nothing and fails when the page is stale. With -man it writes
+// rclone's man page instead: upstream's rclone.1 with its 1Fichier
+// section replaced by the page (see man.go; scripts/package.sh packages
+// it).
 package main
 
 import (
@@ -37,12 +41,23 @@ const (
 
 func main() {
 	check := flag.Bool("check", false, "report whether the page is up to date; write nothing")
+	upstreamMan := flag.String("man", "", "write rclone's man page from upstream's `rclone.1` and the page instead (needs -o)")
+	out := flag.String("o", "", "the man page to write, with -man")
 	flag.Parse()
 	page := "docs/fichier.md"
 	if flag.NArg() > 0 {
 		page = flag.Arg(0)
 	}
-	if err := run(page, *check); err != nil {
+	var err error
+	switch {
+	case *upstreamMan != "" && *out != "":
+		err = writeManPage(*upstreamMan, page, *out)
+	case *upstreamMan != "" || *out != "":
+		err = errors.New("-man UPSTREAM.1 and -o OUT.1 go together")
+	default:
+		err = run(page, *check)
+	}
+	if err != nil {
 		log.Fatal(err)
 	}
 }

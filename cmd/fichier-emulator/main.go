@@ -10,7 +10,8 @@
 //	    [--listing-delay D] [--no-rate-limits] [--list-rule folder|endpoint]
 //	    [--move-changes-url] [--query-switches ignore|honour]
 //	    [--number-strings accept|refuse] [--header-timeout D]
-//	    [--body-timeout D] [--idle-timeout D] [--seed-public N] [-v]
+//	    [--body-timeout D] [--idle-timeout D] [--seed-public N]
+//	    [--quota SIZE] [-v]
 //
 // One listener serves every role of the service (API under /v1/, upload
 // node, download host, website, /debug/stats). With --proxy, a second
@@ -93,6 +94,7 @@ type config struct {
 	bodyTime     time.Duration // --body-timeout
 	idleTime     time.Duration // --idle-timeout
 	seedPublic   int
+	quota        int64    // --quota in bytes; 0 = the emulator's default
 	publicURLs   []string // set by serve from seedPublic
 	verbose      bool
 }
@@ -155,7 +157,14 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&cfg.dataDir, "data", "", "persist files and metadata in `DIR` (default: memory only)")
 	fs.StringVar(&cfg.proxy, "proxy", "", "also run an HTTPS-intercepting proxy for *.1fichier.com on `host:port`")
 	fs.StringVar(&cfg.caOut, "ca-out", "", "write the proxy's CA certificate (PEM) to `FILE`; needs --proxy")
-	fs.StringVar(&cfg.faults, "faults", "", "fault injection `SPEC` (see the emulator package's ParseFaults)")
+	fs.StringVar(&cfg.faults, "faults", "", "inject failures as `SPEC` says (grammar, kinds and endpoints below)")
+	fs.Func("quota", "every account may store `SIZE` at most: 100M, 1G, 1T, ... (rclone's binary units; "+
+		"a bare number is bytes) (default 100 TB); user/info.cgi reports what is stored against it, and uploads past it are refused",
+		func(s string) error {
+			n, err := parseSize(s)
+			cfg.quota = n
+			return err
+		})
 	fs.Int64Var(&cfg.seed, "seed", 0, "`N` seeds ids, tokens and random faults")
 	fs.DurationVar(&cfg.listingDelay, "listing-delay", 0, "new uploads appear in listings only after `D` (eventual consistency)")
 	fs.BoolVar(&cfg.noRateLimits, "no-rate-limits", false, "turn every flood rule off")
@@ -189,6 +198,7 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		fmt.Fprintf(fs.Output(), "Usage: fichier-emulator --listen 127.0.0.1:PORT --key KEY [flags]\n\nRuns the 1fichier API emulator as a server.\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprint(fs.Output(), readingsHelp)
+		fmt.Fprint(fs.Output(), "\n"+emulator.FaultsHelp())
 	}
 	return fs
 }
@@ -279,12 +289,39 @@ func (cfg *config) check() error {
 func (cfg *config) accounts() []emulator.Account {
 	accts := make([]emulator.Account, len(cfg.keys))
 	for i, k := range cfg.keys {
-		accts[i] = emulator.Account{Key: k, Offer: cfg.offer}
+		accts[i] = emulator.Account{Key: k, Offer: cfg.offer, ColdQuota: cfg.quota}
 		if cfg.email != "" {
 			accts[i].Email = nthEmail(cfg.email, i)
 		}
 	}
 	return accts
+}
+
+// sizeUnits are the multipliers of parseSize's suffixes: rclone's, in
+// powers of 1024.
+var sizeUnits = map[string]int64{"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50}
+
+// parseSize reads a --quota size as rclone writes sizes: a number and a
+// suffix K, M, G, T or P (also as Ki, KiB, ...: powers of 1024) or B,
+// e.g. 100M, 1.5G, 75MiB. Unlike rclone's --max-size, a bare number is
+// bytes, as the flag's name says.
+func parseSize(s string) (int64, error) {
+	num := strings.TrimRight(s, "KMGTPkmgtpiBb")
+	unit := strings.ToUpper(s[len(num):])
+	if len(unit) > 1 && strings.Contains(unit, "I") {
+		// KiB, Ki: the letter before "i" or "iB" (rclone's long forms;
+		// like rclone, "MB" is refused, as it might mean 10^6).
+		unit = strings.TrimSuffix(strings.TrimSuffix(unit, "B"), "I")
+		if len(unit) != 1 || unit == "B" {
+			unit = "?" // "iB", "BiB": no unit letter
+		}
+	}
+	mult, ok := sizeUnits[unit]
+	f, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || !(f >= 1) || f*float64(mult) >= 1<<62 {
+		return 0, fmt.Errorf("%q: want a size of at least 1 byte, such as 100M, 1G or 5000000 (bytes)", s)
+	}
+	return int64(f * float64(mult)), nil
 }
 
 // nthEmail is the e-mail of the (i+1)th account when the first one's is

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -396,6 +397,9 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 		{"bad number strings", []string{"--key", "k", "--number-strings", "lenient"}, 2, "invalid value \"lenient\" for flag -number-strings"},
 		{"negative timeout", []string{"--key", "k", "--body-timeout", "-1s"}, 2, "--body-timeout -1s: must not be negative"},
 		{"bad query switches", []string{"--key", "k", "--query-switches", "yes"}, 2, "invalid value \"yes\" for flag -query-switches"},
+		{"bare unit quota", []string{"--key", "k", "--quota", "G"}, 2, `invalid value "G" for flag -quota`},
+		{"zero quota", []string{"--key", "k", "--quota", "0"}, 2, "at least 1 byte"},
+		{"unknown unit quota", []string{"--key", "k", "--quota", "5X"}, 2, `invalid value "5X" for flag -quota`},
 		{"stray argument", []string{"--key", "k", "serve"}, 2, "unexpected argument \"serve\""},
 		{"port in use", []string{"--key", "k", "--listen", busy.Addr().String()}, 1, "--listen"},
 	} {
@@ -415,7 +419,9 @@ func TestRunHelpExitsZero(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &stdout, &stderr))
-	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed", "-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-header-timeout", "-body-timeout", "-idle-timeout", "-v"} {
+	for _, name := range []string{"-listen", "-key", "-offer", "-email", "-time-scale", "-data", "-proxy", "-ca-out", "-faults", "-seed",
+		"-listing-delay", "-no-rate-limits", "-list-rule", "-move-changes-url", "-query-switches", "-number-strings", "-header-timeout",
+		"-body-timeout", "-idle-timeout", "-quota", "-v"} {
 		assert.Contains(t, stderr.String(), "  "+name, "usage lists %s", name)
 	}
 	// Every reading the command can switch is explained with its default.
@@ -423,6 +429,69 @@ func TestRunHelpExitsZero(t *testing.T) {
 	for _, reading := range []string{"--list-rule folder|endpoint", "--move-changes-url", "--query-switches ignore|honour", "--number-strings accept|refuse"} {
 		assert.Contains(t, readings, "  "+reading+"\n\tdefault ", "readings explain %s", reading)
 	}
+	// --faults's grammar and kinds are in the help, not in a Go package.
+	assert.Contains(t, stderr.String(), emulator.FaultsHelp())
+	assert.NotContains(t, stderr.String(), "ParseFaults")
+}
+
+func TestParseSize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]int64{
+		"1": 1, "5000000": 5000000, "512B": 512, "2k": 2048, "100M": 100 << 20, "100MiB": 100 << 20,
+		"100Mi": 100 << 20, "1G": 1 << 30, "1.5G": 3 << 29, "2T": 2 << 40, "1P": 1 << 50, "75m": 75 << 20,
+	} {
+		got, err := parseSize(in)
+		if assert.NoError(t, err, in) {
+			assert.Equal(t, want, got, in)
+		}
+	}
+	for _, bad := range []string{"", "M", "0", "0.5", "-1G", "1X", "1MB", "1GiBs", "9999999P", "NaN", "Inf", "1iB"} {
+		_, err := parseSize(bad)
+		assert.Error(t, err, "%q", bad)
+	}
+}
+
+// --quota reaches every account: user/info.cgi reports the quota and
+// what is stored against it, and an upload past it is refused.
+func TestQuotaFlag(t *testing.T) {
+	t.Parallel()
+	const key = "quota-key-0123456789"
+	p := start(t, "--listen", "127.0.0.1:0", "--key", key, "--no-rate-limits", "--quota", "1K")
+	apiURL := p.get(t, "api_url")
+	status, v := apiCall(t, testClient, apiURL, "user/info.cgi", key, `{}`)
+	require.Equal(t, http.StatusOK, status, v)
+	assert.Equal(t, []any{1024.0, 1024.0, 0.0}, []any{v["allowed_cold_storage"], v["available_storage"], v["cold_storage"]})
+
+	assert.Equal(t, http.StatusFound, uploadFile(t, apiURL, key, "small.bin", 1000))
+	status, v = apiCall(t, testClient, apiURL, "user/info.cgi", key, `{}`)
+	require.Equal(t, http.StatusOK, status, v)
+	assert.Equal(t, []any{1024.0, 24.0, 1000.0}, []any{v["allowed_cold_storage"], v["available_storage"], v["cold_storage"]})
+	assert.Equal(t, http.StatusForbidden, uploadFile(t, apiURL, key, "over.bin", 25))
+	assert.Equal(t, 0, p.stop(t, syscall.SIGTERM))
+}
+
+// uploadFile uploads a file of size bytes to the account's root with
+// get_upload_server.cgi and upload.cgi, and returns upload.cgi's status.
+func uploadFile(t *testing.T, apiURL, key, name string, size int) int {
+	t.Helper()
+	status, v := apiCall(t, testClient, apiURL, "upload/get_upload_server.cgi", key, `{}`)
+	require.Equal(t, http.StatusOK, status, v)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file[]", name)
+	require.NoError(t, err)
+	_, err = fw.Write(bytes.Repeat([]byte("q"), size))
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s/upload.cgi?id=%s", v["url"], v["id"]), &body)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	client := &http.Client{Timeout: 20 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	return resp.StatusCode
 }
 
 func TestRunStopsWhenContextEnds(t *testing.T) {

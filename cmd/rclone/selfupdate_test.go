@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -108,10 +109,28 @@ func TestSelfUpdateRefusesOffline(t *testing.T) {
 }
 
 // TestSelfUpdateRefusalNamesTheBuild checks the message names the version
-// it is given and both ways to update.
+// and path it is given, where releases are, and every way to update,
+// the package's first for a packaged rclone.
 func TestSelfUpdateRefusalNamesTheBuild(t *testing.T) {
-	msg := selfUpdateRefusal("v1.76.0-fichier.3")
-	assert.Contains(t, msg, "This is rclone v1.76.0-fichier.3 with the rclone-fichier 1fichier backend.")
-	assert.Contains(t, msg, "SHA256SUMS")
-	assert.Contains(t, msg, "git pull && make build")
+	for _, fromPackage := range []bool{false, true} {
+		msg := selfUpdateRefusal("v1.76.0-fichier.3", "/opt/rc/rclone", fromPackage)
+		assert.Contains(t, msg, "This is rclone v1.76.0-fichier.3 with the rclone-fichier 1fichier backend, at\n/opt/rc/rclone.")
+		assert.Contains(t, msg, "Where releases are: each rclone-fichier release is a tag vX.Y.Z-fichier.N")
+		assert.Contains(t, msg, "rclone-VERSION-linux-ARCH.deb and .rpm, and SHA256SUMS")
+		assert.Contains(t, msg, "sha256sum -c SHA256SUMS --ignore-missing) and replace /opt/rc/rclone")
+		assert.Contains(t, msg, "sudo dpkg -i rclone-VERSION-linux-ARCH.deb")
+		assert.Contains(t, msg, "sudo rpm -U rclone-VERSION-linux-ARCH.rpm")
+		assert.Contains(t, msg, "git pull && make build")
+		pkg, archive := strings.Index(msg, "from the Linux package"), strings.Index(msg, "from a release archive")
+		assert.Equal(t, fromPackage, pkg < archive, "the package's way first when installed from it")
+	}
+}
+
+// A binary outside /usr/bin is not the package's, whatever is installed.
+func TestNotInstalledFromPackage(t *testing.T) {
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	require.NotEqual(t, packageBinary, exe)
+	assert.False(t, installedFromPackage())
+	assert.Equal(t, exe, executablePath())
 }

@@ -128,7 +128,11 @@
 //   - Download: unknown token 404; expired or used-up token 410 Gone.
 //     single:1 means one HTTP request of any kind (HEAD included).
 //   - user/info.cgi returns flag fields as strings and storage fields as
-//     numbers (the mix seen in rclone's struct).
+//     numbers (the mix seen in rclone's struct). What follows what is
+//     stored: cold_storage (bytes used), available_storage (the quota
+//     left, negative past it: SW's "available (or excess) quota"),
+//     overquota and upload_forbidden; the quota (Account.ColdQuota, the
+//     CLI's --quota) is allowed_cold_storage and available_cold_storage.
 //   - Eventual consistency (ListingDelay) hides new files from listings
 //     (file/ls, folder/ls, /dir) only; file/info, get_token, and rm see
 //     them at once.
@@ -154,7 +158,8 @@
 //
 // Options.Faults / Server.Faults() inject failures, scripted per
 // endpoint and drawn from a generator seeded by Options.Seed; see
-// ParseFaults for the grammar used by the CLI's --faults flag. The
+// ParseFaults for the grammar used by the CLI's --faults flag (and
+// FaultsHelp, which the CLI's help prints). The
 // kinds: HTTP 500/502/503 with nginx's HTML page; a reset before any
 // work (reset-before); the work done and half the answer sent
 // (reset-during); the work done and no answer at all (reset-after); a

@@ -329,7 +329,8 @@ func (c *cutWriter) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// ParseFaults parses a fault spec (the CLI's --faults flag).
+// ParseFaults parses a fault spec (the CLI's --faults flag; FaultsHelp
+// is its help, keep them in step).
 //
 // Grammar:
 //

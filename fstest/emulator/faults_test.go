@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -309,4 +310,32 @@ func TestSlowAnswerCountsAtArrival(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, 200, <-first)
 	assert.Zero(t, ts.Stats().FloodLocks)
+}
+
+// FaultsHelp, the --faults help, names every fault kind with what it
+// does, and every endpoint and example it shows is one ParseFaults takes.
+func TestFaultsHelp(t *testing.T) {
+	t.Parallel()
+	help := FaultsHelp()
+	for k, name := range faultNames {
+		require.NotEmpty(t, faultHelp[k], "no help for fault kind %s", name)
+		if k == FaultSlow {
+			name = "slow(D)"
+		}
+		assert.Regexp(t, `(?m)^  `+regexp.QuoteMeta(name)+` +`+regexp.QuoteMeta(faultHelp[k])+`$`, help)
+	}
+	assert.NotContains(t, help, "ParseFaults")
+	_, endpoints, ok := strings.Cut(help, "page):\n")
+	require.True(t, ok)
+	names := strings.Fields(endpoints)
+	assert.Len(t, names, len(apiRoutes)+4)
+	for _, e := range names {
+		_, err := ParseFaults(e + "=500")
+		assert.NoError(t, err, "the help lists endpoint %q", e)
+	}
+	example := regexp.MustCompile(`Example: (\S+)`).FindStringSubmatch(help)
+	require.NotNil(t, example)
+	rules, err := ParseFaults(example[1])
+	require.NoError(t, err)
+	assert.Len(t, rules, 4)
 }

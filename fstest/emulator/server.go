@@ -32,8 +32,8 @@ type Account struct {
 	Key             string
 	Email           string    // "" = userN@emulator.invalid (N = 1-based position in Options.Accounts)
 	Offer           Offer     // OfferFree accounts get "Must be a customer" on every API call
-	ColdQuota       int64     // bytes (available_cold_storage); 0 = DefaultColdQuota
-	HotQuota        int64     // bytes; 0 = DefaultHotQuota
+	ColdQuota       int64     // bytes stored at most: uploads past it are refused (user/info.cgi's quota); 0 = DefaultColdQuota
+	HotQuota        int64     // bytes (user/info.cgi's default_quota only); 0 = DefaultHotQuota
 	CDNCredits      int64     // bytes
 	SubscriptionEnd time.Time // zero = one year from New()
 }

@@ -113,11 +113,14 @@ func (c *call) userInfoAnswer(set userSettings) userInfoResp {
 	str := func(k string) string { return strconv.FormatInt(get(k), 10) }
 	owner := c.owner()
 	used := c.s.usedBytes(owner)
+	// What follows what is stored [RB struct, SW]: cold_storage is the
+	// bytes used; available_storage, "available (or excess) quota", is
+	// what is left of the quota, negative past it; overquota is the
+	// excess and upload_forbidden says there is one. The quota itself is
+	// allowed_cold_storage, and available_cold_storage, which rclone's
+	// About reads as the total, stays the quota too.
 	avail := c.acct.ColdQuota - used
-	over := int64(0)
-	if avail < 0 {
-		over = -avail
-	}
+	over := max(-avail, 0)
 	return userInfoResp{
 		Status:                  "OK",
 		Email:                   owner,
@@ -142,7 +145,7 @@ func (c *call) userInfoAnswer(set userSettings) userInfoResp {
 		ColdStorage:             used,
 		StatsDate:               fmtDate(c.now),
 		AllowedColdStorage:      c.acct.ColdQuota,
-		AvailableStorage:        c.acct.HotQuota,
+		AvailableStorage:        avail,
 		AvailableColdStorage:    c.acct.ColdQuota,
 		Overquota:               over,
 		UploadForbidden:         strconv.Itoa(b2i(over > 0)),

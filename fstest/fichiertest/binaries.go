@@ -80,9 +80,10 @@ type Emulator struct {
 	URL      string // http://127.0.0.1:PORT
 	APIURL   string // URL + "/v1"
 	StatsURL string
-	Key      string // the first key
-	Proxy    string // proxy address, with --proxy
-	CA       string // CA file, with --ca-out
+	Key      string   // the first key
+	Proxy    string   // proxy address, with --proxy
+	CA       string   // CA file, with --ca-out
+	Public   []string // public files' URLs, with --seed-public
 	cmd      *exec.Cmd
 }
 
@@ -150,6 +151,8 @@ func (e *Emulator) setStartLine(key, value string) {
 		e.Proxy = value
 	case "ca":
 		e.CA = value
+	case "public":
+		e.Public = append(e.Public, value)
 	}
 }
 
