@@ -105,10 +105,16 @@ characters.
 Usage examples:
 
 ` + "```console" + `
+rclone backend password 1fichier:dir/file.bin -o set=secret123
+rclone backend password 1fichier:dir/file.bin -o clear
+rclone backend password 1fichier:folder -o set=secret123
 rclone backend password 1fichier:dir file.bin -o set=secret123
-rclone backend password 1fichier:dir file.bin -o clear
-rclone backend password 1fichier: folder -o set=secret123
-` + "```",
+` + "```" + `
+
+The file or folder is named in the remote's path, or as an argument
+after the remote (the last line): both forms do the same. Through the
+remote control, give the folder as fs and the file as the argument:
+` + "`rclone rc backend/command command=password fs=1fichier:dir -a file.bin -o set=secret123`" + `.`,
 	Opts: map[string]string{
 		"set":   "The new password (at least 6 characters).",
 		"clear": "Remove the password.",
@@ -144,11 +150,14 @@ one option are separated by commas.
 Usage examples:
 
 ` + "```console" + `
-rclone backend acl 1fichier:dir file.bin -o ip=203.0.113.0/24,198.51.100.7
-rclone backend acl 1fichier:dir file.bin -o country=FR,BE -o premium=1
-rclone backend acl 1fichier:dir file.bin -o email=friend@example.com
+rclone backend acl 1fichier:dir/file.bin -o ip=203.0.113.0/24,198.51.100.7
+rclone backend acl 1fichier:dir/file.bin -o country=FR,BE -o premium=1
+rclone backend acl 1fichier:dir/file.bin -o email=friend@example.com
 rclone backend acl 1fichier:dir file.bin -o clear
-` + "```",
+` + "```" + `
+
+The file is named in the remote's path or as an argument after the
+remote (the last line).`,
 	Opts: map[string]string{
 		"ip":      "Allowed IP addresses or CIDR ranges, comma separated.",
 		"country": "Allowed countries as ISO codes (FR, DE, ...), comma separated.",
@@ -165,6 +174,7 @@ hours, and says when the answer comes from that cache. A file found
 infected is removed by 1fichier.
 
 ` + "```console" + `
+rclone backend scan 1fichier:dir/file.bin
 rclone backend scan 1fichier:dir file.bin
 ` + "```",
 }, {
@@ -241,8 +251,8 @@ protected file. It fails, saying why, for a file that is private or
 whose access list leaves this account out.
 
 ` + "```console" + `
-rclone backend token 1fichier:dir file.bin
-curl -o file.bin "$(rclone backend token 1fichier:dir file.bin | jq -r .url)"
+rclone backend token 1fichier:dir/file.bin
+curl -o file.bin "$(rclone backend token 1fichier:dir/file.bin | jq -r .url)"
 rclone backend token 1fichier: "https://1fichier.com/?abc123def4" -o password=secret123
 ` + "```",
 	Opts: map[string]string{
@@ -316,9 +326,25 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 // oneArg returns the single argument a command takes.
 func oneArg(command, what string, arg []string) (string, error) {
 	if len(arg) != 1 || arg[0] == "" {
+		if fileCommands[command] {
+			return "", fmt.Errorf("%s needs exactly one %s: %s", command, what, fileForm)
+		}
 		return "", fmt.Errorf("%s needs exactly one %s argument", command, what)
 	}
 	return arg[0], nil
+}
+
+// commandFile finds the file remote that command acts on; an error says
+// which forms name a file.
+func (f *Fs) commandFile(ctx context.Context, command, remote string) (*Object, error) {
+	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	if errors.Is(err, fs.ErrorObjectNotFound) {
+		return nil, fmt.Errorf("%s: no file %q in %v (%s): %w", command, remote, f, fileForm, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q: %w", command, remote, err)
+	}
+	return o, nil
 }
 
 // RemoteUploadResult is the outcome of one URL of a remote upload.
@@ -724,7 +750,7 @@ func (f *Fs) passwordCommand(ctx context.Context, arg []string, opt map[string]s
 	}
 	id, err := f.folderOf(ctx, remote, false)
 	if err != nil {
-		return nil, fmt.Errorf("password: no file or folder %q", remote)
+		return nil, fmt.Errorf("password: no file or folder %q in %v (%s)", remote, f, fileForm)
 	}
 	if clear {
 		// Setting an empty password would share a private folder.
@@ -894,9 +920,9 @@ func (f *Fs) aclCommand(ctx context.Context, arg []string, opt map[string]string
 	if clear != empty {
 		return nil, errors.New("acl needs -o ip=, country=, email= or premium=1, or -o clear on its own")
 	}
-	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.commandFile(ctx, "acl", remote)
 	if err != nil {
-		return nil, fmt.Errorf("acl: %q: %w", remote, err)
+		return nil, err
 	}
 	var resp api.ChattrResponse
 	if err := f.call(ctx, &apiCall{path: api.FileChattr, request: &api.ChattrRequest{URLs: []string{o.url}, ACL: &acl}, response: &resp}); err != nil {
@@ -919,9 +945,9 @@ func (f *Fs) scanCommand(ctx context.Context, arg []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.commandFile(ctx, "scan", remote)
 	if err != nil {
-		return nil, fmt.Errorf("scan: %q: %w", remote, err)
+		return nil, err
 	}
 	if o.size >= scanLimit {
 		return nil, fmt.Errorf("scan: %q is %v: 1fichier only scans files under 5 GB", remote, fs.SizeSuffix(o.size))
@@ -952,9 +978,9 @@ func (f *Fs) tokenCommand(ctx context.Context, arg []string, opt map[string]stri
 	if link, _, ok := parseFileLink(remote); ok && strings.ContainsAny(remote, ":?") {
 		return f.linkToken(ctx, link, opt)
 	}
-	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.commandFile(ctx, "token", remote)
 	if err != nil {
-		return nil, fmt.Errorf("token: %q: %w", remote, err)
+		return nil, err
 	}
 	link, err := o.downloadLink(ctx, true)
 	if err != nil {

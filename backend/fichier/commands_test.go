@@ -363,6 +363,35 @@ func TestCommandArgumentsAndUnknownCommand(t *testing.T) {
 	for _, name := range []string{"password", "acl", "scan", "token"} {
 		_, err := command(t, f, name, nil, map[string]string{"clear": "true"})
 		assert.ErrorContains(t, err, "needs exactly one", name)
+		assert.ErrorContains(t, err, "remote:dir/file.txt, or as remote:dir file.txt", name)
+	}
+	for _, name := range []string{"acl", "scan", "token"} {
+		_, err := command(t, f, name, []string{"dir/missing.txt"}, map[string]string{"clear": "true"})
+		assert.ErrorContains(t, err, `no file "dir/missing.txt"`, name)
+		assert.ErrorContains(t, err, "remote:dir/file.txt, or as remote:dir file.txt", name)
+	}
+}
+
+// TestCommandLineMovesFileIntoArgument: "rclone backend scan
+// remote:dir/file.txt" runs as "scan remote:dir file.txt"; other
+// commands, other backends, and commands given an argument are left as
+// they are.
+func TestCommandLineMovesFileIntoArgument(t *testing.T) {
+	t.Setenv("RCLONE_CONFIG_FE_TYPE", "fichier")
+	t.Setenv("RCLONE_CONFIG_LOC_TYPE", "local")
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"scan", "fe:dir/file.txt"}, []string{"scan", "fe:dir/", "file.txt"}},
+		{[]string{"password", "fe:file.txt"}, []string{"password", "fe:", "file.txt"}},
+		{[]string{"acl", "fe:a/b/c.bin"}, []string{"acl", "fe:a/b/", "c.bin"}},
+		{[]string{"token", ":fichier,api_key=x:dir/f.iso"}, []string{"token", ":fichier,api_key=x:dir/", "f.iso"}},
+		{[]string{"token", "fe:dir", "file.txt"}, []string{"token", "fe:dir", "file.txt"}},
+		{[]string{"token", "fe:", "https://1fichier.com/?abc123def4"}, []string{"token", "fe:", "https://1fichier.com/?abc123def4"}},
+		{[]string{"scan", "fe:"}, []string{"scan", "fe:"}},
+		{[]string{"share", "fe:photos"}, []string{"share", "fe:photos"}},
+		{[]string{"scan", "loc:dir/file.txt"}, []string{"scan", "loc:dir/file.txt"}},
+		{[]string{"scan", "nosuchremote:dir/file.txt"}, []string{"scan", "nosuchremote:dir/file.txt"}},
+	} {
+		assert.Equal(t, tc.want, fichier.CommandLine(tc.in), "%q", tc.in)
 	}
 }
 

@@ -1,0 +1,56 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestFileCommandsTakeTheFileInThePath runs the commands that act on a
+// file with the file in the remote's path (remote:dir/file.txt), as the
+// README shows them, and the password command on a folder given the
+// same way; a missing file is an error naming both forms.
+func TestFileCommandsTakeTheFileInThePath(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	src := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "media"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "media", "m1.txt"), []byte("first file"), 0o644))
+	h.ok("copy", src, remote+":backup")
+
+	file := remote + ":backup/media/m1.txt"
+	var prot struct {
+		File     string `json:"file"`
+		Password bool   `json:"password"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(h.ok("backend", "password", file, "-o", "set=secret123")), &prot))
+	assert.Equal(t, "m1.txt", prot.File)
+	assert.True(t, prot.Password)
+	h.ok("backend", "password", file, "-o", "clear")
+	h.ok("backend", "acl", file, "-o", "country=FR,BE")
+	var scan struct{ Status string }
+	require.NoError(t, json.Unmarshal([]byte(h.ok("backend", "scan", file)), &scan))
+	assert.NotEmpty(t, scan.Status)
+	var tok struct{ URL string }
+	require.NoError(t, json.Unmarshal([]byte(h.ok("backend", "token", file)), &tok))
+	assert.NotEmpty(t, tok.URL)
+	// The form with the file as an argument still works.
+	h.ok("backend", "scan", remote+":backup/media", "m1.txt")
+
+	var share struct {
+		Folder string `json:"folder"`
+		URL    string `json:"url"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(h.ok("backend", "password", remote+":backup/media", "-o", "set=secret123")), &share))
+	assert.Equal(t, "media", share.Folder)
+	assert.NotEmpty(t, share.URL, "the folder is shared, with a password")
+
+	res := h.fails(nil, "backend", "scan", remote+":backup/media/nothere.txt")
+	assert.Contains(t, res.Stderr, `no file "nothere.txt"`)
+	assert.Contains(t, res.Stderr, "remote:dir/file.txt, or as remote:dir file.txt")
+	assert.NotContains(t, res.Stderr, "is a file not a directory")
+}
