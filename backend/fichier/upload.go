@@ -44,7 +44,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q of unknown size: 1fichier needs the length up front", name))
 	}
 	if size == 0 {
-		return nil, fs.ErrorCantUploadEmptyFiles
+		return nil, errEmptyFile(name)
 	}
 	if size > maxFileSize {
 		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q: %v is more than 1fichier's limit of 300 GB per file", name, fs.SizeSuffix(size)))

@@ -54,3 +54,26 @@ func TestFileCommandsTakeTheFileInThePath(t *testing.T) {
 	assert.Contains(t, res.Stderr, "remote:dir/file.txt, or as remote:dir file.txt")
 	assert.NotContains(t, res.Stderr, "is a file not a directory")
 }
+
+// TestSyncWithEmptyFileIsNotRetried: an empty file's refusal is for
+// good: rclone says so and runs the sync once, not three times; with
+// --min-size 1B the sync leaves it out and deletes.
+func TestSyncWithEmptyFileIsNotRetried(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "keep.txt"), []byte("keep"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "gone.txt"), []byte("gone"), 0o644))
+	h.ok("sync", src, remote+":s")
+	require.NoError(t, os.Remove(filepath.Join(src, "gone.txt")))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "empty.txt"), nil, 0o644))
+
+	res := h.fails(nil, "sync", src, remote+":s")
+	assert.Contains(t, res.Stderr, "--min-size 1B")
+	assert.Contains(t, res.Stderr, "Can't retry any of the errors")
+	assert.NotContains(t, res.Stderr, "Attempt 2/")
+	assert.Equal(t, "gone.txt\nkeep.txt\n", h.ok("lsf", remote+":s"), "nothing deleted after the error")
+
+	h.ok("sync", src, remote+":s", "--min-size", "1B")
+	assert.Equal(t, "keep.txt\n", h.ok("lsf", remote+":s"))
+}
