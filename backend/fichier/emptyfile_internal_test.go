@@ -68,3 +68,23 @@ func TestSyncWithMinSizeDeletes(t *testing.T) {
 	_, err = dst.NewObject(ctx, "keep.txt")
 	assert.NoError(t, err)
 }
+
+// TestSizeOnlyCompare: which of rclone's settings make a copy compare
+// this backend's files by size only.
+func TestSizeOnlyCompare(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  func(ci *fs.ConfigInfo)
+		want bool
+	}{
+		{"defaults", func(*fs.ConfigInfo) {}, true},
+		{"--checksum", func(ci *fs.ConfigInfo) { ci.CheckSum = true }, false},
+		{"--size-only", func(ci *fs.ConfigInfo) { ci.SizeOnly = true }, false},
+		{"--ignore-times", func(ci *fs.ConfigInfo) { ci.IgnoreTimes = true }, false},
+		{"--ignore-existing", func(ci *fs.ConfigInfo) { ci.IgnoreExisting = true }, false},
+	} {
+		ctx, ci := fs.AddConfig(context.Background())
+		tc.set(ci)
+		assert.Equal(t, tc.want, sizeOnlyCompare(fs.GetConfig(ctx)), tc.name)
+	}
+}

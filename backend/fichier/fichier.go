@@ -573,6 +573,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
 		return f, nil
 	}
+	noteSizeOnly(ctx, f)
 	f.dirCache = dircache.New(root, rootID, f)
 	err = f.dirCache.FindRoot(ctx, false)
 	if err == nil {

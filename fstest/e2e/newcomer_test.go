@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +77,39 @@ func TestSyncWithEmptyFileIsNotRetried(t *testing.T) {
 
 	h.ok("sync", src, remote+":s", "--min-size", "1B")
 	assert.Equal(t, "keep.txt\n", h.ok("lsf", remote+":s"))
+}
+
+// sizeOnlyNotice is the start of the NOTICE that a copy or sync compares
+// sizes only.
+const sizeOnlyNotice = "files are compared by size only"
+
+// TestSizeOnlyCompareIsNoticed: a copy or sync without --checksum is told
+// once that it compares sizes only, and that --checksum costs no call; with
+// --checksum, and in commands that copy nothing, nothing is said.
+func TestSizeOnlyCompareIsNoticed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	src := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.txt"), []byte("aaaa"), 0o644))
+	res := h.run(nil, "copy", src, remote+":n")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, 1, strings.Count(res.Stderr, sizeOnlyNotice), "once:\n%s", res.Stderr)
+	assert.Contains(t, res.Stderr, "--checksum")
+	assert.Contains(t, res.Stderr, "costs no API call")
+
+	// Both ends on 1fichier: still once.
+	res = h.run(nil, "sync", remote+":n", remote+":m")
+	require.Equal(t, 0, res.Code, res.Stderr)
+	assert.Equal(t, 1, strings.Count(res.Stderr, sizeOnlyNotice), "once:\n%s", res.Stderr)
+
+	for _, args := range [][]string{
+		{"sync", src, remote + ":n", "--checksum"},
+		{"copy", src, remote + ":n", "--size-only"},
+		{"lsf", remote + ":n"},
+		{"check", src, remote + ":n"},
+	} {
+		res = h.run(nil, args...)
+		require.Equal(t, 0, res.Code, "%v: %s", args, res.Stderr)
+		assert.NotContains(t, res.Stderr, sizeOnlyNotice, "%v", args)
+	}
 }
