@@ -283,6 +283,29 @@ rclone rc backend/command command=forget fs=1fichier:
 	Opts: map[string]string{
 		"clocks": "Also drop the rate clocks and the flood lock (risky: the next calls may break 1fichier's limits).",
 	},
+}, {
+	Name:  "status",
+	Short: "Show the shared state of the remote's key: flood lock, call slots, listings, pending uploads.",
+	Long: `This shows what every rclone process on this machine knows of the
+remote's API key, from the shared state file, without any API call:
+whether a flood lock holds and until when, the slowdown after recent
+floods (calls spaced that many times further apart), the next free
+call slot and account info slot, every folder under the remote whose
+listing is stored (when it was fetched, how old it is, how many files,
+and the earliest time 1fichier allows the next listing), the upload
+requests of the journal not yet known to be stored, and the state
+file's path and size. Times are RFC 3339 in local time.
+
+Run it beside a command that waits (its NOTICE names this command) to
+see what it waits for.
+
+` + "```console" + `
+rclone backend status 1fichier:
+rclone backend status 1fichier:backup -o json
+` + "```",
+	Opts: map[string]string{
+		"json": "Print the status as JSON, for scripts (durations in seconds).",
+	},
 }}
 
 // Command the backend to run a named command
@@ -319,6 +342,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.importCommand(ctx, arg, opt)
 	case "forget":
 		return f.forgetCommand(opt)
+	case "status":
+		return f.statusCommand(ctx, opt)
 	}
 	return nil, fs.ErrorCommandNotFound
 }

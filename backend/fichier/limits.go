@@ -193,7 +193,7 @@ func (l *limits) announce(rule string, d time.Duration, format string, args ...a
 	if d <= time.Second {
 		return
 	}
-	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(", until %s", time.Now().Add(d).Format("15:04:05 MST"))
+	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(", until %s (rclone backend status remote: shows the clocks)", showTime(time.Now().Add(d)))
 	l.mu.Lock()
 	first := d > noticeWait && !l.told[rule]
 	if first {

@@ -113,3 +113,44 @@ func TestSizeOnlyCompareIsNoticed(t *testing.T) {
 		assert.NotContains(t, res.Stderr, sizeOnlyNotice, "%v", args)
 	}
 }
+
+// TestStatusCommand runs "rclone backend status" after a copy: the text
+// form and the JSON form show the folders copied to, with their listing
+// clocks, and the state file.
+func TestStatusCommand(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	src := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(src, "media"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(src, "media", "m1.txt"), []byte("first file"), 0o644))
+	h.ok("copy", src, remote+":backup")
+	h.emu.ResetStats(t)
+
+	text := h.ok("backend", "status", remote+":backup")
+	assert.Contains(t, text, "flood lock: none")
+	assert.Contains(t, text, "media [")
+	var st struct {
+		StateFile     string `json:"state_file"`
+		StateFileSize int64  `json:"state_file_size"`
+		FloodLocked   bool   `json:"flood_locked"`
+		Folders       []struct {
+			Path   string
+			Listed string
+			Files  int
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(h.ok("backend", "status", remote+":backup", "-o", "json")), &st))
+	assert.False(t, st.FloodLocked)
+	assert.FileExists(t, st.StateFile)
+	assert.Positive(t, st.StateFileSize)
+	require.Len(t, st.Folders, 2, "backup and backup/media: %+v", st.Folders)
+	assert.Equal(t, "media", st.Folders[1].Path)
+	assert.Equal(t, 1, st.Folders[1].Files)
+	assert.NotEmpty(t, st.Folders[1].Listed)
+	// Making the remote (rclone does it before any command) finds its
+	// folder, with a fresh listing of the root when its slot is open;
+	// the command itself calls nothing.
+	s := h.stats()
+	assert.Equal(t, s.Total(), listings(s), "only the remote's own lookups: %v", s.Calls)
+	assert.LessOrEqual(t, listings(s), int64(2), "one per run at most: %v", s.Calls)
+}
