@@ -50,8 +50,8 @@ Without ` + "`-o wait`" + ` it prints the ID of the job and returns at once; see
 its progress with the remote-status command. With ` + "`-o wait`" + ` it follows
 the job, logging (at NOTICE level, shown by default) when it was asked
 for, each URL as it is fetched or fails ("2/5: fetched ..."), a line a
-minute while nothing changes, and when it finished; dates are
-1fichier's, in Paris time, with the zone said (CET or CEST). Then it
+minute while nothing changes, and when it finished (times are RFC
+3339, in local time). Then it
 lists the folder once and logs every file stored with its name and
 size, and prints the job: each URL with its 1fichier link, name and
 size, or the reason it failed. It fails, naming them, when any URL
@@ -394,25 +394,6 @@ type RemoteUploadJob struct {
 	Results   []RemoteUploadResult `json:"results,omitempty"`
 }
 
-// jobDate converts a date of the remote/*.cgi answers for printing as
-// JSON: RFC 3339, so the zone is said ("" stays "").
-func jobDate(t api.Time) string {
-	parsed := t.Parse(parisTime)
-	if parsed.IsZero() {
-		return string(t)
-	}
-	return parsed.Format(time.RFC3339)
-}
-
-// logDate is a jobDate as log lines show it: "2024-07-01 12:00:00 CEST".
-func logDate(rfc string) string {
-	parsed, err := time.Parse(time.RFC3339, rfc)
-	if err != nil {
-		return rfc
-	}
-	return parsed.In(parisTime).Format("2006-01-02 15:04:05 MST")
-}
-
 // remoteName is the name 1fichier gives the file fetched from u when the
 // web server sends none: the last element of its path.
 func remoteName(u string) string {
@@ -526,7 +507,7 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 			return nil, err
 		}
 		if first && job.Requested != "" {
-			notice(ctx, f, "remote upload %d: asked at %s", id, logDate(job.Requested))
+			notice(ctx, f, "remote upload %d: asked at %s", id, job.Requested)
 		}
 		fetched := 0
 		for _, r := range job.Results {
@@ -544,7 +525,7 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 			}
 		}
 		if job.Done {
-			notice(ctx, f, "remote upload %d: finished at %s", id, logDate(job.Finished))
+			notice(ctx, f, "remote upload %d: finished at %s", id, job.Finished)
 			return job, nil
 		}
 		if time.Since(said) >= time.Minute {
@@ -624,8 +605,8 @@ func (f *Fs) remoteJob(ctx context.Context, id int64) (*RemoteUploadJob, error) 
 	}
 	job := &RemoteUploadJob{
 		ID:        id,
-		Requested: jobDate(resp.RequestDate),
-		Finished:  jobDate(resp.ExecutionDate),
+		Requested: showAPITime(resp.RequestDate),
+		Finished:  showAPITime(resp.ExecutionDate),
 		Done:      resp.ExecutionDate != "",
 	}
 	done := map[string]bool{}
@@ -653,8 +634,8 @@ func (f *Fs) remoteStatusCommand(ctx context.Context, arg []string) (any, error)
 		for _, j := range resp.Data {
 			jobs = append(jobs, RemoteUploadJob{
 				ID:        int64(j.ID),
-				Requested: jobDate(j.RequestDate),
-				Finished:  jobDate(j.ExecutionDate),
+				Requested: showAPITime(j.RequestDate),
+				Finished:  showAPITime(j.ExecutionDate),
 				Done:      j.ExecutionDate != "",
 			})
 		}
@@ -691,7 +672,7 @@ func newAccountInfo(info *api.UserInfo) *AccountInfo {
 	return &AccountInfo{
 		Email:                info.Email,
 		Offer:                api.OfferName(info.Offer),
-		SubscriptionEnd:      string(info.SubscriptionEnd),
+		SubscriptionEnd:      showAPITime(info.SubscriptionEnd),
 		ColdStorageUsed:      int64(info.ColdStorage),
 		ColdStorageAvailable: int64(info.AvailableColdStorage),
 		ColdStorageAllowed:   int64(info.AllowedColdStorage),
@@ -981,7 +962,7 @@ func (f *Fs) scanCommand(ctx context.Context, arg []string) (any, error) {
 	if err := f.call(ctx, &apiCall{path: api.FileScan, request: &api.ScanRequest{URL: o.url}, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't scan %q: %w", remote, err)
 	}
-	return &ScanResult{File: remote, Status: resp.Status.Status, Message: resp.Message, Cached: string(resp.Date)}, nil
+	return &ScanResult{File: remote, Status: resp.Status.Status, Message: resp.Message, Cached: showAPITime(resp.Date)}, nil
 }
 
 // DownloadToken is the result of the token command.
@@ -1011,7 +992,7 @@ func (f *Fs) tokenCommand(ctx context.Context, arg []string, opt map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife).UTC().Truncate(time.Second)}, nil
+	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
 }
 
 // progressKey is the context key of a func(string) that receives, besides
@@ -1471,5 +1452,5 @@ func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) 
 	if resp.URL == "" {
 		return nil, fmt.Errorf("token: couldn't get a download link for %s: 1fichier sent none", link)
 	}
-	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).UTC().Truncate(time.Second)}, nil
+	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
 }

@@ -136,7 +136,7 @@ func describeAccount(info *api.UserInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The key works: 1fichier account %s, offer %s", info.Email, api.OfferName(info.Offer))
 	if info.SubscriptionEnd != "" {
-		fmt.Fprintf(&b, " until %s", info.SubscriptionEnd)
+		fmt.Fprintf(&b, " until %s", showAPITime(info.SubscriptionEnd))
 	}
 	used, total := fs.SizeSuffix(info.ColdStorage), fs.SizeSuffix(info.AvailableColdStorage)
 	fmt.Fprintf(&b, ".\nStorage: %s used", used.ByteUnit())

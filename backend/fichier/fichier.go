@@ -1319,7 +1319,7 @@ func (f *Fs) UserInfo(ctx context.Context) (map[string]string, error) {
 	return map[string]string{
 		"Email":           info.Email,
 		"Offer":           api.OfferName(info.Offer),
-		"SubscriptionEnd": string(info.SubscriptionEnd),
+		"SubscriptionEnd": showAPITime(info.SubscriptionEnd),
 		"CDNCredits":      strconv.FormatInt(int64(info.CDN), 10),
 		"ColdStorage":     strconv.FormatInt(int64(info.ColdStorage), 10),
 		"HotStorage":      strconv.FormatInt(int64(info.HotStorage), 10),

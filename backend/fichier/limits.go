@@ -335,7 +335,7 @@ func (l *limits) flood(reason string) time.Duration {
 		wait = floodWait
 	}
 	if slowdown > 0 {
-		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), then spacing calls %dx further apart for the next %v", reason, wait, time.Now().Add(wait).Format("15:04:05 MST"), slowdown, slowdownMemory)
+		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), then spacing calls %dx further apart for the next %v", reason, wait, showTime(time.Now().Add(wait)), slowdown, slowdownMemory)
 	}
 	return wait
 }
