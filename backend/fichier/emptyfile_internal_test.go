@@ -3,6 +3,7 @@ package fichier
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -87,4 +88,28 @@ func TestSizeOnlyCompare(t *testing.T) {
 		tc.set(ci)
 		assert.Equal(t, tc.want, sizeOnlyCompare(fs.GetConfig(ctx)), tc.name)
 	}
+}
+
+// failReader fails the test if the upload reads it.
+type failReader struct{ t *testing.T }
+
+func (r failReader) Read([]byte) (int, error) {
+	r.t.Error("a refused file was read")
+	return 0, errors.New("read")
+}
+
+// TestTooBigRefusedBeforeAnything: a file over 1fichier's limit is
+// refused in rclone's units, pointing to chunker, for good, and before
+// any call: the folder it was for is not made.
+func TestTooBigRefusedBeforeAnything(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	src := object.NewStaticObjectInfo("new/dir/huge.iso", time.Now(), 301e9, true, nil, nil)
+	for _, put := range []func(context.Context, io.Reader, fs.ObjectInfo, ...fs.OpenOption) (fs.Object, error){f.Put, f.PutUnchecked} {
+		_, err := put(context.Background(), failReader{t}, src)
+		require.Error(t, err)
+		assert.True(t, fserrors.IsNoRetryError(err), "%v", err)
+		assert.Contains(t, err.Error(), "it is 280.328Gi (301000000000 bytes), over 1fichier's limit of 279.397Gi (300000000000 bytes)")
+		assert.Contains(t, err.Error(), "chunker")
+	}
+	assert.Zero(t, srv.Stats().Total(), "no call, no folder made: %v", srv.Stats().Calls)
 }

@@ -881,6 +881,9 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	if err := f.readOnly(); err != nil {
 		return nil, err
 	}
+	if err := refuseSize(src.Remote(), src.Size()); err != nil {
+		return nil, err
+	}
 	existing, err := f.findObject(ctx, src.Remote(), -1)
 	switch {
 	case err == nil && existing.holds(ctx, src):
@@ -898,6 +901,10 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 // of the same name, so it may make a duplicate.
 func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
 	if err := f.readOnly(); err != nil {
+		return nil, err
+	}
+	// Before the folder is made for it.
+	if err := refuseSize(src.Remote(), src.Size()); err != nil {
 		return nil, err
 	}
 	leaf, id, err := f.pathOf(ctx, src.Remote(), true)
