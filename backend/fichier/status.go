@@ -168,11 +168,13 @@ func (st *Status) lines() []string {
 			out = append(out, fmt.Sprintf("  %s [%d]: no stored listing; next listing %s", name, fo.ID, fo.NextListing))
 			continue
 		}
-		out = append(out, fmt.Sprintf("  %s [%d]: listed %s (%gs ago), %d files; next listing %s", name, fo.ID, fo.Listed, fo.Age, fo.Files, fo.NextListing))
+		out = append(out, fmt.Sprintf("  %s [%d]: listed %s (%gs ago), %d files; next listing %s",
+			name, fo.ID, fo.Listed, fo.Age, fo.Files, fo.NextListing))
 	}
 	out = append(out, fmt.Sprintf("pending uploads (%d):", len(st.Pending)))
 	for _, p := range st.Pending {
-		out = append(out, fmt.Sprintf("  session %s, folder %d, sent %s by process %d: %d file(s) %v", p.Session, p.Folder, p.Sent, p.PID, len(p.Files), p.Files))
+		out = append(out, fmt.Sprintf("  session %s, folder %d, sent %s by process %d: %d file(s) %v",
+			p.Session, p.Folder, p.Sent, p.PID, len(p.Files), p.Files))
 	}
 	return out
 }
