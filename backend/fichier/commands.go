@@ -50,8 +50,8 @@ Without ` + "`-o wait`" + ` it prints the ID of the job and returns at once; see
 its progress with the remote-status command. With ` + "`-o wait`" + ` it follows
 the job, logging (at NOTICE level, shown by default) when it was asked
 for, each URL as it is fetched or fails ("2/5: fetched ..."), a line a
-minute while nothing changes, and when it finished; dates are
-1fichier's, in Paris time, with the zone said (CET or CEST). Then it
+minute while nothing changes, and when it finished (times are RFC
+3339, in local time). Then it
 lists the folder once and logs every file stored with its name and
 size, and prints the job: each URL with its 1fichier link, name and
 size, or the reason it failed. It fails, naming them, when any URL
@@ -105,10 +105,16 @@ characters.
 Usage examples:
 
 ` + "```console" + `
+rclone backend password 1fichier:dir/file.bin -o set=secret123
+rclone backend password 1fichier:dir/file.bin -o clear
+rclone backend password 1fichier:folder -o set=secret123
 rclone backend password 1fichier:dir file.bin -o set=secret123
-rclone backend password 1fichier:dir file.bin -o clear
-rclone backend password 1fichier: folder -o set=secret123
-` + "```",
+` + "```" + `
+
+The file or folder is named in the remote's path, or as an argument
+after the remote (the last line): both forms do the same. Through the
+remote control, give the folder as fs and the file as the argument:
+` + "`rclone rc backend/command command=password fs=1fichier:dir -a file.bin -o set=secret123`" + `.`,
 	Opts: map[string]string{
 		"set":   "The new password (at least 6 characters).",
 		"clear": "Remove the password.",
@@ -144,11 +150,14 @@ one option are separated by commas.
 Usage examples:
 
 ` + "```console" + `
-rclone backend acl 1fichier:dir file.bin -o ip=203.0.113.0/24,198.51.100.7
-rclone backend acl 1fichier:dir file.bin -o country=FR,BE -o premium=1
-rclone backend acl 1fichier:dir file.bin -o email=friend@example.com
+rclone backend acl 1fichier:dir/file.bin -o ip=203.0.113.0/24,198.51.100.7
+rclone backend acl 1fichier:dir/file.bin -o country=FR,BE -o premium=1
+rclone backend acl 1fichier:dir/file.bin -o email=friend@example.com
 rclone backend acl 1fichier:dir file.bin -o clear
-` + "```",
+` + "```" + `
+
+The file is named in the remote's path or as an argument after the
+remote (the last line).`,
 	Opts: map[string]string{
 		"ip":      "Allowed IP addresses or CIDR ranges, comma separated.",
 		"country": "Allowed countries as ISO codes (FR, DE, ...), comma separated.",
@@ -165,6 +174,7 @@ hours, and says when the answer comes from that cache. A file found
 infected is removed by 1fichier.
 
 ` + "```console" + `
+rclone backend scan 1fichier:dir/file.bin
 rclone backend scan 1fichier:dir file.bin
 ` + "```",
 }, {
@@ -241,8 +251,8 @@ protected file. It fails, saying why, for a file that is private or
 whose access list leaves this account out.
 
 ` + "```console" + `
-rclone backend token 1fichier:dir file.bin
-curl -o file.bin "$(rclone backend token 1fichier:dir file.bin | jq -r .url)"
+rclone backend token 1fichier:dir/file.bin
+curl -o file.bin "$(rclone backend token 1fichier:dir/file.bin | jq -r .url)"
 rclone backend token 1fichier: "https://1fichier.com/?abc123def4" -o password=secret123
 ` + "```",
 	Opts: map[string]string{
@@ -272,6 +282,29 @@ rclone rc backend/command command=forget fs=1fichier:
 ` + "```",
 	Opts: map[string]string{
 		"clocks": "Also drop the rate clocks and the flood lock (risky: the next calls may break 1fichier's limits).",
+	},
+}, {
+	Name:  "status",
+	Short: "Show the shared state of the remote's key: flood lock, call slots, listings, pending uploads.",
+	Long: `This shows what every rclone process on this machine knows of the
+remote's API key, from the shared state file, without any API call:
+whether a flood lock holds and until when, the slowdown after recent
+floods (calls spaced that many times further apart), the next free
+call slot and account info slot, every folder under the remote whose
+listing is stored (when it was fetched, how old it is, how many files,
+and the earliest time 1fichier allows the next listing), the upload
+requests of the journal not yet known to be stored, and the state
+file's path and size. Times are RFC 3339 in local time.
+
+Run it beside a command that waits (its NOTICE names this command) to
+see what it waits for.
+
+` + "```console" + `
+rclone backend status 1fichier:
+rclone backend status 1fichier:backup -o json
+` + "```",
+	Opts: map[string]string{
+		"json": "Print the status as JSON, for scripts (durations in seconds).",
 	},
 }}
 
@@ -309,6 +342,8 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 		return f.importCommand(ctx, arg, opt)
 	case "forget":
 		return f.forgetCommand(opt)
+	case "status":
+		return f.statusCommand(ctx, opt)
 	}
 	return nil, fs.ErrorCommandNotFound
 }
@@ -316,9 +351,25 @@ func (f *Fs) Command(ctx context.Context, name string, arg []string, opt map[str
 // oneArg returns the single argument a command takes.
 func oneArg(command, what string, arg []string) (string, error) {
 	if len(arg) != 1 || arg[0] == "" {
+		if fileCommands[command] {
+			return "", fmt.Errorf("%s needs exactly one %s: %s", command, what, fileForm)
+		}
 		return "", fmt.Errorf("%s needs exactly one %s argument", command, what)
 	}
 	return arg[0], nil
+}
+
+// commandFile finds the file remote that command acts on; an error says
+// which forms name a file.
+func (f *Fs) commandFile(ctx context.Context, command, remote string) (*Object, error) {
+	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	if errors.Is(err, fs.ErrorObjectNotFound) {
+		return nil, fmt.Errorf("%s: no file %q in %v (%s): %w", command, remote, f, fileForm, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q: %w", command, remote, err)
+	}
+	return o, nil
 }
 
 // RemoteUploadResult is the outcome of one URL of a remote upload.
@@ -341,25 +392,6 @@ type RemoteUploadJob struct {
 	Finished  string               `json:"finished,omitempty"`
 	Done      bool                 `json:"done"`
 	Results   []RemoteUploadResult `json:"results,omitempty"`
-}
-
-// jobDate converts a date of the remote/*.cgi answers for printing as
-// JSON: RFC 3339, so the zone is said ("" stays "").
-func jobDate(t api.Time) string {
-	parsed := t.Parse(parisTime)
-	if parsed.IsZero() {
-		return string(t)
-	}
-	return parsed.Format(time.RFC3339)
-}
-
-// logDate is a jobDate as log lines show it: "2024-07-01 12:00:00 CEST".
-func logDate(rfc string) string {
-	parsed, err := time.Parse(time.RFC3339, rfc)
-	if err != nil {
-		return rfc
-	}
-	return parsed.In(parisTime).Format("2006-01-02 15:04:05 MST")
 }
 
 // remoteName is the name 1fichier gives the file fetched from u when the
@@ -475,7 +507,7 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 			return nil, err
 		}
 		if first && job.Requested != "" {
-			notice(ctx, f, "remote upload %d: asked at %s", id, logDate(job.Requested))
+			notice(ctx, f, "remote upload %d: asked at %s", id, job.Requested)
 		}
 		fetched := 0
 		for _, r := range job.Results {
@@ -493,7 +525,7 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 			}
 		}
 		if job.Done {
-			notice(ctx, f, "remote upload %d: finished at %s", id, logDate(job.Finished))
+			notice(ctx, f, "remote upload %d: finished at %s", id, job.Finished)
 			return job, nil
 		}
 		if time.Since(said) >= time.Minute {
@@ -573,8 +605,8 @@ func (f *Fs) remoteJob(ctx context.Context, id int64) (*RemoteUploadJob, error) 
 	}
 	job := &RemoteUploadJob{
 		ID:        id,
-		Requested: jobDate(resp.RequestDate),
-		Finished:  jobDate(resp.ExecutionDate),
+		Requested: showAPITime(resp.RequestDate),
+		Finished:  showAPITime(resp.ExecutionDate),
 		Done:      resp.ExecutionDate != "",
 	}
 	done := map[string]bool{}
@@ -602,8 +634,8 @@ func (f *Fs) remoteStatusCommand(ctx context.Context, arg []string) (any, error)
 		for _, j := range resp.Data {
 			jobs = append(jobs, RemoteUploadJob{
 				ID:        int64(j.ID),
-				Requested: jobDate(j.RequestDate),
-				Finished:  jobDate(j.ExecutionDate),
+				Requested: showAPITime(j.RequestDate),
+				Finished:  showAPITime(j.ExecutionDate),
 				Done:      j.ExecutionDate != "",
 			})
 		}
@@ -640,7 +672,7 @@ func newAccountInfo(info *api.UserInfo) *AccountInfo {
 	return &AccountInfo{
 		Email:                info.Email,
 		Offer:                api.OfferName(info.Offer),
-		SubscriptionEnd:      string(info.SubscriptionEnd),
+		SubscriptionEnd:      showAPITime(info.SubscriptionEnd),
 		ColdStorageUsed:      int64(info.ColdStorage),
 		ColdStorageAvailable: int64(info.AvailableColdStorage),
 		ColdStorageAllowed:   int64(info.AllowedColdStorage),
@@ -724,7 +756,7 @@ func (f *Fs) passwordCommand(ctx context.Context, arg []string, opt map[string]s
 	}
 	id, err := f.folderOf(ctx, remote, false)
 	if err != nil {
-		return nil, fmt.Errorf("password: no file or folder %q", remote)
+		return nil, fmt.Errorf("password: no file or folder %q in %v (%s)", remote, f, fileForm)
 	}
 	if clear {
 		// Setting an empty password would share a private folder.
@@ -894,9 +926,9 @@ func (f *Fs) aclCommand(ctx context.Context, arg []string, opt map[string]string
 	if clear != empty {
 		return nil, errors.New("acl needs -o ip=, country=, email= or premium=1, or -o clear on its own")
 	}
-	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.commandFile(ctx, "acl", remote)
 	if err != nil {
-		return nil, fmt.Errorf("acl: %q: %w", remote, err)
+		return nil, err
 	}
 	var resp api.ChattrResponse
 	if err := f.call(ctx, &apiCall{path: api.FileChattr, request: &api.ChattrRequest{URLs: []string{o.url}, ACL: &acl}, response: &resp}); err != nil {
@@ -919,9 +951,9 @@ func (f *Fs) scanCommand(ctx context.Context, arg []string) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.commandFile(ctx, "scan", remote)
 	if err != nil {
-		return nil, fmt.Errorf("scan: %q: %w", remote, err)
+		return nil, err
 	}
 	if o.size >= scanLimit {
 		return nil, fmt.Errorf("scan: %q is %v: 1fichier only scans files under 5 GB", remote, fs.SizeSuffix(o.size))
@@ -930,7 +962,7 @@ func (f *Fs) scanCommand(ctx context.Context, arg []string) (any, error) {
 	if err := f.call(ctx, &apiCall{path: api.FileScan, request: &api.ScanRequest{URL: o.url}, response: &resp}); err != nil {
 		return nil, fmt.Errorf("couldn't scan %q: %w", remote, err)
 	}
-	return &ScanResult{File: remote, Status: resp.Status.Status, Message: resp.Message, Cached: string(resp.Date)}, nil
+	return &ScanResult{File: remote, Status: resp.Status.Status, Message: resp.Message, Cached: showAPITime(resp.Date)}, nil
 }
 
 // DownloadToken is the result of the token command.
@@ -952,15 +984,15 @@ func (f *Fs) tokenCommand(ctx context.Context, arg []string, opt map[string]stri
 	if link, _, ok := parseFileLink(remote); ok && strings.ContainsAny(remote, ":?") {
 		return f.linkToken(ctx, link, opt)
 	}
-	o, err := f.findObject(ctx, remote, time.Duration(f.opt.ListCacheTime))
+	o, err := f.commandFile(ctx, "token", remote)
 	if err != nil {
-		return nil, fmt.Errorf("token: %q: %w", remote, err)
+		return nil, err
 	}
 	link, err := o.downloadLink(ctx, true)
 	if err != nil {
 		return nil, err
 	}
-	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife).UTC().Truncate(time.Second)}, nil
+	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
 }
 
 // progressKey is the context key of a func(string) that receives, besides
@@ -1420,5 +1452,5 @@ func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) 
 	if resp.URL == "" {
 		return nil, fmt.Errorf("token: couldn't get a download link for %s: 1fichier sent none", link)
 	}
-	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).UTC().Truncate(time.Second)}, nil
+	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
 }

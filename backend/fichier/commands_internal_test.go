@@ -157,8 +157,9 @@ func namingServer(t *testing.T, data string) *httptest.Server {
 	return ts
 }
 
-// zoned matches a date of a progress line: Paris time, zone said.
-const zoned = `\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T`
+// zoned matches a date of a progress line: RFC 3339, so with its zone
+// (the local one: Z on a machine in UTC).
+const zoned = `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)`
 
 func TestRemoteUploadWaitLogsProgressAndWarnsOfDuplicate(t *testing.T) {
 	srv := emulator.NewTestServer(t, fichiertest.Options())

@@ -89,6 +89,7 @@ func webServer(t *testing.T, files map[string]string) *httptest.Server {
 }
 
 func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
+	inZone(t)
 	srv := emulator.NewTestServer(t, fichiertest.Options())
 	f := fichiertest.NewFs(t, srv, "incoming", nil)
 	web := webServer(t, map[string]string{"/film.mkv": "moving pictures", "/song.ogg": "la la la"})
@@ -96,8 +97,8 @@ func TestCommandRemoteUploadWaitsForLinks(t *testing.T) {
 	out := mustCommand(t, f, "remote-upload", []string{web.URL + "/film.mkv", web.URL + "/song.ogg"}, map[string]string{"wait": "true"})
 	job := out.(*fichier.RemoteUploadJob)
 	assert.True(t, job.Done)
-	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$`, job.Requested, "RFC 3339, in Paris time")
-	assert.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00$`, job.Finished)
+	requireLocalRFC3339(t, job.Requested)
+	requireLocalRFC3339(t, job.Finished)
 	require.Len(t, job.Results, 2)
 	film := job.Results[0]
 	assert.Equal(t, fichier.RemoteUploadResult{URL: web.URL + "/film.mkv", Status: "OK", Link: film.Link, Name: "film.mkv", Size: 15}, film)
@@ -175,6 +176,48 @@ func TestCommandRemoteUploadWithoutWaitAndStatus(t *testing.T) {
 	assert.ErrorContains(t, err, "not a job ID")
 	_, err = command(t, f, "remote-upload", []string{"ftp://example.com/x"}, nil)
 	assert.ErrorContains(t, err, "not an http(s) URL")
+}
+
+// requireLocalRFC3339 checks that s is a time as every command shows
+// one: RFC 3339, to the second, with the offset of the local zone then.
+func requireLocalRFC3339(t *testing.T, s string) {
+	t.Helper()
+	parsed, err := time.Parse(time.RFC3339, s)
+	require.NoError(t, err, "not RFC 3339: %q", s)
+	assert.Equal(t, parsed.In(time.Local).Format(time.RFC3339), s, "in local time")
+}
+
+// inZone runs the test in a local zone other than Paris and UTC, so that
+// a time shown in either is caught.
+func inZone(t *testing.T) {
+	loc, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	old := time.Local
+	time.Local = loc
+	t.Cleanup(func() { time.Local = old })
+}
+
+// TestCommandsShowLocalTimes: the account's subscription end, a scan's
+// cache date and a token's expiry are shown one way, RFC 3339 in local
+// time.
+func TestCommandsShowLocalTimes(t *testing.T) {
+	inZone(t)
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil)
+	_, err := srv.PutFile(srv.Key, 0, "setup.exe", []byte("MZ"))
+	require.NoError(t, err)
+
+	acc := mustCommand(t, f, "account", nil, nil).(*fichier.AccountInfo)
+	requireLocalRFC3339(t, acc.SubscriptionEnd)
+	mustCommand(t, f, "scan", []string{"setup.exe"}, nil)
+	res := mustCommand(t, f, "scan", []string{"setup.exe"}, nil).(*fichier.ScanResult)
+	requireLocalRFC3339(t, res.Cached)
+	tok := mustCommand(t, f, "token", []string{"setup.exe"}, nil).(*fichier.DownloadToken)
+	data, err := json.Marshal(tok)
+	require.NoError(t, err)
+	var shown struct{ Expires string }
+	require.NoError(t, json.Unmarshal(data, &shown))
+	requireLocalRFC3339(t, shown.Expires)
 }
 
 func TestCommandAccountIsCached(t *testing.T) {
@@ -363,6 +406,35 @@ func TestCommandArgumentsAndUnknownCommand(t *testing.T) {
 	for _, name := range []string{"password", "acl", "scan", "token"} {
 		_, err := command(t, f, name, nil, map[string]string{"clear": "true"})
 		assert.ErrorContains(t, err, "needs exactly one", name)
+		assert.ErrorContains(t, err, "remote:dir/file.txt, or as remote:dir file.txt", name)
+	}
+	for _, name := range []string{"acl", "scan", "token"} {
+		_, err := command(t, f, name, []string{"dir/missing.txt"}, map[string]string{"clear": "true"})
+		assert.ErrorContains(t, err, `no file "dir/missing.txt"`, name)
+		assert.ErrorContains(t, err, "remote:dir/file.txt, or as remote:dir file.txt", name)
+	}
+}
+
+// TestCommandLineMovesFileIntoArgument: "rclone backend scan
+// remote:dir/file.txt" runs as "scan remote:dir file.txt"; other
+// commands, other backends, and commands given an argument are left as
+// they are.
+func TestCommandLineMovesFileIntoArgument(t *testing.T) {
+	t.Setenv("RCLONE_CONFIG_FE_TYPE", "fichier")
+	t.Setenv("RCLONE_CONFIG_LOC_TYPE", "local")
+	for _, tc := range []struct{ in, want []string }{
+		{[]string{"scan", "fe:dir/file.txt"}, []string{"scan", "fe:dir/", "file.txt"}},
+		{[]string{"password", "fe:file.txt"}, []string{"password", "fe:", "file.txt"}},
+		{[]string{"acl", "fe:a/b/c.bin"}, []string{"acl", "fe:a/b/", "c.bin"}},
+		{[]string{"token", ":fichier,api_key=x:dir/f.iso"}, []string{"token", ":fichier,api_key=x:dir/", "f.iso"}},
+		{[]string{"token", "fe:dir", "file.txt"}, []string{"token", "fe:dir", "file.txt"}},
+		{[]string{"token", "fe:", "https://1fichier.com/?abc123def4"}, []string{"token", "fe:", "https://1fichier.com/?abc123def4"}},
+		{[]string{"scan", "fe:"}, []string{"scan", "fe:"}},
+		{[]string{"share", "fe:photos"}, []string{"share", "fe:photos"}},
+		{[]string{"scan", "loc:dir/file.txt"}, []string{"scan", "loc:dir/file.txt"}},
+		{[]string{"scan", "nosuchremote:dir/file.txt"}, []string{"scan", "nosuchremote:dir/file.txt"}},
+	} {
+		assert.Equal(t, tc.want, fichier.CommandLine(tc.in), "%q", tc.in)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
+	"github.com/rclone/rclone/fs/config"
 	"github.com/rclone/rclone/fs/config/configmap"
 )
 
@@ -74,7 +75,16 @@ func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 		}
 		return nil, &floodError{err: &api.Error{Message: "flood lock still running"}, wait: wait}
 	}
-	info, err := f.readUserInfo(ctx, retryNever)
+	var info *api.UserInfo
+	if _, cached := acc.cachedUserInfo(acc.userInfoMaxAge()); !cached && userInfoWait(acc.limits) > time.Second {
+		// user/info.cgi's slot of this address is taken (another key
+		// was checked in the last minute): a bad key is told at once
+		// by a call that has no such slot.
+		err = f.probeKey(ctx)
+	}
+	if err == nil {
+		info, err = f.readUserInfo(ctx, retryNever)
+	}
 	var apiErr *api.Error
 	if errors.As(err, &apiErr) && apiErr.Kind() == api.KindFlood {
 		return nil, &floodError{err: apiErr, wait: acc.limits.flood(apiErr.Message)}
@@ -82,12 +92,51 @@ func checkKey(ctx context.Context, m configmap.Mapper) (*api.UserInfo, error) {
 	return info, err
 }
 
+// userInfoWait is how long a user/info.cgi call of the key would wait
+// now for 1fichier's per-address and per-account slots.
+func userInfoWait(l *limits) time.Duration {
+	perIP, perUser := l.userInfoIntervals()
+	var at time.Time
+	err := l.db.view(func(k *keyTx) error {
+		lost := k.lostAt()
+		at = latest(k.hostClock(clockUserInfoIP), k.clock(clockUserInfoUser), lost.Add(perIP), lost.Add(perUser))
+		return nil
+	})
+	if err != nil {
+		return 0
+	}
+	return time.Until(at)
+}
+
+// probeKey checks the key with one remote/ls.cgi call, which only the
+// calls-per-second budget limits: 1fichier refuses a bad key or a free
+// account there as on user/info.cgi.
+func (f *Fs) probeKey(ctx context.Context) error {
+	var resp api.RemoteListResponse
+	return f.call(ctx, &apiCall{path: api.RemoteLs, request: struct{}{}, response: &resp, retry: retryNever})
+}
+
+// dropRemote removes remote name from the config file when a refused
+// key was all it had (a "config create" or a new remote of the wizard),
+// and reports whether it did. A remote with other settings is kept,
+// without a key.
+func dropRemote(name string) bool {
+	data := config.LoadedData()
+	for _, key := range data.GetKeyList(name) {
+		if value, _ := data.GetValue(name, key); key != "type" && key != "api_key" && value != "" {
+			return false
+		}
+	}
+	config.DeleteRemote(name)
+	return true
+}
+
 // describeAccount is the account as the wizard shows it.
 func describeAccount(info *api.UserInfo) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The key works: 1fichier account %s, offer %s", info.Email, api.OfferName(info.Offer))
 	if info.SubscriptionEnd != "" {
-		fmt.Fprintf(&b, " until %s", info.SubscriptionEnd)
+		fmt.Fprintf(&b, " until %s", showAPITime(info.SubscriptionEnd))
 	}
 	used, total := fs.SizeSuffix(info.ColdStorage), fs.SizeSuffix(info.AvailableColdStorage)
 	fmt.Fprintf(&b, ".\nStorage: %s used", used.ByteUnit())
@@ -134,6 +183,11 @@ func wizard(ctx context.Context, name string, m configmap.Mapper, in fs.ConfigIn
 		}
 		if in.State == "no_key" {
 			return &fs.ConfigOut{Error: envAdvice(name)}, nil
+		}
+		if dropRemote(name) {
+			// Nothing to keep: the interactive config stops here, so
+			// that it does not offer to keep a remote without a key.
+			return nil, fmt.Errorf("no working API key was given for %s:, which has not been saved: run \"rclone config\" again with a working key", name)
 		}
 		return &fs.ConfigOut{Error: fmt.Sprintf("No working API key is stored for %s:. Set one with \"rclone config update %s api_key=KEY\" or in %s.", name, name, envAPIKey)}, nil
 	case "new_key":
@@ -207,7 +261,16 @@ long). The key is saved but has not been checked.`, flood.err.Message, flood.wai
 	if fs.GetConfig(ctx).AutoConfirm {
 		// "rclone config create" from a script: nobody can answer, and
 		// the script should fail.
-		return nil, fmt.Errorf("%s The key has not been saved", why)
+		return nil, fmt.Errorf("%s %s", why, notSaved(name))
 	}
 	return fs.ConfigConfirm("retry", false, "config_retry", why+"\n\nThe key has been removed from the config.\n\nEnter another key?")
+}
+
+// notSaved removes remote name when a refused key was all it had, and
+// says what became of it.
+func notSaved(name string) string {
+	if dropRemote(name) {
+		return fmt.Sprintf("Nothing has been saved: run \"rclone config create %s fichier api_key=KEY\" again with a working key.", name)
+	}
+	return fmt.Sprintf("The key has not been saved; %s: keeps its other settings (set a key with \"rclone config update %s api_key=KEY\").", name, name)
 }

@@ -576,6 +576,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
 		return f, nil
 	}
+	noteSizeOnly(ctx, f)
 	f.dirCache = dircache.New(root, rootID, f)
 	err = f.dirCache.FindRoot(ctx, false)
 	if err == nil {
@@ -970,6 +971,9 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	if err := f.readOnly(); err != nil {
 		return nil, err
 	}
+	if err := refuseSize(src.Remote(), src.Size()); err != nil {
+		return nil, err
+	}
 	existing, err := f.findObject(ctx, src.Remote(), -1)
 	switch {
 	case err == nil:
@@ -985,6 +989,10 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 // of the same name, so it may make a duplicate.
 func (f *Fs) PutUnchecked(ctx context.Context, in io.Reader, src fs.ObjectInfo, options ...fs.OpenOption) (fs.Object, error) {
 	if err := f.readOnly(); err != nil {
+		return nil, err
+	}
+	// Before the folder is made for it.
+	if err := refuseSize(src.Remote(), src.Size()); err != nil {
 		return nil, err
 	}
 	leaf, id, err := f.pathOf(ctx, src.Remote(), true)
@@ -1406,7 +1414,7 @@ func (f *Fs) UserInfo(ctx context.Context) (map[string]string, error) {
 	return map[string]string{
 		"Email":           info.Email,
 		"Offer":           api.OfferName(info.Offer),
-		"SubscriptionEnd": string(info.SubscriptionEnd),
+		"SubscriptionEnd": showAPITime(info.SubscriptionEnd),
 		"CDNCredits":      strconv.FormatInt(int64(info.CDN), 10),
 		"ColdStorage":     strconv.FormatInt(int64(info.ColdStorage), 10),
 		"HotStorage":      strconv.FormatInt(int64(info.HotStorage), 10),

@@ -36,6 +36,9 @@ func TestIntegration(t *testing.T) {
 	// misconfigured test remote must fail instead.
 	_, err := fs.NewFs(context.Background(), remote)
 	require.NoError(t, err, "test remote %s is not usable", remote)
+	// The suite's empty-file test skips only for the bare rclone error;
+	// ours wraps it (TestEmptyFileRefusal checks that).
+	fichier.BareEmptyFileError(t)
 	fstests.Run(t, &fstests.Opt{
 		RemoteName: remote,
 		NilObject:  (*fichier.Object)(nil),

@@ -197,7 +197,7 @@ func (l *limits) announce(rule string, d time.Duration, format string, args ...a
 	if d <= time.Second {
 		return
 	}
-	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(", until %s", time.Now().Add(d).Format("15:04:05 MST"))
+	msg := fmt.Sprintf(format, args...) + fmt.Sprintf(", until %s (rclone backend status remote: shows the clocks)", showTime(time.Now().Add(d)))
 	l.mu.Lock()
 	first := d > noticeWait && !l.told[rule]
 	if first {
@@ -408,7 +408,7 @@ func (l *limits) flood(reason string) time.Duration {
 		wait = floodWait
 	}
 	if slowdown > 0 {
-		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), then spacing calls %dx further apart for the next %v", reason, wait, time.Now().Add(wait).Format("15:04:05 MST"), slowdown, slowdownMemory)
+		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), then spacing calls %dx further apart for the next %v", reason, wait, showTime(time.Now().Add(wait)), slowdown, slowdownMemory)
 	}
 	return wait
 }

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/fserrors"
 	"github.com/rclone/rclone/lib/encoder"
 )
@@ -138,4 +139,26 @@ func (r *folderRoom) reserve(folder int, l *folderListing) (release func(), err 
 			delete(r.pending, folder)
 		}
 	}, nil
+}
+
+// bareEmptyFileError makes errEmptyFile return rclone's bare
+// fs.ErrorCantUploadEmptyFiles. Only rclone's conformance suite sets it
+// (export_test.go): it compares the refusal with == and skips its empty
+// file test only for that very value.
+var bareEmptyFileError bool
+
+// errEmptyFile is the refusal of an empty file. 1fichier is not known to
+// store them (rclone has never sent one, and nobody has said what the
+// service does with one), so they are refused before any call. The
+// refusal is for good, so rclone does not run the whole sync again for it
+// (fserrors.NoRetryError); it is still fs.ErrorCantUploadEmptyFiles to
+// errors.Is.
+func errEmptyFile(name string) error {
+	if bareEmptyFileError {
+		return fs.ErrorCantUploadEmptyFiles
+	}
+	return fserrors.NoRetryError(fmt.Errorf("%w: %q is empty, and 1fichier is not known to store empty files "+
+		"(this will not change on a retry): leave empty files out with --min-size 1B "+
+		"(sync then still deletes what the source no longer has), or keep the file out of the source",
+		fs.ErrorCantUploadEmptyFiles, name))
 }

@@ -992,3 +992,26 @@ func (k *keyTx) dropBuckets(names ...[]byte) error {
 	}
 	return nil
 }
+
+// eachJournal calls fn with every journal entry of the key and its
+// session ID. Read only.
+func (k *keyTx) eachJournal(fn func(xid string, e journalEntry)) {
+	b := k.bucket(bucketJournal)
+	if b == nil {
+		return
+	}
+	_ = b.ForEach(func(key, v []byte) error {
+		var e journalEntry
+		if len(key) >= len(idKey(0)) && json.Unmarshal(v, &e) == nil {
+			fn(string(key[len(idKey(0)):]), e)
+		}
+		return nil
+	})
+}
+
+// subfolders returns the subfolders of folderID's stored listing. Read
+// only.
+func (k *keyTx) subfolders(folderID int) (dirs []storedDir) {
+	k.eachEntry(folderID, func(storedFile) {}, func(d storedDir) { dirs = append(dirs, d) })
+	return dirs
+}

@@ -40,14 +40,8 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 	if err := f.readOnly(); err != nil {
 		return nil, err
 	}
-	if size < 0 {
-		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q of unknown size: 1fichier needs the length up front", name))
-	}
-	if size == 0 {
-		return nil, fs.ErrorCantUploadEmptyFiles
-	}
-	if size > maxFileSize {
-		return nil, fserrors.NoRetryError(fmt.Errorf("can't upload %q: %v is more than 1fichier's limit of 300 GB per file", name, fs.SizeSuffix(size)))
+	if err := refuseSize(name, size); err != nil {
+		return nil, err
 	}
 	if err := f.acc.refusedNames.refused(id, name, false); err != nil {
 		return nil, fmt.Errorf("couldn't upload %q: %w", name, err)

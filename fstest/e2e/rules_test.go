@@ -196,6 +196,7 @@ func TestForgetKeepsTheClocks(t *testing.T) {
 	res := h.now("about", remote+":")
 	require.Equal(t, 0, res.Code, res.Stderr)
 	assert.Contains(t, res.Stderr, "waiting", "a wait of the user/info rule is said at NOTICE")
+	assert.Contains(t, res.Stderr, "rclone backend status remote: shows the clocks", "the NOTICE names the command that shows them")
 	assert.Equal(t, int64(2), h.stats().Calls["user/info.cgi"])
 
 	h.nowOK("lsf", remote+":dir")

@@ -163,26 +163,30 @@ func TestWizardBadKeyThenGoodKey(t *testing.T) {
 
 func TestWizardBadKeyIsNotSaved(t *testing.T) {
 	e := newEnv(t)
-	// Enter takes the default, No, at "Enter another key?".
-	out := e.wizard(nil, answers(newRemote, badKey, noAdvanced, "", finish)...)
+	// Enter takes the default, No, at "Enter another key?": the config
+	// stops there, and the remote, which had nothing but the refused
+	// key, is not kept.
+	out, err := e.run(strings.Join(answers(newRemote, badKey, noAdvanced, "", finish), "\n")+"\n", nil, "config")
+	require.Error(t, err, "no remote was made:\n%s", out)
 
 	assert.Contains(t, out, "1fichier refused the key: No such user #93.")
 	assert.Contains(t, out, "The key has been removed from the config.")
-	assert.Contains(t, out, `No working API key is stored for myfichier:`)
-	values, ok := e.section("myfichier")
-	require.True(t, ok)
-	assert.Empty(t, values["api_key"], "a refused key must not stay in the config")
+	assert.Contains(t, out, `no working API key was given for myfichier:, which has not been saved`)
+	assert.NotContains(t, out, "Keep this \"myfichier\" remote?")
+	_, ok := e.section("myfichier")
+	assert.False(t, ok, "a remote with a refused key and nothing else must not stay in the config")
 	assert.NotContains(t, readFile(t, e.Config), badKey)
 }
 
 func TestWizardFreeAccountIsToldAPINeedsPremium(t *testing.T) {
 	e := newEnv(t, "--offer", "free", "--key", goodKey)
-	out := e.wizard(nil, answers(newRemote, goodKey, noAdvanced, "n", finish)...)
+	out, err := e.run(strings.Join(answers(newRemote, goodKey, noAdvanced, "n", finish), "\n")+"\n", nil, "config")
+	require.Error(t, err, "no remote was made:\n%s", out)
 
 	assert.Contains(t, out, "This key belongs to a free account: the 1fichier API is only open to\nPremium and Access accounts")
 	assert.Contains(t, out, "Must be a customer (Premium, Access) #200")
-	values, _ := e.section("myfichier")
-	assert.Empty(t, values["api_key"])
+	_, ok := e.section("myfichier")
+	assert.False(t, ok)
 }
 
 func TestWizardLeavesKeyOutForEnvironment(t *testing.T) {
@@ -261,10 +265,46 @@ func TestConfigCreateWithBadKeyFailsWithoutLooping(t *testing.T) {
 	e := newEnv(t)
 	out, err := e.run("", nil, "config", "create", "bad", "fichier", "api_key="+badKey)
 	require.Error(t, err, "a script must see the refused key")
-	assert.Contains(t, out, "1fichier refused the key: No such user #93. The key has not been saved")
-	values, _ := e.section("bad")
-	assert.Empty(t, values["api_key"])
+	assert.Contains(t, out, "1fichier refused the key: No such user #93. Nothing has been saved")
+	assert.Equal(t, 1, strings.Count(out, "refused the key"), "the error is said once:\n%s", out)
+	assert.NotContains(t, out, "Usage:", "a refused key is not a usage error")
+	_, ok := e.section("bad")
+	assert.False(t, ok, "nothing is left of the remote")
 	assert.NotContains(t, readFile(t, e.Config), badKey)
+}
+
+// TestConfigUpdateWithBadKeyKeepsOtherSettings: a remote with settings
+// of its own keeps them, without the refused key.
+func TestConfigUpdateWithBadKeyKeepsOtherSettings(t *testing.T) {
+	e := newEnv(t)
+	out, err := e.run("", nil, "config", "create", "kept", "fichier", "api_key="+goodKey, "cdn=true")
+	require.NoError(t, err, out)
+	out, err = e.run("", nil, "config", "update", "kept", "api_key="+badKey)
+	require.Error(t, err)
+	assert.Contains(t, out, "kept: keeps its other settings")
+	values, ok := e.section("kept")
+	require.True(t, ok)
+	assert.Equal(t, "true", values["cdn"])
+	assert.Empty(t, values["api_key"])
+}
+
+// TestConfigCreateWithBadKeyDoesNotWait: right after a key was checked
+// from this address, user/info.cgi's one-a-minute slot is taken; a bad
+// key is refused at once by a call without that slot, and user/info.cgi
+// is not called for it.
+func TestConfigCreateWithBadKeyDoesNotWait(t *testing.T) {
+	e := newEnv(t)
+	out, err := e.run("", nil, "config", "create", "good", "fichier", "api_key="+goodKey)
+	require.NoError(t, err, out)
+	out, err = e.run("", nil, "config", "create", "bad", "fichier", "api_key="+badKey)
+	require.Error(t, err)
+	assert.Contains(t, out, "1fichier refused the key: No such user #93.")
+	assert.NotContains(t, out, "waiting")
+	s := e.emu.Stats(t)
+	assert.EqualValues(t, 1, s.Calls["user/info.cgi"], "only the good key's: %v", s.Calls)
+	assert.EqualValues(t, 1, s.Calls["remote/ls.cgi"], "the bad key's one call: %v", s.Calls)
+	_, ok := e.section("bad")
+	assert.False(t, ok)
 }
 
 // configOut is the JSON "rclone config create/update --non-interactive"
