@@ -46,19 +46,6 @@ var failOnPurpose = map[string]string{
 	"rclone config create bad fichier api_key=nope": "docs/setting-up.md shows a refused key",
 }
 
-// knownBroken are commands that fail today because of backend bugs
-// being fixed elsewhere (issue 28). Each must still fail, so that this
-// list is emptied as they are fixed: the lead removes an entry once its
-// fix is merged and the command runs.
-var knownBroken = map[string]string{
-	// Backend commands acting on a file take "remote:dir file.bin" but not
-	// yet "remote:dir/file.bin" ("is a file not a directory").
-	"rclone backend password remote:dir/file.bin -o set=secret1":           "remote:dir/file form (issue 28, item 1)",
-	"rclone backend acl remote:dir/file.bin -o country=FR,BE -o premium=1": "remote:dir/file form (issue 28, item 1)",
-	"rclone backend scan remote:dir/file.bin":                              "remote:dir/file form (issue 28, item 1)",
-	"rclone backend token remote:dir/file.bin":                             "remote:dir/file form (issue 28, item 1)",
-}
-
 // runner runs the pages' commands: one emulator (with public files to
 // import), one working directory standing for the user's machine, and
 // the environment the pages' export lines change.
@@ -94,7 +81,7 @@ func TestDocCommands(t *testing.T) {
 		})
 	}
 	r.t = t
-	for _, list := range []map[string]string{needsMore, failOnPurpose, knownBroken} {
+	for _, list := range []map[string]string{needsMore, failOnPurpose} {
 		for text := range list {
 			assert.True(t, seen[text], "%q is listed but no page shows it any more: remove it from the list", text)
 		}
@@ -335,9 +322,7 @@ func (r *runner) checkRclone(c Command, args []string) {
 	}
 	args = r.localPaths(args)
 	out, code := r.runRclone(args...)
-	switch why, broken := knownBroken[c.Text]; {
-	case broken:
-		assert.NotZero(r.t, code, "%s: listed as broken (%s) but it works now: remove it from knownBroken", c, why)
+	switch {
 	case failOnPurpose[c.Text] != "":
 		assert.NotZero(r.t, code, "%s: the page shows it failing (%s)", c, failOnPurpose[c.Text])
 	default:
