@@ -16,14 +16,12 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/internal/bolt"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The account state shared by every rclone process on the machine.
@@ -285,7 +283,7 @@ func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
 // written: a full disk, a read-only file system or directory, a quota,
 // no permission, or a state directory that cannot be made.
 func unwritable(err error) bool {
-	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EROFS, syscall.EDQUOT, syscall.EACCES, syscall.EPERM, syscall.ENOTDIR} {
+	for _, errno := range unwritableErrnos {
 		if errors.Is(err, errno) {
 			return true
 		}
@@ -437,8 +435,13 @@ func (s *stateDB) stampFile(tx *bolt.Tx, now time.Time) error {
 		if b, err = tx.CreateBucket(bucketFile); err != nil {
 			return err
 		}
-		if s.seenBefore() {
-			fs.Logf(nil, "fichier: the shared state %s was lost since the last run: every folder's first listing and the account info wait one interval of 1fichier's rules, as they may just have been used", s.path)
+		// In memory (plan9, js), every run starts as a lost state:
+		// bolt.Open said so once.
+		if bolt.InMemory || s.seenBefore() {
+			if !bolt.InMemory {
+				fs.Logf(nil, "fichier: the shared state %s was lost since the last run: every folder's first listing and "+
+					"the account info wait one interval of 1fichier's rules, as they may just have been used", s.path)
+			}
 			if err := putTime(b, stampLost, now); err != nil {
 				return err
 			}
@@ -609,7 +612,7 @@ func (s *stateDB) open() (*bolt.DB, error) {
 	switch {
 	case err == nil:
 		return db, nil
-	case errors.Is(err, bolterrors.ErrTimeout):
+	case errors.Is(err, bolt.ErrTimeout):
 		return nil, fmt.Errorf("another rclone process has held the shared state file %s for over %v: %w", s.path, stateLockTimeout, err)
 	case unwritable(err), errors.Is(err, iofs.ErrNotExist):
 		return nil, fmt.Errorf("couldn't open the shared state file: %w", err)
@@ -842,7 +845,7 @@ func hasPrefix(b, prefix []byte) bool {
 // privateTempFile makes a private state copy's file in the temporary
 // directory, where memory-backed files are not to be had.
 func privateTempFile() (*os.File, string, error) {
-	file, err := os.CreateTemp("", "rclone-fichier-state-*.db")
+	file, err := os.CreateTemp("", "fichier-state-*.db")
 	if err != nil {
 		return nil, "", err
 	}
