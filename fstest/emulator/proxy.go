@@ -116,8 +116,8 @@ func NewProxy(h http.Handler, opts ProxyOptions) (*Proxy, error) {
 	}
 	tmpl := &x509.Certificate{
 		Subject: pkix.Name{
-			Organization: []string{"rclone-fichier emulator"},
-			CommonName:   "rclone-fichier emulator proxy CA",
+			Organization: []string{"fichier emulator"},
+			CommonName:   "fichier emulator proxy CA",
 		},
 		IsCA:                  true,
 		BasicConstraintsValid: true,
