@@ -267,7 +267,9 @@ func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
 	err := s.runOnce(write, fn)
 	var bad *corruptStateError
 	if errors.As(err, &bad) {
-		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; its rate clocks and cached listings are lost, so every folder's first listing and the account info wait one interval of 1fichier's rules", s.path, bad.err)
+		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; its rate "+
+			"clocks and cached listings are lost, so every folder's first listing and the account info "+
+			"wait one interval of 1fichier's rules", s.path, bad.err)
 		if err := setAside(s.path); err != nil {
 			return fmt.Errorf("couldn't replace the unreadable shared state file %s: %w", s.path, err)
 		}
@@ -336,7 +338,11 @@ func (s *stateDB) goPrivate(cause error) bool {
 	if err != nil {
 		fs.Errorf(nil, "fichier: couldn't prepare the private copy of the shared state: %v", err)
 	}
-	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own copy. rclone processes can't share listings and clocks meanwhile, so each lists folders afresh and waits one interval of 1fichier's rules before its first listing of each folder (30 s) and its first account info (5 min); nothing is uploaded twice because of it. Free some space on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
+	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own "+
+		"copy. rclone processes can't share listings and clocks meanwhile, so each lists folders afresh "+
+		"and waits one interval of 1fichier's rules before its first listing of each folder (30 s) and "+
+		"its first account info (5 min); nothing is uploaded twice because of it. Free some space "+
+		"on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
 	return true
 }
 
@@ -483,7 +489,8 @@ const clockStepTolerance = time.Second
 func followClockStep(tx *bolt.Tx, file *bolt.Bucket, now time.Time) error {
 	written := getTime(file, stampWritten)
 	if step := written.Sub(now); step > clockStepTolerance {
-		fs.Logf(nil, "fichier: the clock was set back by %v since the shared state was last written: moving its rate clocks back as much, so no wait lasts longer than 1fichier's rules say", step.Round(time.Second))
+		fs.Logf(nil, "fichier: the clock was set back by %v since the shared state was last written: "+
+			"moving its rate clocks back as much, so no wait lasts longer than 1fichier's rules say", step.Round(time.Second))
 		if err := shiftTimes(tx, -step); err != nil {
 			return err
 		}

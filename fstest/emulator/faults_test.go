@@ -16,7 +16,9 @@ import (
 
 func TestParseFaults(t *testing.T) {
 	t.Parallel()
-	rules, err := ParseFaults("upload.cgi=reset-mid:1, file/ls.cgi=503:2,*=500@0.05,slow=200ms,/v1/folder/ls.cgi=slow(1s):3@0.5,end.pl=end-html,end.pl=end-empty:1,end.pl=end-short:2,download=reset,dir=reset-during,user/info.cgi=502")
+	rules, err := ParseFaults("upload.cgi=reset-mid:1, " +
+		"file/ls.cgi=503:2,*=500@0.05,slow=200ms,/v1/folder/ls.cgi=slow(1s):3@0.5,end.pl=end-html,end.pl=end-empty:1," +
+		"end.pl=end-short:2,download=reset,dir=reset-during,user/info.cgi=502")
 	require.NoError(t, err)
 	assert.Equal(t, []FaultRule{
 		{"upload.cgi", Fault{Kind: FaultResetMidUpload, Count: 1}},

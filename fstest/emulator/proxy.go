@@ -211,7 +211,8 @@ func (p *Proxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	if !IsInterceptedHost(host) {
 		p.logf("proxy: refused CONNECT %s", r.Host)
-		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not %q", InterceptedDomain, InterceptedDomain, r.Host), http.StatusForbidden)
+		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not "+
+			"%q", InterceptedDomain, InterceptedDomain, r.Host), http.StatusForbidden)
 		return
 	}
 	if p.isClosed() {
@@ -351,7 +352,8 @@ func (p *Proxy) servePlain(w http.ResponseWriter, r *http.Request) {
 	host := r.URL.Hostname()
 	if !IsInterceptedHost(host) {
 		p.logf("proxy: refused %s %s", r.Method, r.URL.Redacted())
-		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not %q", InterceptedDomain, InterceptedDomain, r.URL.Host), http.StatusForbidden)
+		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not "+
+			"%q", InterceptedDomain, InterceptedDomain, r.URL.Host), http.StatusForbidden)
 		return
 	}
 	if r.URL.Scheme != "" && r.URL.Scheme != "http" {

@@ -268,7 +268,8 @@ func TestRawCurlShapedRequests(t *testing.T) {
 	// curl ... folder/ls.cgi -d '{"folder_id":0}'
 	resp, body = rawHTTP(t, ts, post("folder/ls.cgi", `{"folder_id":0}`))
 	require.Equal(t, 200, resp.StatusCode)
-	assert.Regexp(t, `^\{"folder_id":0,"status":"OK","size":null,"files":0,"name":"Root","sub_folders":\[\{"id":\d{7},"create_date":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d","name":"curl dir","pass":0\}\]\}`, string(body))
+	assert.Regexp(t, `^\{"folder_id":0,"status":"OK","size":null,"files":0,"name":"Root","sub_folders":`+
+		`\[\{"id":\d{7},"create_date":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d","name":"curl dir","pass":0\}\]\}`, string(body))
 
 	// curl ... download/get_token.cgi -d '{"url":"https://1fichier.com/?xxxxxxxxxx","single":1}'
 	resp, body = rawHTTP(t, ts, post("download/get_token.cgi", `{"url":"https://1fichier.com/?abcdefghij","single":1}`))
