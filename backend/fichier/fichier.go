@@ -22,11 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// Embeds the zone database, so Europe/Paris loads on hosts that have
-	// none (Windows without a Go install, minimal containers): the API's
-	// dates are Paris wall time, and read in any other zone every modtime
-	// would shift.
-	_ "time/tzdata"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
@@ -81,17 +76,6 @@ const defaultEncoding = encoder.Display |
 // 1fichier's 403 is either a flood lock, which the flood gate handles, or a
 // refusal that will not change.
 var retryErrorCodes = []int{429, 500, 502, 503, 504, 509}
-
-// parisTime is the zone of every date the API sends.
-var parisTime = mustLoadLocation("Europe/Paris")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
 
 // apiTime writes t as the API writes its dates, in Paris time.
 func apiTime(t time.Time) api.Time {
