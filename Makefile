@@ -160,6 +160,10 @@ cross-check:
 upstream-check:
 	OTHER_READINGS=$(OTHER_READINGS) ./scripts/upstream-check.sh
 
+## upstream-patch: the backend, its test kit and docs/content/fichier.md as a git format-patch series against rclone at the go.mod version, checked with git am on a clean copy (scripts/upstream-patch.sh; .upstream/patches)
+upstream-patch:
+	./scripts/upstream-patch.sh
+
 .PHONY: docs
 
 ## docs: regenerate the options and commands section of docs/fichier.md from the backend's registration

@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# upstream-check.sh checks that our backend can go into rclone's own tree
+# as it is: it copies rclone's source at the version go.mod requires into
+# .upstream/rclone (git-ignored), puts the backend and its test kit in
+# (scripts/upstream-tree.sh), and there, with rclone's go.mod unchanged:
+#
+#   build    go build ./... (all of rclone, with our backend)
+#   cross    the backend for each platform of rclone's bin/cross-compile.go:
+#            one build per distinct OS and word size (docs/testing.md says
+#            why that covers the others), plus js/wasm
+#   lint     rclone's golangci-lint config for linux, windows and darwin
+#   test     every test of the backend and its kit, then the backend's
+#            again under the emulator's other readings (Makefile
+#            OTHER_READINGS); no test of ours may be missing
+#   testall  rclone's fstest/test_all -backends fichier against a
+#            standalone fichier-emulator
+#
+# Usage: scripts/upstream-check.sh [STEP ...]   (default: every step)
+# Environment: OTHER_READINGS (required by the test step), UPSTREAM_TIME_SCALE
+# (test_all's emulator, default 100). Logs: .upstream/logs/.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+WORK=$ROOT/.upstream
+TREE=$WORK/rclone
+LOGS=$WORK/logs
+STEPS=("$@")
+[ ${#STEPS[@]} -gt 0 ] || STEPS=(build cross lint test testall)
+GOLANGCI=github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+
+# Builds in the copy are -trimpath: the build cache then does not depend
+# on where the checkout is, so a CI machine keeps its cache across clones.
+export GOWORK=off CGO_ENABLED=0
+RCLONE_VERSION=$(go list -m -f '{{.Version}}' github.com/rclone/rclone)
+RCLONE_SRC=$(go list -m -f '{{.Dir}}' github.com/rclone/rclone)
+mkdir -p "$LOGS"
+
+step() { echo "upstream-check: $*"; }
+
+# timed NAME CMD...: runs CMD, logging its wall time.
+timed() {
+	local name=$1 start rc=0
+	shift
+	start=$(date +%s)
+	"$@" || rc=$?
+	echo "upstream-check: $name took $(($(date +%s) - start)) s (exit $rc)" | tee -a "$LOGS/times.txt"
+	return $rc
+}
+
+# 1. rclone's tree at the go.mod version, copied once per version, and our
+# files placed into it afresh on every run. -mod=readonly makes any need
+# to change rclone's go.mod an error.
+if [ "$(cat "$TREE/.version" 2>/dev/null)" != "$RCLONE_VERSION" ]; then
+	step "copying rclone $RCLONE_VERSION to ${TREE#"$ROOT"/}"
+	rm -rf "$TREE"
+	cp -r "$RCLONE_SRC" "$TREE"
+	chmod -R u+w "$TREE"
+	echo "$RCLONE_VERSION" >"$TREE/.version"
+fi
+./scripts/upstream-tree.sh "$TREE"
+export GOFLAGS="${GOFLAGS:-} -mod=readonly -trimpath"
+: >"$LOGS/times.txt"
+
+# The platforms of rclone's release builds, as OS/ARCH (the -vN variants
+# of arm only change GOARM, which selects no file).
+platforms() {
+	sed -n '/^var osarches = /,/^}/p' "$TREE/bin/cross-compile.go" |
+		sed -n 's#^[[:space:]]*"\([a-z0-9]*/[a-z0-9]*\)\(-v[0-9]\)\{0,1\}",.*#\1#p' | sort -u
+}
+
+# wordsize ARCH: the size of int and uintptr on ARCH.
+wordsize() {
+	case $1 in 386 | arm | mips | mipsle) echo 32 ;; *) echo 64 ;; esac
+}
+
+# The backend's files differ by OS only (build tags), and type-checking
+# depends on the architecture only through the word size (constants that
+# overflow a 32-bit int): one build per OS and word size, with the flags
+# rclone's cross-compile.go gives that architecture.
+do_cross() {
+	local seen=" " p os arch key env fails=0
+	for p in $(platforms) js/wasm; do
+		os=${p%/*} arch=${p#*/}
+		key="$os/$(wordsize "$arch")"
+		case $seen in *" $key "*) continue ;; esac
+		seen="$seen$key "
+		env=()
+		case $arch in 386) env=(GO386=softfloat) ;; mips | mipsle) env=(GOMIPS=softfloat) ;; arm) env=(GOARM=5) ;; esac
+		if ! (cd "$TREE" && env "${env[@]}" GOOS="$os" GOARCH="$arch" go build ./backend/fichier) >"$LOGS/cross-$os-$arch.log" 2>&1; then
+			echo "upstream-check: $os/$arch FAILED:"; cat "$LOGS/cross-$os-$arch.log"
+			fails=$((fails + 1))
+		else
+			echo "upstream-check: $os/$arch builds (for every $key platform)"
+		fi
+	done
+	[ "$fails" -eq 0 ]
+}
+
+do_build() {
+	(cd "$TREE" && go build ./... && go vet ./backend/fichier/...)
+}
+
+# rclone's golangci-lint config, as its CI runs it, on our directories.
+do_lint() {
+	local os fails=0
+	for os in linux windows darwin; do
+		if (cd "$TREE" && GOOS=$os go run "$GOLANGCI" run --config .golangci.yml ./backend/fichier/...) >"$LOGS/lint-$os.log" 2>&1; then
+			echo "upstream-check: lint $os: 0 findings"
+		else
+			echo "upstream-check: lint $os FAILED:"; cat "$LOGS/lint-$os.log"
+			fails=$((fails + 1))
+		fi
+	done
+	[ "$fails" -eq 0 ]
+}
+
+# testlist DIR PKG...: every test, benchmark-free, that go test would run.
+testlist() {
+	local dir=$1
+	shift
+	(cd "$dir" && go test -list '.*' "$@") | grep -E '^(Test|Example|Fuzz)' | sort
+}
+
+# gotest NAME PKG... runs the tests verbosely into LOGS/NAME.log and says
+# how many passed, failed and skipped.
+gotest() {
+	local name=$1 rc=0 log=$LOGS/$1.log
+	shift
+	(cd "$TREE" && go test -count=1 -timeout 30m -v "$@") >"$log" 2>&1 || rc=$?
+	echo "upstream-check: $name: $(grep -c -- '--- PASS' "$log") passed, $(grep -c -- '--- FAIL' "$log") failed," \
+		"$(grep -c -- '--- SKIP' "$log") skipped (log: ${log#"$ROOT"/})"
+	[ $rc -eq 0 ] || { grep -E -- '--- FAIL|^(FAIL|panic)' "$log"; return 1; }
+}
+
+do_test() {
+	: "${OTHER_READINGS:?set OTHER_READINGS (the Makefile does)}"
+	# None of our tests may be left out: the same test functions as here.
+	testlist "$ROOT" ./backend/fichier/... ./fstest/emulator/... ./fstest/fichiertest/... >"$LOGS/tests-ours.txt"
+	testlist "$TREE" ./backend/fichier/... >"$LOGS/tests-upstream.txt"
+	if ! diff "$LOGS/tests-ours.txt" "$LOGS/tests-upstream.txt"; then
+		echo "upstream-check: the test functions differ (< ours, > in rclone's tree)"
+		return 1
+	fi
+	echo "upstream-check: $(wc -l <"$LOGS/tests-ours.txt") test functions, the same in both trees"
+	local rc=0
+	gotest test ./backend/fichier/... || rc=1
+	FICHIER_EMULATOR_READINGS=$OTHER_READINGS gotest test-readings ./backend/fichier/ || rc=1
+	return $rc
+}
+
+# rclone's integration test runner, as its CI runs it for one backend.
+do_testall() {
+	local scale=${UPSTREAM_TIME_SCALE:-100}
+	# shellcheck source=lib/emulator.sh
+	. "$ROOT/scripts/lib/emulator.sh"
+	mkdir -p "$WORK/bin" "$WORK/cache"
+	go build -trimpath -o "$WORK/bin/fichier-emulator" ./cmd/fichier-emulator
+	start_emulator "$WORK/bin/fichier-emulator" "$scale" "$LOGS"
+	export_remote "$scale"
+	rm -rf "$WORK/test_all" "$WORK/cache"
+	(cd "$TREE" && XDG_CACHE_HOME=$WORK/cache RCLONE_CACHE_DIR=$WORK/cache/rclone \
+		go run ./fstest/test_all -backends fichier -maxtries 1 -output "$WORK/test_all") >"$LOGS/testall.log" 2>&1 || {
+		tail -40 "$LOGS/testall.log"
+		return 1
+	}
+	grep -E 'PASS|FAIL|passed|failed' "$LOGS/testall.log" | tail -5
+}
+
+status=0
+for s in "${STEPS[@]}"; do
+	case $s in
+	build | cross | lint | test | testall) timed "$s" "do_$s" || status=1 ;;
+	*) echo "upstream-check: unknown step $s (want build, cross, lint, test or testall)"; exit 2 ;;
+	esac
+done
+[ $status -eq 0 ] && step "all passed" || step "FAILED (logs in ${LOGS#"$ROOT"/})"
+exit $status
