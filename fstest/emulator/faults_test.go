@@ -123,7 +123,7 @@ func TestFaultResetBefore(t *testing.T) {
 	ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: FaultResetBefore, Count: 1})
 	resp, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 	require.Error(t, err, "connection reset before any answer")
 	m := ts.ok(t, "folder/ls.cgi", map[string]any{})
@@ -139,7 +139,7 @@ func TestFaultResetDuring(t *testing.T) {
 	require.NoError(t, err, "the status line and headers arrive")
 	assert.Equal(t, 200, resp.StatusCode)
 	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Error(t, err, "the body is cut")
 	assert.Less(t, len(b), int(resp.ContentLength))
 	// The work was done even though the answer was lost.
@@ -171,7 +171,7 @@ func TestFaultResetDuringDownload(t *testing.T) {
 	resp, err := freshClient().Get(dl)
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Error(t, err)
 	assert.Less(t, len(b), 100000)
 	r := do(t, http.MethodGet, dl, nil, nil)
@@ -188,7 +188,7 @@ func TestFaultResetMidUpload(t *testing.T) {
 	req.Header.Set("Content-Type", ct)
 	resp, err := freshClient().Do(req)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 	require.Error(t, err, "upload cut by the server")
 	assert.Equal(t, 0, ts.FileCount(), "nothing stored")

@@ -381,7 +381,7 @@ func IsInterceptedHost(host string) bool {
 
 func (p *Proxy) logf(format string, args ...any) {
 	if p.log != nil {
-		fmt.Fprintf(p.log, format+"\n", args...)
+		_, _ = fmt.Fprintf(p.log, format+"\n", args...)
 	}
 }
 

@@ -123,7 +123,7 @@ func TestUploadRequiresContentLength(t *testing.T) {
 	req.Header.Set("Content-Type", ct)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusLengthRequired, resp.StatusCode)
 	assert.Equal(t, 0, ts.FileCount())
 }
