@@ -90,8 +90,10 @@ do_build() {
 # rclone's golangci-lint config, as its CI runs it, on our directories.
 do_lint() {
 	local os fails=0
+	# Built for this machine once (go install caches it), then run for each OS.
+	GOBIN=$WORK/bin go install "$GOLANGCI"
 	for os in linux windows darwin; do
-		if (cd "$TREE" && GOOS=$os go run "$GOLANGCI" run --config .golangci.yml ./backend/fichier/...) >"$LOGS/lint-$os.log" 2>&1; then
+		if (cd "$TREE" && GOOS=$os "$WORK/bin/golangci-lint" run --config .golangci.yml ./backend/fichier/...) >"$LOGS/lint-$os.log" 2>&1; then
 			echo "upstream-check: lint $os: 0 findings"
 		else
 			echo "upstream-check: lint $os FAILED:"; cat "$LOGS/lint-$os.log"
