@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,8 +72,13 @@ func RateOptions(scale float64) map[string]string {
 	}
 }
 
+// fsSeq numbers the Fs NewFs makes.
+var fsSeq atomic.Int64
+
 // NewFs returns a fichier Fs on srv at root, with extra options on top of
-// Config's.
+// Config's. Each has a remote name of its own (TestFichier1, ...): rclone
+// shares some things between every Fs of one name, such as a running VFS
+// (vfs.New), and tests running in parallel must not share them.
 func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string]string) fs.Fs {
 	t.Helper()
 	m := Config(srv)
@@ -87,7 +93,7 @@ func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string
 			m[o.Name] = o.String()
 		}
 	}
-	f, err := regInfo.NewFs(context.Background(), "TestFichier", root, m)
+	f, err := regInfo.NewFs(context.Background(), fmt.Sprintf("TestFichier%d", fsSeq.Add(1)), root, m)
 	require.NoError(t, err)
 	return f
 }
