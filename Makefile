@@ -49,12 +49,15 @@ test: build
 	@$(MOUNT_WARNING)
 	./scripts/suites.sh
 
-# staticcheck at a pinned version, built from the Go module proxy.
+# staticcheck at a pinned version, built from the Go module proxy; and
+# goimports, which rclone's .golangci.yml runs as its formatter, at the
+# golang.org/x/tools version go.mod has.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOIMPORTS   := golang.org/x/tools/cmd/goimports@v0.52.0
 
-## lint: gofmt, go vet and staticcheck (and golangci-lint when installed)
+## lint: goimports (as rclone's lint config runs it; it includes gofmt), go vet and staticcheck (and golangci-lint when installed); make upstream-check runs rclone's whole lint config
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$($(GO) run $(GOIMPORTS) -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "goimports needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 	@if command -v golangci-lint >/dev/null; then golangci-lint run ./...; fi
@@ -153,6 +156,16 @@ cross-check:
 	test "$$($(MAKE) -s -n release | grep -c ' build ')" = $$(( 2 * $(words $(PLATFORMS)) ))
 	test "$$($(MAKE) -s -n release | grep -cE 'scripts/package.sh (deb|rpm) ')" = $$(( 2 * $(words $(LINUX)) ))
 	./scripts/package.sh --version '$(VERSION)'
+
+.PHONY: upstream-check upstream-patch
+
+## upstream-check: the backend and its tests inside rclone's own tree at the go.mod version: build, every platform of rclone's releases, rclone's golangci-lint for linux/windows/darwin, all the backend's tests (also under OTHER_READINGS) and fstest/test_all (scripts/upstream-check.sh; docs/testing.md)
+upstream-check:
+	OTHER_READINGS=$(OTHER_READINGS) ./scripts/upstream-check.sh
+
+## upstream-patch: the backend, its test kit and docs/content/fichier.md as a git format-patch series against rclone at the go.mod version, checked with git am on a clean copy (scripts/upstream-patch.sh; .upstream/patches)
+upstream-patch:
+	./scripts/upstream-patch.sh
 
 .PHONY: docs
 

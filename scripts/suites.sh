@@ -73,37 +73,16 @@ use ..
 replace github.com/rclone/rclone $RCLONE_VERSION => ./rclone
 EOF
 
-# 4. The emulator, standalone and time-scaled, with the rate rules on.
+# 4. The emulator, standalone and time-scaled, with the rate rules on,
+# and the remote TestFichier: from environment variables only, with the
+# backend's rates scaled to match (scripts/lib/emulator.sh).
+# shellcheck source=lib/emulator.sh
+. "$ROOT/scripts/lib/emulator.sh"
 go build -o "$WORK/bin/fichier-emulator" ./cmd/fichier-emulator
-KEY=suites-key
-EMU_OUT=$WORK/emulator.out
-"$WORK/bin/fichier-emulator" --listen 127.0.0.1:0 --key "$KEY" --time-scale "$SCALE" >"$EMU_OUT" 2>"$WORK/logs/emulator.log" &
-EMU_PID=$!
-trap 'kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-	grep -q '^ready=1$' "$EMU_OUT" 2>/dev/null && break
-	kill -0 "$EMU_PID" 2>/dev/null || { echo "suites: the emulator exited:"; cat "$WORK/logs/emulator.log"; exit 1; }
-	sleep 0.1
-done
-grep -q '^ready=1$' "$EMU_OUT" || { echo "suites: the emulator did not start in 10 s"; exit 1; }
-API_URL=$(sed -n 's/^api_url=//p' "$EMU_OUT")
-STATS_URL=$(sed -n 's/^stats_url=//p' "$EMU_OUT")
+EMULATOR_KEY=suites-key
+start_emulator "$WORK/bin/fichier-emulator" "$SCALE" "$WORK/logs"
 echo "suites: emulator at $API_URL (time scale $SCALE)"
-
-# 5. The remote, from environment variables only, with the backend's
-# rates scaled like the emulator's rules (as fichiertest.RateOptions).
-scaled() { awk -v s="$1" -v k="$SCALE" 'BEGIN { printf "%gms", s * 1000 / k }'; }
-export RCLONE_CONFIG_TESTFICHIER_TYPE=fichier
-export RCLONE_CONFIG_TESTFICHIER_API_KEY=$KEY
-export RCLONE_CONFIG_TESTFICHIER_API_URL=$API_URL
-RCLONE_CONFIG_TESTFICHIER_API_RATE=$(awk -v k="$SCALE" 'BEGIN { printf "%g", 2 * k }')
-RCLONE_CONFIG_TESTFICHIER_LIST_INTERVAL=$(scaled 30)
-RCLONE_CONFIG_TESTFICHIER_LIST_CACHE_TIME=$(scaled 600)
-RCLONE_CONFIG_TESTFICHIER_FLOOD_WAIT=$(scaled 300)
-export RCLONE_CONFIG_TESTFICHIER_API_RATE RCLONE_CONFIG_TESTFICHIER_LIST_INTERVAL \
-	RCLONE_CONFIG_TESTFICHIER_LIST_CACHE_TIME RCLONE_CONFIG_TESTFICHIER_FLOOD_WAIT
-# No config file: the remote comes from the variables above.
-export RCLONE_CONFIG=/notfound
+export_remote "$SCALE"
 # A cache of this run's own: rclone's test packages keep theirs (our
 # backend's listing clocks, the VFS cache) in the user's cache directory,
 # which they take from XDG_CACHE_HOME, not RCLONE_CACHE_DIR. The go

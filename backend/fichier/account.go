@@ -63,7 +63,8 @@ func accountFor(opt *Options) *account {
 		return acc
 	}
 	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval), opt.TimeScale); len(changed) > 0 {
-		fs.Logf(nil, "fichier: several remotes use one API key with different limits; every remote of the key now uses the most careful: %s", strings.Join(changed, ", "))
+		fs.Logf(nil, "fichier: several remotes use one API key with different limits; every remote of the "+
+			"key now uses the most careful: %s", strings.Join(changed, ", "))
 	}
 	return acc
 }
@@ -189,7 +190,8 @@ func logStateError(err error) {
 		return
 	}
 	if !stateErrorTold.Swap(true) {
-		fs.Logf(nil, "fichier: couldn't update the shared state (other rclone processes may list or wait again; later errors are logged at DEBUG): %v", err)
+		fs.Logf(nil, "fichier: couldn't update the shared state (other rclone processes may list or wait "+
+			"again; later errors are logged at DEBUG): %v", err)
 		return
 	}
 	fs.Debugf(nil, "fichier: couldn't update the shared state: %v", err)

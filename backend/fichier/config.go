@@ -172,7 +172,8 @@ func wizard(ctx context.Context, name string, m configmap.Mapper, in fs.ConfigIn
 		return nil, nil
 	case "env_ok":
 		if in.Result == "false" {
-			return &fs.ConfigOut{Error: fmt.Sprintf("Set %s to the key of the account you want, or unset it to use a key from the config file.", keyEnv(name))}, nil
+			return &fs.ConfigOut{Error: fmt.Sprintf("Set %s to the key of the account you want, or unset "+
+				"it to use a key from the config file.", keyEnv(name))}, nil
 		}
 		return nil, nil
 	case "no_key", "retry":
@@ -189,7 +190,8 @@ func wizard(ctx context.Context, name string, m configmap.Mapper, in fs.ConfigIn
 			// that it does not offer to keep a remote without a key.
 			return nil, fmt.Errorf("no working API key was given for %s:, which has not been saved: run \"rclone config\" again with a working key", name)
 		}
-		return &fs.ConfigOut{Error: fmt.Sprintf("No working API key is stored for %s:. Set one with \"rclone config update %s api_key=KEY\" or in %s.", name, name, envAPIKey)}, nil
+		return &fs.ConfigOut{Error: fmt.Sprintf("No working API key is stored for %s:. Set one with "+
+			"\"rclone config update %s api_key=KEY\" or in %s.", name, name, envAPIKey)}, nil
 	case "new_key":
 		m.Set("api_key", strings.TrimSpace(in.Result))
 		return wizardCheck(ctx, name, m)
@@ -242,7 +244,8 @@ long). The key is saved but has not been checked.`, flood.err.Message, flood.wai
 	}
 	kind := apiKind(err)
 	if kind != api.KindBadKey && kind != api.KindNotCustomer {
-		return &fs.ConfigOut{Error: fmt.Sprintf("Couldn't check the key: %v.\nThe key has not been checked: \"rclone about %s:\" checks it later.", err, name)}, nil
+		return &fs.ConfigOut{Error: fmt.Sprintf("Couldn't check the key: %v.\nThe key has not been "+
+			"checked: \"rclone about %s:\" checks it later.", err, name)}, nil
 	}
 	said := err.Error()
 	var apiErr *api.Error
@@ -251,7 +254,8 @@ long). The key is saved but has not been checked.`, flood.err.Message, flood.wai
 	}
 	why := fmt.Sprintf("1fichier refused the key: %s.", said)
 	if kind == api.KindNotCustomer {
-		why = fmt.Sprintf("This key belongs to a free account: the 1fichier API is only open to\nPremium and Access accounts (1fichier says %q).", said)
+		why = fmt.Sprintf("This key belongs to a free account: the 1fichier API is only open to\nPremium "+
+			"and Access accounts (1fichier says %q).", said)
 	}
 	if env != "" {
 		return &fs.ConfigOut{Error: fmt.Sprintf("%s\nThe key comes from the environment variable %s: fix or unset it.", why, env)}, nil

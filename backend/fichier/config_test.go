@@ -15,7 +15,7 @@ import (
 )
 
 // wizardStep runs one state of the fichier config wizard on m.
-func wizardStep(t *testing.T, ctx context.Context, m configmap.Simple, state, result string) (*fs.ConfigOut, error) {
+func wizardStep(ctx context.Context, t *testing.T, m configmap.Simple, state, result string) (*fs.ConfigOut, error) {
 	t.Helper()
 	ri, err := fs.Find("fichier")
 	require.NoError(t, err)
@@ -33,7 +33,7 @@ func wizardMap(srv *emulator.TestServer, key string) configmap.Simple {
 func TestConfigGoodKeyAsksWhereToKeepIt(t *testing.T) {
 	srv := emulator.NewTestServer(t, fichiertest.Options())
 	m := wizardMap(srv, srv.Key)
-	out, err := wizardStep(t, context.Background(), m, "", "")
+	out, err := wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_store_key", out.Option.Name)
@@ -41,7 +41,7 @@ func TestConfigGoodKeyAsksWhereToKeepIt(t *testing.T) {
 	assert.Contains(t, out.Option.Help, "The key works: 1fichier account test@example.com, offer Premium")
 	assert.NotContains(t, out.State, srv.Key, "states are logged")
 
-	out, err = wizardStep(t, context.Background(), m, out.State, "false")
+	out, err = wizardStep(context.Background(), t, m, out.State, "false")
 	require.NoError(t, err)
 	assert.Empty(t, out.State)
 	assert.Contains(t, out.Error, "RCLONE_FICHIER_API_KEY")
@@ -51,7 +51,7 @@ func TestConfigGoodKeyAsksWhereToKeepIt(t *testing.T) {
 func TestConfigBadKeyIsRemovedAndRetryDefaultsToNo(t *testing.T) {
 	srv := emulator.NewTestServer(t, fichiertest.Options())
 	m := wizardMap(srv, "not-a-key")
-	out, err := wizardStep(t, context.Background(), m, "", "")
+	out, err := wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_retry", out.Option.Name)
@@ -59,13 +59,13 @@ func TestConfigBadKeyIsRemovedAndRetryDefaultsToNo(t *testing.T) {
 	assert.Contains(t, out.Option.Help, "No such user #93")
 	assert.Empty(t, m["api_key"])
 
-	out, err = wizardStep(t, context.Background(), m, out.State, "true")
+	out, err = wizardStep(context.Background(), t, m, out.State, "true")
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_api_key", out.Option.Name, "re-asked as config_ so config create can't loop")
 	assert.True(t, out.Option.Sensitive)
 
-	out, err = wizardStep(t, context.Background(), m, out.State, srv.Key)
+	out, err = wizardStep(context.Background(), t, m, out.State, srv.Key)
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_store_key", out.Option.Name)
@@ -77,7 +77,7 @@ func TestConfigBadKeyFailsScripts(t *testing.T) {
 	ctx, ci := fs.AddConfig(context.Background())
 	ci.AutoConfirm = true
 	m := wizardMap(srv, "not-a-key")
-	_, err := wizardStep(t, ctx, m, "", "")
+	_, err := wizardStep(ctx, t, m, "", "")
 	assert.ErrorContains(t, err, "No such user #93")
 	assert.Empty(t, m["api_key"])
 }
@@ -87,7 +87,7 @@ func TestConfigFreeAccount(t *testing.T) {
 	const freeKey = "free-account-key"
 	require.NoError(t, srv.AddAccount(emulator.Account{Key: freeKey, Offer: emulator.OfferFree}))
 	m := wizardMap(srv, freeKey)
-	out, err := wizardStep(t, context.Background(), m, "", "")
+	out, err := wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_retry", out.Option.Name)
@@ -103,7 +103,7 @@ func TestConfigFloodSaysHowLongToWait(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	m := wizardMap(srv, srv.Key)
 	m["flood_wait"] = "7m"
-	out, err := wizardStep(t, context.Background(), m, "", "")
+	out, err := wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	assert.Nil(t, out.Option)
 	assert.Contains(t, out.Error, "Flood detected")
@@ -112,7 +112,7 @@ func TestConfigFloodSaysHowLongToWait(t *testing.T) {
 
 	// A second check in this process waits for the same lock without a call.
 	calls := srv.Stats().Calls["user/info.cgi"]
-	out, err = wizardStep(t, context.Background(), m, "", "")
+	out, err = wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	assert.Contains(t, out.Error, "wait about 7m0s")
 	assert.Equal(t, calls, srv.Stats().Calls["user/info.cgi"])
@@ -121,12 +121,12 @@ func TestConfigFloodSaysHowLongToWait(t *testing.T) {
 func TestConfigNoKeyOffersEnvironment(t *testing.T) {
 	srv := emulator.NewTestServer(t, fichiertest.Options())
 	m := wizardMap(srv, "")
-	out, err := wizardStep(t, context.Background(), m, "", "")
+	out, err := wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_enter_key", out.Option.Name)
 	assert.Equal(t, false, out.Option.Default)
-	out, err = wizardStep(t, context.Background(), m, out.State, "false")
+	out, err = wizardStep(context.Background(), t, m, out.State, "false")
 	require.NoError(t, err)
 	assert.Empty(t, out.State)
 	assert.Contains(t, out.Error, "export RCLONE_FICHIER_API_KEY")
@@ -137,7 +137,7 @@ func TestConfigKeyFromEnvironment(t *testing.T) {
 	srv := emulator.NewTestServer(t, fichiertest.Options())
 	t.Setenv("RCLONE_FICHIER_API_KEY", srv.Key)
 	m := wizardMap(srv, srv.Key) // as rclone's config map returns it
-	out, err := wizardStep(t, context.Background(), m, "", "")
+	out, err := wizardStep(context.Background(), t, m, "", "")
 	require.NoError(t, err)
 	require.NotNil(t, out.Option)
 	assert.Equal(t, "config_key_ok", out.Option.Name)

@@ -22,11 +22,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	// Embeds the zone database, so Europe/Paris loads on hosts that have
-	// none (Windows without a Go install, minimal containers): the API's
-	// dates are Paris wall time, and read in any other zone every modtime
-	// would shift.
-	_ "time/tzdata"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
@@ -82,17 +77,6 @@ const defaultEncoding = encoder.Display |
 // refusal that will not change.
 var retryErrorCodes = []int{429, 500, 502, 503, 504, 509}
 
-// parisTime is the zone of every date the API sends.
-var parisTime = mustLoadLocation("Europe/Paris")
-
-func mustLoadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return loc
-}
-
 // apiTime writes t as the API writes its dates, in Paris time.
 func apiTime(t time.Time) api.Time {
 	return api.Time(t.In(parisTime).Format(api.TimeFormat))
@@ -144,9 +128,9 @@ premium downloads from datacenter and VPN addresses.`,
 		}, {
 			Help: `The 1fichier API endpoint.
 
-Only change this to point rclone at a test server such as the
-rclone-fichier emulator. The API key is sent to this host, so anything
-but https or a loopback address gets a warning.`,
+Only change this to point rclone at a test server such as the 1fichier
+emulator of the backend's tests. The API key is sent to this host, so
+anything but https or a loopback address gets a warning.`,
 			Name:     "api_url",
 			Default:  defaultAPIURL,
 			Advanced: true,
@@ -237,11 +221,11 @@ Bigger files go alone. 0 turns batching off, as batch_mode off does.`,
 		}, {
 			Help: `For tests only: run 1fichier's built-in clocks this many times faster.
 
-The rclone-fichier emulator can run 1fichier's rules faster than the
-real service (its --time-scale flag). Set the same factor here so that
-the clocks the backend knows without an option (a download link lasts
-5 minutes, the account info may be read once per 5 minutes, and once a
-minute per IP) follow it. Never change it for 1fichier itself: it
+The 1fichier emulator of the backend's tests can run 1fichier's rules
+faster than the real service (its --time-scale flag). Set the same
+factor here so that the clocks the backend knows without an option (a
+download link lasts 5 minutes, the account info may be read once per 5
+minutes, and once a minute per IP) follow it. Never change it for 1fichier itself: it
 would break 1fichier's rules.`,
 			Name:     "time_scale",
 			Default:  1.0,

@@ -65,7 +65,9 @@ func sameName(stored, want string) bool {
 // refuse for its length.
 func checkFolderName(leaf, name string) error {
 	if n := utf8.RuneCountInString(name); n > maxFolderName {
-		return fserrors.NoRetryError(fmt.Errorf("couldn't create folder %q: its name is %d characters long as stored, and 1fichier takes at most %d: use shorter folder names (through crypt, filename_encoding = base32768 makes them shortest)", leaf, n, maxFolderName))
+		return fserrors.NoRetryError(fmt.Errorf("couldn't create folder %q: its name is %d characters long "+
+			"as stored, and 1fichier takes at most %d: use shorter folder names (through crypt, "+
+			"filename_encoding = base32768 makes them shortest)", leaf, n, maxFolderName))
 	}
 	return nil
 }
@@ -128,7 +130,10 @@ func (r *folderRoom) reserve(folder int, l *folderListing) (release func(), err 
 	}
 	if l != nil {
 		if n := len(l.files) + r.pending[folder]; n >= listLimit {
-			return nil, fserrors.NoRetryError(fmt.Errorf("its folder already holds %d files (with the uploads on their way), and 1fichier lists at most %d files in a folder: a file past them could not be seen again, and rclone would upload it again on every run. Keep folders below %d files: put the files in subfolders", n, listLimit, listLimit))
+			return nil, fserrors.NoRetryError(fmt.Errorf("its folder already holds %d files (with the "+
+				"uploads on their way), and 1fichier lists at most %d files in a folder: a file past them "+
+				"could not be seen again, and rclone would upload it again on every run. Keep folders "+
+				"below %d files: put the files in subfolders", n, listLimit, listLimit))
 		}
 	}
 	r.pending[folder]++

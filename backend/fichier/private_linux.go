@@ -11,10 +11,10 @@ import (
 // a full or read-only disk does not matter, and gone with the process.
 // bbolt opens it by path, /proc/self/fd/N, while file keeps it alive.
 func privateStateFile() (file *os.File, path string, err error) {
-	fd, err := unix.MemfdCreate("rclone-fichier-state", unix.MFD_CLOEXEC)
+	fd, err := unix.MemfdCreate("fichier-state", unix.MFD_CLOEXEC)
 	if err != nil {
 		return privateTempFile()
 	}
-	file = os.NewFile(uintptr(fd), "rclone-fichier-state")
+	file = os.NewFile(uintptr(fd), "fichier-state")
 	return file, fmt.Sprintf("/proc/self/fd/%d", fd), nil
 }

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/internal/bolt"
 )
 
 // Pruning keeps the state small however long it is used: listings older

@@ -16,14 +16,12 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/internal/bolt"
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/config"
-	bolt "go.etcd.io/bbolt"
-	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The account state shared by every rclone process on the machine.
@@ -270,7 +268,9 @@ func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
 	err := s.runOnce(write, fn)
 	var bad *corruptStateError
 	if errors.As(err, &bad) {
-		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; its rate clocks and cached listings are lost, so every folder's first listing and the account info wait one interval of 1fichier's rules", s.path, bad.err)
+		fs.Logf(nil, "fichier: the shared state file %s is unreadable (%v): starting a new one; its rate "+
+			"clocks and cached listings are lost, so every folder's first listing and the account info "+
+			"wait one interval of 1fichier's rules", s.path, bad.err)
 		if err := setAside(s.path); err != nil {
 			return fmt.Errorf("couldn't replace the unreadable shared state file %s: %w", s.path, err)
 		}
@@ -286,7 +286,7 @@ func (s *stateDB) run(write bool, fn func(k *keyTx) error) error {
 // written: a full disk, a read-only file system or directory, a quota,
 // no permission, or a state directory that cannot be made.
 func unwritable(err error) bool {
-	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EROFS, syscall.EDQUOT, syscall.EACCES, syscall.EPERM, syscall.ENOTDIR} {
+	for _, errno := range unwritableErrnos {
 		if errors.Is(err, errno) {
 			return true
 		}
@@ -339,7 +339,11 @@ func (s *stateDB) goPrivate(cause error) bool {
 	if err != nil {
 		fs.Errorf(nil, "fichier: couldn't prepare the private copy of the shared state: %v", err)
 	}
-	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own copy. rclone processes can't share listings and clocks meanwhile, so each lists folders afresh and waits one interval of 1fichier's rules before its first listing of each folder (30 s) and its first account info (5 min); nothing is uploaded twice because of it. Free some space on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
+	fs.Logf(nil, "fichier: couldn't write the shared state %s (%v): carrying on with this process's own "+
+		"copy. rclone processes can't share listings and clocks meanwhile, so each lists folders afresh "+
+		"and waits one interval of 1fichier's rules before its first listing of each folder (30 s) and "+
+		"its first account info (5 min); nothing is uploaded twice because of it. Free some space "+
+		"on (or give write access to) rclone's cache directory, or move it with --cache-dir", shared, cause)
 	return true
 }
 
@@ -438,8 +442,13 @@ func (s *stateDB) stampFile(tx *bolt.Tx, now time.Time) error {
 		if b, err = tx.CreateBucket(bucketFile); err != nil {
 			return err
 		}
-		if s.seenBefore() {
-			fs.Logf(nil, "fichier: the shared state %s was lost since the last run: every folder's first listing and the account info wait one interval of 1fichier's rules, as they may just have been used", s.path)
+		// In memory (plan9, js), every run starts as a lost state:
+		// bolt.Open said so once.
+		if bolt.InMemory || s.seenBefore() {
+			if !bolt.InMemory {
+				fs.Logf(nil, "fichier: the shared state %s was lost since the last run: every folder's first listing and "+
+					"the account info wait one interval of 1fichier's rules, as they may just have been used", s.path)
+			}
 			if err := putTime(b, stampLost, now); err != nil {
 				return err
 			}
@@ -481,7 +490,8 @@ const clockStepTolerance = time.Second
 func followClockStep(tx *bolt.Tx, file *bolt.Bucket, now time.Time) error {
 	written := getTime(file, stampWritten)
 	if step := written.Sub(now); step > clockStepTolerance {
-		fs.Logf(nil, "fichier: the clock was set back by %v since the shared state was last written: moving its rate clocks back as much, so no wait lasts longer than 1fichier's rules say", step.Round(time.Second))
+		fs.Logf(nil, "fichier: the clock was set back by %v since the shared state was last written: "+
+			"moving its rate clocks back as much, so no wait lasts longer than 1fichier's rules say", step.Round(time.Second))
 		if err := shiftTimes(tx, -step); err != nil {
 			return err
 		}
@@ -610,7 +620,7 @@ func (s *stateDB) open() (*bolt.DB, error) {
 	switch {
 	case err == nil:
 		return db, nil
-	case errors.Is(err, bolterrors.ErrTimeout):
+	case errors.Is(err, bolt.ErrTimeout):
 		return nil, fmt.Errorf("another rclone process has held the shared state file %s for over %v: %w", s.path, stateLockTimeout, err)
 	case unwritable(err), errors.Is(err, iofs.ErrNotExist):
 		return nil, fmt.Errorf("couldn't open the shared state file: %w", err)
@@ -843,7 +853,7 @@ func hasPrefix(b, prefix []byte) bool {
 // privateTempFile makes a private state copy's file in the temporary
 // directory, where memory-backed files are not to be had.
 func privateTempFile() (*os.File, string, error) {
-	file, err := os.CreateTemp("", "rclone-fichier-state-*.db")
+	file, err := os.CreateTemp("", "fichier-state-*.db")
 	if err != nil {
 		return nil, "", err
 	}

@@ -55,6 +55,6 @@ func TestNewTestServerDefaults(t *testing.T) {
 	assert.True(t, strings.HasPrefix(ts.URL, "http://127.0.0.1:"))
 	resp, err := ts.Client().Get(ts.URL + "/debug/stats")
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, 200, resp.StatusCode)
 }

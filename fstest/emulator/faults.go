@@ -204,7 +204,8 @@ func (s *Server) applyFault(w *countingWriter, r *http.Request, p picked, serve 
 		// #5152), so the body is HTML, not the JSON envelope.
 		code := map[FaultKind]int{FaultHTTP500: 500, FaultHTTP502: 502, FaultHTTP503: 503}[p.kind]
 		text := http.StatusText(code)
-		body := fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d %s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", code, text, code, text)
+		body := fmt.Sprintf("<html>\r\n<head><title>%d %s</title></head>\r\n<body>\r\n<center><h1>%d "+
+			"%s</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n", code, text, code, text)
 		w.Header().Set("Content-Type", "text/html")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(code)

@@ -17,7 +17,9 @@ import (
 
 func TestParseFaults(t *testing.T) {
 	t.Parallel()
-	rules, err := ParseFaults("upload.cgi=reset-mid:1, file/ls.cgi=503:2,*=500@0.05,slow=200ms,/v1/folder/ls.cgi=slow(1s):3@0.5,end.pl=end-html,end.pl=end-empty:1,end.pl=end-short:2,download=reset,dir=reset-during,user/info.cgi=502")
+	rules, err := ParseFaults("upload.cgi=reset-mid:1, " +
+		"file/ls.cgi=503:2,*=500@0.05,slow=200ms,/v1/folder/ls.cgi=slow(1s):3@0.5,end.pl=end-html,end.pl=end-empty:1," +
+		"end.pl=end-short:2,download=reset,dir=reset-during,user/info.cgi=502")
 	require.NoError(t, err)
 	assert.Equal(t, []FaultRule{
 		{"upload.cgi", Fault{Kind: FaultResetMidUpload, Count: 1}},
@@ -122,7 +124,7 @@ func TestFaultResetBefore(t *testing.T) {
 	ts.Faults().Add("folder/mkdir.cgi", Fault{Kind: FaultResetBefore, Count: 1})
 	resp, err := postAPI(ts, "folder/mkdir.cgi", `{"name":"x"}`)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 	require.Error(t, err, "connection reset before any answer")
 	m := ts.ok(t, "folder/ls.cgi", map[string]any{})
@@ -138,7 +140,7 @@ func TestFaultResetDuring(t *testing.T) {
 	require.NoError(t, err, "the status line and headers arrive")
 	assert.Equal(t, 200, resp.StatusCode)
 	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Error(t, err, "the body is cut")
 	assert.Less(t, len(b), int(resp.ContentLength))
 	// The work was done even though the answer was lost.
@@ -170,7 +172,7 @@ func TestFaultResetDuringDownload(t *testing.T) {
 	resp, err := freshClient().Get(dl)
 	require.NoError(t, err)
 	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	require.Error(t, err)
 	assert.Less(t, len(b), 100000)
 	r := do(t, http.MethodGet, dl, nil, nil)
@@ -187,7 +189,7 @@ func TestFaultResetMidUpload(t *testing.T) {
 	req.Header.Set("Content-Type", ct)
 	resp, err := freshClient().Do(req)
 	if err == nil {
-		resp.Body.Close()
+		_ = resp.Body.Close()
 	}
 	require.Error(t, err, "upload cut by the server")
 	assert.Equal(t, 0, ts.FileCount(), "nothing stored")

@@ -179,7 +179,8 @@ func TestFileRm(t *testing.T) {
 	r := ts.apiKey(t, "other", "file/rm.cgi", map[string]any{"files": []map[string]string{{"url": a}}})
 	assert.Equal(t, 403, r.Code)
 	// One bad URL refuses the whole call.
-	ts.koCall(t, "file/rm.cgi", map[string]any{"files": []map[string]string{{"url": a}, {"url": "https://1fichier.com/?zzzzzzzzzz"}}}, 404, "Resource not found #469")
+	ts.koCall(t, "file/rm.cgi", map[string]any{"files": []map[string]string{{"url": a}, {"url": "https://1fichier.com/?zzzzzzzzzz"}}},
+		404, "Resource not found #469")
 	_, err := ts.Lookup(a)
 	require.NoError(t, err, "nothing removed")
 	m := ts.ok(t, "file/rm.cgi", map[string]any{"files": []map[string]string{{"url": a}, {"url": b}}})
@@ -200,9 +201,11 @@ func TestFileMv(t *testing.T) {
 	// destination_folder_id must be defined.
 	ts.koCall(t, "file/mv.cgi", map[string]any{"urls": []string{u}}, 400, "Parameter destination_folder_id must be defined #18")
 	// rename only with exactly one URL.
-	ts.koCall(t, "file/mv.cgi", map[string]any{"urls": []string{u, u2}, "destination_folder_id": dir, "rename": "x"}, 400, "Rename only works with one file #319")
+	ts.koCall(t, "file/mv.cgi", map[string]any{"urls": []string{u, u2}, "destination_folder_id": dir, "rename": "x"},
+		400, "Rename only works with one file #319")
 	// A move-with-rename to the same name is refused (rclone #7856).
-	ts.koCall(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir, "rename": "a.txt"}, 400, "No file has been renamed #312")
+	ts.koCall(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir, "rename": "a.txt"},
+		400, "No file has been renamed #312")
 	ts.koCall(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": 4242}, 404, "Resource not found #469")
 
 	m := ts.ok(t, "file/mv.cgi", map[string]any{"urls": []string{u}, "destination_folder_id": dir, "rename": "renamed.txt"})

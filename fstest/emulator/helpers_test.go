@@ -66,7 +66,7 @@ func do(t *testing.T, method, url string, hdr map[string]string, body io.Reader)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return rawResp{Code: resp.StatusCode, Header: resp.Header, Body: b}

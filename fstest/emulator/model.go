@@ -149,7 +149,7 @@ func (s *Server) changed() {
 	}
 	if err := s.saveLocked(); err != nil && s.opts.Log != nil {
 		s.logMu.Lock()
-		fmt.Fprintf(s.opts.Log, "emulator: save metadata: %v\n", err)
+		_, _ = fmt.Fprintf(s.opts.Log, "emulator: save metadata: %v\n", err)
 		s.logMu.Unlock()
 	}
 }

@@ -61,7 +61,7 @@ func TestPersistenceIsImmediate(t *testing.T) {
 	// Without Close (a crash): the metadata is already on disk.
 	s2, err := New(opts)
 	require.NoError(t, err)
-	defer s2.Close()
+	defer func() { _ = s2.Close() }()
 	files, err := s2.Files("k", 0)
 	require.NoError(t, err)
 	require.Len(t, files, 1)

@@ -116,8 +116,8 @@ func NewProxy(h http.Handler, opts ProxyOptions) (*Proxy, error) {
 	}
 	tmpl := &x509.Certificate{
 		Subject: pkix.Name{
-			Organization: []string{"rclone-fichier emulator"},
-			CommonName:   "rclone-fichier emulator proxy CA",
+			Organization: []string{"fichier emulator"},
+			CommonName:   "fichier emulator proxy CA",
 		},
 		IsCA:                  true,
 		BasicConstraintsValid: true,
@@ -211,7 +211,8 @@ func (p *Proxy) serveConnect(w http.ResponseWriter, r *http.Request) {
 	}
 	if !IsInterceptedHost(host) {
 		p.logf("proxy: refused CONNECT %s", r.Host)
-		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not %q", InterceptedDomain, InterceptedDomain, r.Host), http.StatusForbidden)
+		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not "+
+			"%q", InterceptedDomain, InterceptedDomain, r.Host), http.StatusForbidden)
 		return
 	}
 	if p.isClosed() {
@@ -351,7 +352,8 @@ func (p *Proxy) servePlain(w http.ResponseWriter, r *http.Request) {
 	host := r.URL.Hostname()
 	if !IsInterceptedHost(host) {
 		p.logf("proxy: refused %s %s", r.Method, r.URL.Redacted())
-		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not %q", InterceptedDomain, InterceptedDomain, r.URL.Host), http.StatusForbidden)
+		http.Error(w, fmt.Sprintf("the emulator's proxy only serves %s and *.%s, not "+
+			"%q", InterceptedDomain, InterceptedDomain, r.URL.Host), http.StatusForbidden)
 		return
 	}
 	if r.URL.Scheme != "" && r.URL.Scheme != "http" {
@@ -379,7 +381,7 @@ func IsInterceptedHost(host string) bool {
 
 func (p *Proxy) logf(format string, args ...any) {
 	if p.log != nil {
-		fmt.Fprintf(p.log, format+"\n", args...)
+		_, _ = fmt.Fprintf(p.log, format+"\n", args...)
 	}
 }
 

@@ -233,7 +233,8 @@ func TestProxyKeepsTunnelAliveAcrossRequests(t *testing.T) {
 	for i := range 3 {
 		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = append(reused, info.Reused) }}
 		ctx := httptrace.WithClientTrace(context.Background(), trace)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.1fichier.com/v1/folder/ls.cgi", strings.NewReader(fmt.Sprintf(`{"folder_id":%d}`, i)))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://api.1fichier.com/v1/folder/ls.cgi",
+			strings.NewReader(fmt.Sprintf(`{"folder_id":%d}`, i)))
 		require.NoError(t, err)
 		resp, err := client.Do(req)
 		require.NoError(t, err)

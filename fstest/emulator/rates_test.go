@@ -168,7 +168,7 @@ func TestUserInfoRules(t *testing.T) {
 	s, err := New(Options{Now: clock.Now, Rates: rates, Accounts: []Account{
 		{Key: "k1", Offer: OfferPremium}, {Key: "k2", Offer: OfferPremium}, {Key: "k3", Offer: OfferPremium}}})
 	require.NoError(t, err)
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 
 	assert.Equal(t, 200, inProcess(s, "k1", "10.0.0.1", "user/info.cgi", "").Code)
 	// Per IP: another user from the same IP within a minute floods.

@@ -222,12 +222,12 @@ func rawHTTP(t *testing.T, ts *TestServer, req string) (*http.Response, []byte) 
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
 	require.NoError(t, err)
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	_, err = io.WriteString(conn, req)
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp, b
@@ -268,7 +268,8 @@ func TestRawCurlShapedRequests(t *testing.T) {
 	// curl ... folder/ls.cgi -d '{"folder_id":0}'
 	resp, body = rawHTTP(t, ts, post("folder/ls.cgi", `{"folder_id":0}`))
 	require.Equal(t, 200, resp.StatusCode)
-	assert.Regexp(t, `^\{"folder_id":0,"status":"OK","size":null,"files":0,"name":"Root","sub_folders":\[\{"id":\d{7},"create_date":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d","name":"curl dir","pass":0\}\]\}`, string(body))
+	assert.Regexp(t, `^\{"folder_id":0,"status":"OK","size":null,"files":0,"name":"Root","sub_folders":`+
+		`\[\{"id":\d{7},"create_date":"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d","name":"curl dir","pass":0\}\]\}`, string(body))
 
 	// curl ... download/get_token.cgi -d '{"url":"https://1fichier.com/?xxxxxxxxxx","single":1}'
 	resp, body = rawHTTP(t, ts, post("download/get_token.cgi", `{"url":"https://1fichier.com/?abcdefghij","single":1}`))

@@ -12,7 +12,8 @@ import (
 
 // Stats are the emulator's counters since New or the last ResetStats.
 type Stats struct {
-	Calls           map[string]int64 `json:"calls"`             // by endpoint: "file/ls.cgi", "folder/ls.cgi", ..., "upload.cgi", "end.pl", "download", "dir"
+	// Calls counts by endpoint: "file/ls.cgi", "folder/ls.cgi", ..., "upload.cgi", "end.pl", "download", "dir".
+	Calls           map[string]int64 `json:"calls"`
 	FloodLocks      int64            `json:"flood_locks"`       // number of locks started
 	FloodRejected   int64            `json:"flood_rejected"`    // calls answered with the flood 403 (incl. during a lock)
 	CallsDuringLock int64            `json:"calls_during_lock"` // calls that arrived while their key was locked

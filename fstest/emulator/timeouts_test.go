@@ -91,7 +91,8 @@ func TestStalledConnectionsAreClosedByTheServer(t *testing.T) {
 	_, xid := ts.startUpload(t)
 	ct, upload := multipartBody(t, "big.bin", bytes.Repeat([]byte("x"), 1<<16), nil)
 	api := func(path, body string, length int) string {
-		return fmt.Sprintf("POST /v1/%s HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		return fmt.Sprintf("POST /v1/%s HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer %s\r\nContent-Type: "+
+			"application/json\r\nContent-Length: %d\r\n\r\n%s",
 			path, ts.Key, length, body)
 	}
 	for _, tc := range []struct {
@@ -103,7 +104,8 @@ func TestStalledConnectionsAreClosedByTheServer(t *testing.T) {
 		{"headers cut short", "POST /v1/folder/ls.cgi HTTP/1.1\r\nHost: h\r\nAuthoriz", "HTTP/1.1 400 "}, // net/http's answer to a partial header
 		{"API body stalls", api("folder/ls.cgi", `{"folder`, 100), "HTTP/1.1 408 "},
 		{"API body stalls after a refusal", "POST /v1/folder/ls.cgi HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n{", "HTTP/1.1 401 "},
-		{"upload body stalls", fmt.Sprintf("POST /upload.cgi?id=%s HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
+		{"upload body stalls", fmt.Sprintf("POST /upload.cgi?id=%s HTTP/1.1\r\nHost: h\r\nAuthorization: "+
+			"Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
 			xid, ts.Key, ct, len(upload), upload[:len(upload)/2]), "HTTP/1.1 408 "},
 		{"idle keep-alive connection", api("folder/ls.cgi", `{}`, 2), "HTTP/1.1 200 "},
 	} {
@@ -176,7 +178,8 @@ func TestKeepAliveConnectionServesRequestsAfterABody(t *testing.T) {
 	c := openStalled(t, ts, 1, "")[0]
 	br := bufio.NewReader(c)
 	for i := range 2 {
-		_, err := fmt.Fprintf(c, "POST /v1/folder/ls.cgi HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", ts.Key)
+		_, err := fmt.Fprintf(c, "POST /v1/folder/ls.cgi HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer "+
+			"%s\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", ts.Key)
 		require.NoError(t, err)
 		resp, err := http.ReadResponse(br, nil)
 		require.NoError(t, err, "request %d", i)

@@ -44,7 +44,8 @@ func TestGetUploadServer(t *testing.T) {
 }
 
 // whirlpool("abc"), the ISO/NESSIE test vector.
-const whirlpoolABC = "4e2448a4c6f486bb16b6562c73b4020bf3043e3a731bce721ae1b303d97e6d4c7181eebdb6c57e277d0e34957114cbd6c797fc9d95d8b582d225292076d4eef5"
+const whirlpoolABC = "4e2448a4c6f486bb16b6562c73b4020bf3043e3a731bce721ae1b303d97e6d4c" +
+	"7181eebdb6c57e277d0e34957114cbd6c797fc9d95d8b582d225292076d4eef5"
 
 func TestUploadFlow(t *testing.T) {
 	t.Parallel()
@@ -123,7 +124,7 @@ func TestUploadRequiresContentLength(t *testing.T) {
 	req.Header.Set("Content-Type", ct)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusLengthRequired, resp.StatusCode)
 	assert.Equal(t, 0, ts.FileCount())
 }
@@ -259,7 +260,8 @@ func TestUploadMultipleFilesAndDpass(t *testing.T) {
 	ct, one := multipartBody(t, "one.txt", []byte("1"), map[string]string{"dpass": "secret99"})
 	boundary := ct[strings.Index(ct, "boundary=")+len("boundary="):]
 	buf.Write(one[:bytes.LastIndex(one, []byte("--"+boundary+"--"))])
-	buf.WriteString("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file[]\"; filename=\"two.txt\"\r\nContent-Type: application/octet-stream\r\n\r\n2\r\n--" + boundary + "--\r\n")
+	buf.WriteString("--" + boundary + "\r\nContent-Disposition: form-data; name=\"file[]\"; " +
+		"filename=\"two.txt\"\r\nContent-Type: application/octet-stream\r\n\r\n2\r\n--" + boundary + "--\r\n")
 	r := do(t, http.MethodPost, "http://"+host+"/upload.cgi?id="+id,
 		map[string]string{"Authorization": "Bearer " + ts.Key, "Content-Type": ct}, bytes.NewReader(buf.Bytes()))
 	require.Equal(t, 302, r.Code, "%s", r.Body)
@@ -298,7 +300,8 @@ func TestUploadShorterThanContentLengthLeavesNoFile(t *testing.T) {
 	conn, err := net.Dial("tcp", host)
 	require.NoError(t, err)
 	defer func() { _ = conn.Close() }()
-	_, err = fmt.Fprintf(conn, "POST /upload.cgi?id=%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+	_, err = fmt.Fprintf(conn, "POST /upload.cgi?id=%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer "+
+		"%s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
 		id, host, ts.Key, ct, len(body)+500)
 	require.NoError(t, err)
 	_, err = conn.Write(body)

@@ -25,10 +25,12 @@ func TestUserInfo(t *testing.T) {
 	assert.Equal(t, float64(10), m["cold_storage"], "bytes used, a number")
 	assert.Equal(t, float64(1000), m["available_cold_storage"])
 	assert.Equal(t, "0", m["upload_forbidden"])
-	for _, k := range []string{"2fa", "mail_rm", "ftp_mode", "ftp_report", "ru_report", "default_port", "default_port_files", "download_menu", "use_cdn"} {
+	for _, k := range []string{"2fa", "mail_rm", "ftp_mode", "ftp_report", "ru_report", "default_port", "default_port_files",
+		"download_menu", "use_cdn"} {
 		assert.IsType(t, "", m[k], k)
 	}
-	for _, k := range []string{"ftp_did", "default_domain", "page_limit", "hot_storage", "allowed_cold_storage", "available_storage", "overquota", "default_quota"} {
+	for _, k := range []string{"ftp_did", "default_domain", "page_limit", "hot_storage", "allowed_cold_storage",
+		"available_storage", "overquota", "default_quota"} {
 		assert.IsType(t, float64(0), m[k], k)
 	}
 	// Setting a field.

@@ -52,7 +52,7 @@ func Binaries(t testing.TB) (rclone, emulatorBin string) {
 			binDir = filepath.Clean(dir)
 			return
 		}
-		binDir, buildErr = os.MkdirTemp("", "rclone-fichier-bin-")
+		binDir, buildErr = os.MkdirTemp("", "fichier-bin-")
 		if buildErr != nil {
 			return
 		}

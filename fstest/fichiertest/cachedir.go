@@ -13,7 +13,7 @@ import (
 // keeps each key's listing clocks and flood lock there, and a test run
 // must leave nothing in the user's ~/.cache/rclone.
 func RunWithCacheDir(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "rclone-fichier-test-cache-")
+	dir, err := os.MkdirTemp("", "fichier-test-cache-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "couldn't make a cache directory for the tests:", err)
 		return 1

@@ -59,5 +59,6 @@ func TestOptionsHonourReadingsEnv(t *testing.T) {
 	assert.Equal(t, emulator.Options{TimeScale: TimeScale}, Options())
 
 	t.Setenv(ReadingsEnv, "list-rule=sometimes")
-	assert.PanicsWithValue(t, `fichiertest: FICHIER_EMULATOR_READINGS: list-rule=sometimes: emulator: unknown listing rule "sometimes" (want "folder" or "endpoint")`, func() { Options() })
+	assert.PanicsWithValue(t, `fichiertest: FICHIER_EMULATOR_READINGS: list-rule=sometimes: emulator: `+
+		`unknown listing rule "sometimes" (want "folder" or "endpoint")`, func() { Options() })
 }

@@ -428,7 +428,8 @@ func (k Kind) Fatal() bool {
 func (k Kind) Advice() string {
 	switch k {
 	case KindBadKey:
-		return "check the api_key (create one at https://1fichier.com/console/params.pl); if 1fichier asked for a password reset, log in on the website first"
+		return "check the api_key (create one at https://1fichier.com/console/params.pl); if 1fichier " +
+			"asked for a password reset, log in on the website first"
 	case KindNotCustomer:
 		return "the 1fichier API is only open to Premium and Access accounts"
 	case KindForbidden:

@@ -204,8 +204,8 @@ func TestPanicInATransactionIsNotCorruption(t *testing.T) {
 	require.NoError(t, db.update(func(k *keyTx) error { return k.setClock(clockCall, time.Now()) }))
 	assert.Panics(t, func() {
 		_ = db.update(func(k *keyTx) error {
-			var none []time.Time
-			_ = none[time.Now().Second()+1] // a bug: index out of range
+			some := []time.Time{time.Now()}
+			_ = some[time.Now().Second()+1] // a bug: index out of range
 			return nil
 		})
 	})

@@ -149,7 +149,8 @@ func TestEndPageSavedTwoFiles(t *testing.T) {
 
 // endRow is a file row of the emulator's shape, for the cases below.
 func endRow(name, size, id string) string {
-	return fmt.Sprintf(`<tr><td class="normal">%s</td><td class="normal">%s</td><td class="normal"><a href="https://1fichier.com/?%s">https://1fichier.com/?%s</a></td><td class="normal"></td></tr>`, name, size, id, id)
+	return fmt.Sprintf(`<tr><td class="normal">%s</td><td class="normal">%s</td>`+
+		`<td class="normal"><a href="https://1fichier.com/?%s">https://1fichier.com/?%s</a></td><td class="normal"></td></tr>`, name, size, id, id)
 }
 
 func TestEndPageTolerance(t *testing.T) {
@@ -190,7 +191,8 @@ func TestEndPageTolerance(t *testing.T) {
 		want: one("a.txt", 5, "aaaaaaaaaa", "https://1fichier.com/remove/aaaaaaaaaa/Ab1c"),
 	}, {
 		name: "links as text only",
-		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td>https://1fichier.com/?aaaaaaaaaa</td><td>https://1fichier.com/remove/aaaaaaaaaa/Ab1c</td></tr></table>`,
+		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td>https://1fichier.com/?aaaaaaaaaa</td>` +
+			`<td>https://1fichier.com/remove/aaaaaaaaaa/Ab1c</td></tr></table>`,
 		want: one("a.txt", 5, "aaaaaaaaaa", "https://1fichier.com/remove/aaaaaaaaaa/Ab1c"),
 	}, {
 		name: "scheme-relative link",
@@ -240,8 +242,10 @@ func TestEndPageWithoutTableIsAnError(t *testing.T) {
 	for _, tc := range []struct {
 		name, page, want string
 	}{
-		{"error page", `<html><head><title>Upload error</title></head><body><h1>404</h1><p>Unknown or expired upload id</p></body></html>`, `its title is "Upload error"`},
-		{"table of another class", `<html><body><p>Please wait</p><table class="normal"><tr><td>a.txt</td></tr></table></body></html>`, `it starts "Please wait a.txt"`},
+		{"error page", `<html><head><title>Upload error</title></head><body><h1>404</h1>` +
+			`<p>Unknown or expired upload id</p></body></html>`, `its title is "Upload error"`},
+		{"table of another class", `<html><body><p>Please wait</p><table class="normal"><tr><td>a.txt</td></tr></table>` +
+			`</body></html>`, `it starts "Please wait a.txt"`},
 		{"class in a script only", `<script>document.write('<table class="premium">')</script><p>x</p>`, `it starts "x"`},
 		{"no text", `<html></html>`, "it has no text"},
 		{"empty", " \n", "empty page"},
@@ -260,7 +264,8 @@ func TestEndPageWithoutTableIsAnError(t *testing.T) {
 
 func TestDecodeEndAnswerTakesEitherForm(t *testing.T) {
 	want := []api.UploadedLink{{Filename: "a.txt", Size: 5, Download: "https://1fichier.com/?aaaaaaaaaa", Whirlpool: "ab"}}
-	links, err := decodeEndAnswer([]byte(`{"incoming":0,"links":[{"download":"https://1fichier.com/?aaaaaaaaaa","filename":"a.txt","remove":"","size":"5","whirlpool":"ab"}]}`))
+	links, err := decodeEndAnswer([]byte(`{"incoming":0,"links":[{"download":"https://1fichier.com/?aaaaaaaaaa",` +
+		`"filename":"a.txt","remove":"","size":"5","whirlpool":"ab"}]}`))
 	require.NoError(t, err)
 	assert.Equal(t, want, links)
 

@@ -252,7 +252,8 @@ func stateSize(t *testing.T, folders, files int) (size int64) {
 			stored := map[string]storedFile{}
 			for j := range files {
 				u := fmt.Sprintf("https://1fichier.com/?%010d", id*files+j)
-				stored[u] = toStoredFile(api.File{URL: u, Filename: fmt.Sprintf("file%d.bin", j), Size: 1234, Date: "2026-11-29 10:00:00", Checksum: strings.Repeat("ab", 64), ContentType: "application/octet-stream"}, time.Time{}, int64(j))
+				stored[u] = toStoredFile(api.File{URL: u, Filename: fmt.Sprintf("file%d.bin", j), Size: 1234, Date: "2026-11-29 10:00:00",
+					Checksum: strings.Repeat("ab", 64), ContentType: "application/octet-stream"}, time.Time{}, int64(j))
 			}
 			dirs := map[int]storedDir{id + 100000: toStoredDir(api.SubFolder{ID: id + 100000, Name: "sub", CreateDate: "2026-11-29 10:00:00"}, time.Time{}, 0)}
 			if err := writeEntries(k, id, stored, dirs); err != nil {
@@ -418,7 +419,8 @@ func TestMkdirOfAFolderMadeMeanwhileAdoptsIt(t *testing.T) {
 
 func TestUpdateStoresWhatChanged(t *testing.T) {
 	c := newListCache(newTestState(t))
-	c.store(1, &folderListing{fetched: time.Now(), files: []api.File{{URL: "u1", Filename: "a"}, {URL: "u2", Filename: "b"}, {URL: "u3", Filename: "c"}}})
+	c.store(1, &folderListing{fetched: time.Now(),
+		files: []api.File{{URL: "u1", Filename: "a"}, {URL: "u2", Filename: "b"}, {URL: "u3", Filename: "c"}}})
 	c.update(1, func(l *folderListing) {
 		l.files[0].Pass = 1
 		l.files = l.files[:2]
@@ -457,7 +459,8 @@ func largeState(b *testing.B, n int) *stateDB {
 		require.NoError(b, db.update(func(k *keyTx) error {
 			for i := start; i < min(start+50000, n); i++ {
 				folder := i / perFolder
-				f := toStoredFile(api.File{URL: fmt.Sprintf("https://1fichier.com/?f%07d", i), Filename: fmt.Sprintf("file%07d.bin", i), Size: 1000, Checksum: strings.Repeat("ab", 64)}, time.Time{}, int64(i))
+				f := toStoredFile(api.File{URL: fmt.Sprintf("https://1fichier.com/?f%07d", i), Filename: fmt.Sprintf("file%07d.bin", i),
+					Size: 1000, Checksum: strings.Repeat("ab", 64)}, time.Time{}, int64(i))
 				if err := putJSON(k.bucket(bucketFiles), fileKey(folder, f.URL), &f); err != nil {
 					return err
 				}

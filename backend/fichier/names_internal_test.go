@@ -82,7 +82,8 @@ func TestRefusedFolderNameIsSentOnce(t *testing.T) {
 // An HTML error page gives its text, trimmed, not just the status.
 func TestErrorPageTextIsKept(t *testing.T) {
 	for _, tc := range []struct{ body, want string }{
-		{"<html><head><title>Upload error</title><style>p{}</style></head><body><h1>400</h1>\n<p>Invalid name: forbidden character #26</p></body></html>", "400 Invalid name: forbidden character #26"},
+		{"<html><head><title>Upload error</title><style>p{}</style></head><body><h1>400</h1>\n<p>Invalid " +
+			"name: forbidden character #26</p></body></html>", "400 Invalid name: forbidden character #26"},
 		{"  plain   text\n", "plain text"},
 		{"<p>" + strings.Repeat("a", 300) + "</p>", strings.Repeat("a", maxErrorText) + "…"},
 		{"<html></html>", ""},
