@@ -52,6 +52,9 @@ type apiCall struct {
 	// turn, user/info.cgi for its clocks). The release it returns, if
 	// any, gives the turn back when the attempt never reached 1fichier.
 	before func() (release func(), err error)
+	// rules are rate rules of the call's own that its request keeps when
+	// it leaves (limits.depart): a listing's folder, user/info.cgi.
+	rules []departRule
 	// request is sent as JSON; nil sends no JSON body. opts.Body, if
 	// set, goes instead as it is: a stream is sent once, so it wants
 	// retryByCaller (upload.cgi).
@@ -97,7 +100,7 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 		if c.form != nil {
 			opts.Body = strings.NewReader(c.form.Encode())
 		}
-		resp, err := f.send(ctx, srv, &opts, c.request, c.response)
+		resp, err := f.send(ctx, srv, &opts, c)
 		if release != nil && isUnreached(err) {
 			release()
 		}
@@ -127,12 +130,12 @@ type statusError interface {
 // limits.depart lets it, once its connection is ready; an attempt that
 // never got a connection (refused, DNS, TLS, a proxy) returns an
 // *unreachedError.
-func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
+func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, c *apiCall) (*http.Response, error) {
 	if err := f.acc.limits.wait(ctx); err != nil {
 		return nil, err
 	}
-	d := &departure{limits: f.acc.limits, ctx: ctx}
-	resp, err := f.exchange(d.trace(), srv, opts, request, response)
+	d := &departure{limits: f.acc.limits, ctx: ctx, rules: c.rules}
+	resp, err := f.exchange(d.trace(), srv, opts, c.request, c.response)
 	if err != nil && !d.reached.Load() && ctx.Err() == nil {
 		return resp, newUnreachedError(err)
 	}
@@ -165,6 +168,7 @@ func (f *Fs) exchange(ctx context.Context, srv *rest.Client, opts *rest.Opts, re
 type departure struct {
 	limits  *limits
 	ctx     context.Context
+	rules   []departRule
 	reached atomic.Bool
 }
 
@@ -178,7 +182,7 @@ func (d *departure) trace() context.Context {
 // file's, which leaves the call paced by its booking alone.
 func (d *departure) gotConn(httptrace.GotConnInfo) {
 	d.reached.Store(true)
-	if err := d.limits.depart(d.ctx); err != nil {
+	if err := d.limits.depart(d.ctx, d.rules); err != nil {
 		fs.Debugf(nil, "fichier: %v", err)
 	}
 }

@@ -759,8 +759,9 @@ func (f *Fs) freshListing(id int) freshFn {
 // folder, so each waits for the folder's listing interval.
 func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
 	wait := func() (func(), error) { return f.acc.limits.waitList(ctx, id) }
+	rules := []departRule{f.acc.limits.listRule(id)}
 	var folders api.FolderListResponse
-	err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, request: &api.FolderListRequest{FolderID: id, Files: 1}, response: &folders})
+	err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, rules: rules, request: &api.FolderListRequest{FolderID: id, Files: 1}, response: &folders})
 	if err != nil {
 		if apiKind(err) == api.KindNotFound {
 			return nil, fs.ErrorDirNotFound
@@ -772,7 +773,7 @@ func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
 		l.files = *folders.Items
 	} else {
 		var files api.FileListResponse
-		err = f.call(ctx, &apiCall{path: api.FileLs, before: wait, request: &api.FileListRequest{FolderID: id}, response: &files})
+		err = f.call(ctx, &apiCall{path: api.FileLs, before: wait, rules: rules, request: &api.FileListRequest{FolderID: id}, response: &files})
 		if err != nil {
 			return nil, fmt.Errorf("couldn't list files of folder %d: %w", id, err)
 		}
@@ -1363,7 +1364,7 @@ func (f *Fs) readUserInfo(ctx context.Context, retry retryPolicy) (*api.UserInfo
 	}
 	read := f.acc.readingUserInfo(ctx)
 	var info api.UserInfo
-	err := f.call(ctx, &apiCall{path: api.UserInfoPath, before: read.waitTurn, request: struct{}{}, response: &info, retry: retry})
+	err := f.call(ctx, &apiCall{path: api.UserInfoPath, before: read.waitTurn, rules: f.acc.limits.userInfoRules(), request: struct{}{}, response: &info, retry: retry})
 	return read.finish(&info, err)
 }
 

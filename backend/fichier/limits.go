@@ -300,6 +300,43 @@ func (l *limits) bookCall() (at time.Time, err error) {
 	return at, nil
 }
 
+// departRule is a rate rule of a call's own that depart keeps along with
+// the call interval: the request leaves only once the last request under
+// the rule, from any process, left interval ago. A folder's listings and
+// user/info.cgi have one: their bookings (waitList, waitUserInfo) order
+// the callers, and this counts the rule from when the requests really
+// left, however late that was.
+type departRule struct {
+	next func(k *keyTx) time.Time          // the earliest next departure
+	set  func(k *keyTx, t time.Time) error // sets it
+	span time.Duration                     // the rule's interval, with its margin
+}
+
+// listRule is the departure rule of folderID's listings.
+func (l *limits) listRule(folderID int) departRule {
+	_, _, listInterval := l.settings()
+	return departRule{
+		next: func(k *keyTx) time.Time { return k.listDeparture(folderID) },
+		set:  func(k *keyTx, t time.Time) error { return k.setListDeparture(folderID, t) },
+		span: listInterval,
+	}
+}
+
+// userInfoRules are the departure rules of user/info.cgi: per IP and per
+// key.
+func (l *limits) userInfoRules() []departRule {
+	perIP, perUser := l.userInfoIntervals()
+	return []departRule{{
+		next: func(k *keyTx) time.Time { return k.hostClock(clockUserInfoIPLeft) },
+		set:  func(k *keyTx, t time.Time) error { return k.setHostClock(clockUserInfoIPLeft, t) },
+		span: perIP,
+	}, {
+		next: func(k *keyTx) time.Time { return k.clock(clockUserInfoUserLeft) },
+		set:  func(k *keyTx, t time.Time) error { return k.setClock(clockUserInfoUserLeft, t) },
+		span: perUser,
+	}}
+}
+
 // depart blocks until a request whose connection is ready may leave, and
 // records that it leaves now. It runs as late as the process can see,
 // once the connection to 1fichier is made and just before the request's
@@ -308,10 +345,10 @@ func (l *limits) bookCall() (at time.Time, err error) {
 // stopped process, a slow state file) delays the calls after it instead
 // of sending them together: no call of the key leaves, from any
 // process, less than a call interval (times the slowdown) after the one
-// before, nor while the flood gate is closed.
-func (l *limits) depart(ctx context.Context) error {
+// before, nor while the flood gate is closed, nor before rules allow.
+func (l *limits) depart(ctx context.Context, rules []departRule) error {
 	for {
-		retryAt, err := l.claimDeparture()
+		retryAt, err := l.claimDeparture(rules)
 		if err != nil || retryAt.IsZero() {
 			return err
 		}
@@ -334,11 +371,12 @@ func (l *limits) depart(ctx context.Context) error {
 // again one interval later. So no two requests of the key leave less
 // than a call interval apart, from any process, which keeps api_rate 2
 // clear of 1fichier's 3 calls a second.
-func (l *limits) claimDeparture() (retryAt time.Time, err error) {
+func (l *limits) claimDeparture(rules []departRule) (retryAt time.Time, err error) {
 	interval, floodWait, _ := l.settings()
 	slack := departSlack(interval)
 	var departed time.Time
 	var gap time.Duration
+	before := make([]time.Time, len(rules))
 	err = l.db.update(func(k *keyTx) error {
 		state := k.flood()
 		now := time.Now()
@@ -347,12 +385,17 @@ func (l *limits) claimDeparture() (retryAt time.Time, err error) {
 			retryAt = locked
 			return nil
 		}
-		if next := l.bounded("departure", k.clock(clockDeparted).Add(gap), now, gap); now.Before(next) {
+		next := l.bounded("departure", k.clock(clockDeparted).Add(gap), now, gap)
+		for i, r := range rules {
+			before[i] = r.next(k)
+			next = latest(next, l.bounded("departure", before[i], now, r.span))
+		}
+		if now.Before(next) {
 			retryAt = next
 			return nil
 		}
 		departed = now
-		return k.setClock(clockDeparted, now)
+		return recordDeparture(k, now, rules)
 	})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("couldn't record an API call: %w", err)
@@ -362,9 +405,45 @@ func (l *limits) claimDeparture() (retryAt time.Time, err error) {
 	}
 	if late := time.Since(departed); late > slack {
 		fs.Debugf(nil, "fichier: recording the API call took %v: holding it back one interval", late.Round(time.Millisecond))
+		l.undoRules(departed, rules, before)
 		return departed.Add(gap), nil
 	}
 	return time.Time{}, nil
+}
+
+// recordDeparture records a request leaving at now: the key's last
+// departure, and the next departure each rule allows.
+func recordDeparture(k *keyTx, now time.Time, rules []departRule) error {
+	for _, r := range rules {
+		if err := r.set(k, now.Add(r.span)); err != nil {
+			return err
+		}
+	}
+	return k.setClock(clockDeparted, now)
+}
+
+// undoRules gives back the rules' clocks that a departure recorded at
+// departed set, for a request that did not leave then, unless another
+// departure set them since. The key's departure clock stays: it only
+// makes the next call wait.
+func (l *limits) undoRules(departed time.Time, rules []departRule, before []time.Time) {
+	if len(rules) == 0 {
+		return
+	}
+	err := l.db.update(func(k *keyTx) error {
+		for i, r := range rules {
+			if !r.next(k).Equal(departed.Add(r.span)) {
+				continue
+			}
+			if err := r.set(k, before[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		fs.Debugf(nil, "fichier: %v", err)
+	}
 }
 
 // departSlack is how long after its recorded departure a request may
@@ -491,10 +570,11 @@ func (l *limits) listSlotOpen(folderID int) bool {
 // once.
 func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
 	perIP, perUser := l.userInfoIntervals()
-	var at, beforeIP, beforeUser time.Time
+	var at, beforeIP, beforeUser, leftIP, leftUser time.Time
 	err = l.db.update(func(k *keyTx) error {
 		now := time.Now()
 		beforeIP, beforeUser = k.hostClock(clockUserInfoIP), k.clock(clockUserInfoUser)
+		leftIP, leftUser = k.hostClock(clockUserInfoIPLeft), k.clock(clockUserInfoUserLeft)
 		lost := k.lostAt()
 		at = latest(now,
 			l.bounded("account info (per IP)", beforeIP, now, slotsAheadLimit*perIP),
@@ -515,10 +595,18 @@ func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
 			if !k.clock(clockUserInfoUser).Equal(at.Add(perUser)) {
 				return nil // booked again since
 			}
-			if err := k.setHostClock(clockUserInfoIP, beforeIP); err != nil {
-				return err
+			// The departure clocks go back too: they were set when this
+			// call left, after the booking.
+			for _, c := range []struct {
+				name   []byte
+				host   bool
+				before time.Time
+			}{{clockUserInfoIP, true, beforeIP}, {clockUserInfoUser, false, beforeUser}, {clockUserInfoIPLeft, true, leftIP}, {clockUserInfoUserLeft, false, leftUser}} {
+				if err := k.setEitherClock(c.name, c.host, c.before); err != nil {
+					return err
+				}
 			}
-			return k.setClock(clockUserInfoUser, beforeUser)
+			return nil
 		})
 		if err != nil {
 			fs.Debugf(nil, "fichier: %v", err)

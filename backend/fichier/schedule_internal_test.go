@@ -306,3 +306,37 @@ func TestForgottenSessionResolvesFromFreshListing(t *testing.T) {
 	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
 	assert.Equal(t, 2, srv.FileCount(), "other.txt and one a.txt")
 }
+
+// TestLateListingPushesTheNextOne books a folder's listing in one
+// process and lets its request leave late (a stall after the booking);
+// another process's listing of the folder, booked one interval after
+// the first booking, must not leave before one interval after the first
+// request really left. The same holds for user/info.cgi.
+func TestLateListingPushesTheNextOne(t *testing.T) {
+	db := newTestState(t)
+	first := newLimits(db, 1000, time.Hour, time.Minute)
+	other := newLimits(sameState(db), 1000, time.Hour, time.Minute)
+	ctx := context.Background()
+
+	require.NoError(t, second(first.waitList(ctx, 1)))
+	require.NoError(t, first.depart(ctx, []departRule{first.listRule(1)}))
+	var left time.Time
+	require.NoError(t, db.view(func(k *keyTx) error {
+		left = k.clock(clockDeparted)
+		return nil
+	}))
+	_, _, listInterval := first.settings()
+
+	retryAt, err := other.claimDeparture([]departRule{other.listRule(1)})
+	require.NoError(t, err)
+	assert.Equal(t, left.Add(listInterval).UnixNano(), retryAt.UnixNano(), "the folder's next listing leaves one interval after the last left")
+	retryAt, err = other.claimDeparture([]departRule{other.listRule(2)})
+	require.NoError(t, err)
+	assert.True(t, retryAt.Before(left.Add(time.Second)), "another folder waits only for the call interval")
+
+	require.NoError(t, first.depart(ctx, first.userInfoRules()))
+	retryAt, err = other.claimDeparture(other.userInfoRules())
+	require.NoError(t, err)
+	perIP, _ := other.userInfoIntervals()
+	assert.False(t, retryAt.Before(time.Now().Add(perIP-time.Second)), "user/info.cgi waits for its rule, from the departure")
+}

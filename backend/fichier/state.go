@@ -81,11 +81,15 @@ var (
 
 // Clock names in a key's clocks bucket, and in the host bucket.
 var (
-	clockCall         = []byte("next_call")      // earliest time of the next API call
-	clockDeparted     = []byte("departed")       // when the key's last API call left
-	clockFlood        = []byte("flood")          // floodState
-	clockUserInfoUser = []byte("user_info_user") // earliest next user/info.cgi of the key
-	clockUserInfoIP   = []byte("user_info_ip")   // host: earliest next user/info.cgi
+	clockCall     = []byte("next_call") // earliest time of the next API call
+	clockDeparted = []byte("departed")  // when the key's last API call left
+	// The earliest next departure of a user/info.cgi call, per key and
+	// (host bucket) per IP: the rule counted from when the last one left.
+	clockUserInfoUserLeft = []byte("user_info_user_left")
+	clockUserInfoIPLeft   = []byte("user_info_ip_left")
+	clockFlood            = []byte("flood")          // floodState
+	clockUserInfoUser     = []byte("user_info_user") // earliest next user/info.cgi of the key
+	clockUserInfoIP       = []byte("user_info_ip")   // host: earliest next user/info.cgi
 )
 
 // Stamps in the file bucket.
@@ -698,6 +702,15 @@ func (k *keyTx) setHostClock(name []byte, t time.Time) error {
 	return putTime(k.hostBucket(), name, t)
 }
 
+// setEitherClock stores the IP's clock name when host is set, else the
+// key's.
+func (k *keyTx) setEitherClock(name []byte, host bool, t time.Time) error {
+	if host {
+		return k.setHostClock(name, t)
+	}
+	return k.setClock(name, t)
+}
+
 // flood returns the flood gate's state.
 func (k *keyTx) flood() (state floodState) {
 	getJSON(k.bucket(bucketClocks), clockFlood, &state)
@@ -717,6 +730,23 @@ func (k *keyTx) listClock(folderID int) time.Time {
 // setListClock books folderID's next listing for t.
 func (k *keyTx) setListClock(folderID int, t time.Time) error {
 	return putTime(k.bucket(bucketListClock), idKey(folderID), t)
+}
+
+// listDeparture returns the earliest time a listing of folderID may
+// leave, counted from when the last one left. It is kept beside the
+// folder's booking clock, under its own key, and pruned once past.
+func (k *keyTx) listDeparture(folderID int) time.Time {
+	return getTime(k.bucket(bucketListClock), departureKey(folderID))
+}
+
+// setListDeparture sets the earliest time a listing of folderID may leave.
+func (k *keyTx) setListDeparture(folderID int, t time.Time) error {
+	return putTime(k.bucket(bucketListClock), departureKey(folderID), t)
+}
+
+// departureKey is folderID's key for its listing departures.
+func departureKey(folderID int) []byte {
+	return append([]byte("d"), idKey(folderID)...)
 }
 
 // lostAt returns when the state was found lost, or the zero time.
