@@ -32,10 +32,15 @@ func main() {
 	flag.BoolVar(&cfg.KeepGoing, "keep-going", false, "run every round even after a failure")
 	printOnly := flag.Bool("print", false, "print the schedule and exit")
 	rcloneFlags := flag.String("rclone-flags", "", "more flags for every rclone command, space separated (-vv shows the calls)")
+	exclude := flag.String("exclude", "", "leave out the fault rules containing any of these words, comma separated "+
+		"(e.g. folder/mv.cgi, to look past a known bug)")
 	flag.Parse()
 	cfg.RcloneFlags = strings.Fields(*rcloneFlags)
+	if *exclude != "" {
+		cfg.Exclude = strings.Split(*exclude, ",")
+	}
 	if *printOnly {
-		fmt.Print(chaos.Generate(cfg.Seed, cfg.Duration))
+		fmt.Print(chaos.Generate(cfg.Seed, cfg.Duration, cfg.Exclude...))
 		return
 	}
 	if cfg.Scale < 1 || cfg.Duration <= 0 || cfg.Bound <= 0 {

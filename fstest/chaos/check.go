@@ -3,12 +3,14 @@ package chaos
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jzelinskie/whirlpool"
 )
@@ -30,12 +32,13 @@ type metaFolder struct {
 }
 
 type metaFile struct {
-	ID        string `json:"id"`
-	Owner     string `json:"owner"`
-	Folder    int64  `json:"folder"`
-	Name      string `json:"name"`
-	Size      int64  `json:"size"`
-	Whirlpool string `json:"whirlpool"`
+	ID        string    `json:"id"`
+	Owner     string    `json:"owner"`
+	Folder    int64     `json:"folder"`
+	Name      string    `json:"name"`
+	Size      int64     `json:"size"`
+	Whirlpool string    `json:"whirlpool"`
+	Visible   time.Time `json:"visible"` // listings show it from then on (--listing-delay)
 }
 
 // URL is the file's link, as the API takes it.
@@ -44,6 +47,9 @@ func (f *metaFile) URL() string { return "https://1fichier.com/?" + f.ID }
 // readMeta reads the emulator's metadata from its data directory.
 func readMeta(dataDir string) (*metaDoc, error) {
 	b, err := os.ReadFile(filepath.Join(dataDir, "meta.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return &metaDoc{}, nil // nothing changed yet
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +58,17 @@ func readMeta(dataDir string) (*metaDoc, error) {
 		return nil, fmt.Errorf("meta.json: %w", err)
 	}
 	return &m, nil
+}
+
+// lastVisible is when the last stored file shows in listings.
+func (m *metaDoc) lastVisible() time.Time {
+	var last time.Time
+	for _, f := range m.Files {
+		if f.Visible.After(last) {
+			last = f.Visible
+		}
+	}
+	return last
 }
 
 // folderPath is the path of folder id of owner from the owner's root

@@ -42,7 +42,10 @@ func (x ExtChange) String() string {
 // be missing from then on (the workload's stored listings may still
 // show it, so a copy need not send it again); what it adds may be
 // missing once the workload deletes or syncs over its folder (a listing
-// may not have shown it yet).
+// may not have shown it yet). What it moves may be missing at once: a
+// move keeps the file's URL, so a sync or a delete of the old folder
+// through a stored listing that still shows it there deletes it where
+// it now is (file/rm.cgi takes a URL, not a folder).
 func (w *Worker) ApplyExt(x ExtChange) {
 	switch x.Kind {
 	case ExtDeleteFile:
@@ -54,7 +57,7 @@ func (w *Worker) ApplyExt(x ExtChange) {
 	case ExtMoveFile:
 		e := w.Remote[x.Path]
 		w.markMay(x.Path)
-		w.Remote[x.To] = Entry{C: e.C, Ext: true}
+		w.Remote[x.To] = Entry{C: e.C, Ext: true, May: true}
 	case ExtAddFile:
 		w.Remote[x.To] = Entry{C: x.Data, Ext: true}
 	}

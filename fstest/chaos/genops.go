@@ -82,6 +82,12 @@ func (g *generator) opOf(w *Worker, kind string) (Op, bool) {
 	case OpRcat:
 		op.Path = op.Dst + "/" + w.unique("r") + ".bin"
 		op.Data = w.newContent(op.Path)
+	case OpForget:
+		// A listing fetched afresh may miss the files of the last
+		// minutes (eventual consistency) that the forgotten listings
+		// had: forget is drawn only when listings do not lag.
+		op.Dst = ""
+		return op, g.delay == 0
 	case OpLsf:
 		op.Dst = ""
 		if w.hasFiles("") && len(g.stale[w.ID]) == 0 {

@@ -62,6 +62,9 @@ func (r *runner) beforeRound(round Round) error {
 		return err
 	}
 	r.env = r.rcloneEnv()
+	if len(round.Forget) > 0 {
+		r.waitVisible()
+	}
 	for _, k := range round.Forget {
 		res := r.exec(nil, fmt.Sprintf("forget-k%d", k), []string{"backend", "forget", fmt.Sprintf("k%d:", k)}, nil, nil)
 		if res.code != 0 {

@@ -28,6 +28,7 @@ type Config struct {
 	Log         io.Writer
 	KeepGoing   bool     // run every round even after a failure
 	RcloneFlags []string // more flags for every rclone command (-vv to see the calls)
+	Exclude     []string // fault rules left out of the schedule (Generate)
 }
 
 // Result is what a run found.
@@ -65,7 +66,7 @@ type runner struct {
 // error is a failure of the explorer itself (the emulator did not
 // start); what the checks find is in Result.Failures.
 func Run(cfg Config) (*Result, error) {
-	sched := Generate(cfg.Seed, cfg.Duration)
+	sched := Generate(cfg.Seed, cfg.Duration, cfg.Exclude...)
 	res := &Result{Schedule: sched}
 	r, err := newRunner(cfg, sched, res)
 	if err != nil {

@@ -53,6 +53,9 @@ func (r *runner) runOp(w *Worker, n int, op Op) {
 		r.failWorker(w, "w%d op %d (%s): local files: %v", w.ID, n, op, err)
 		return
 	}
+	if op.Kind == OpForget {
+		r.waitVisible()
+	}
 	var lastErr string
 	for run := 1; run <= maxRuns; run++ {
 		kill := op.Kill
@@ -76,6 +79,21 @@ func (r *runner) runOp(w *Worker, n int, op Op) {
 		}
 	}
 	r.failWorker(w, "w%d op %d (%s): still failing after %d runs:\n%s", w.ID, n, op, maxRuns, tail(lastErr))
+}
+
+// waitVisible waits until every stored file shows in listings: a
+// forget makes the next listings fresh ones, and a fresh listing that
+// lags (an earlier round's --listing-delay) would miss the newest files
+// the forgotten listings had.
+func (r *runner) waitVisible() {
+	m, err := readMeta(r.emu.data)
+	if err != nil {
+		return
+	}
+	if wait := time.Until(m.lastVisible()); wait > 0 {
+		r.logf("forget: waiting %.1fs until every file shows in listings", wait.Seconds())
+		time.Sleep(wait + 50*time.Millisecond)
+	}
 }
 
 // excused reports whether a fault explains a run's failure: it was
