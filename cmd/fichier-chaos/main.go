@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -32,8 +31,8 @@ func main() {
 	flag.BoolVar(&cfg.KeepGoing, "keep-going", false, "run every round even after a failure")
 	printOnly := flag.Bool("print", false, "print the schedule and exit")
 	rcloneFlags := flag.String("rclone-flags", "", "more flags for every rclone command, space separated (-vv shows the calls)")
-	exclude := flag.String("exclude", "", "leave out the fault rules containing any of these words, comma separated "+
-		"(e.g. folder/mv.cgi, to look past a known bug)")
+	exclude := flag.String("exclude", "", "leave out the fault rules containing any of these words, comma separated, "+
+		"and the SIGKILLs of kill:KIND operations (kill: all of them), e.g. folder/mv.cgi,kill:delete to look past known bugs")
 	flag.Parse()
 	cfg.RcloneFlags = strings.Fields(*rcloneFlags)
 	if *exclude != "" {
@@ -74,7 +73,7 @@ func cleanUpOnSignal(workDir string) {
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
 	go func() {
 		s := <-sig
-		_ = exec.Command("umount", "-l", filepath.Join(workDir, "cache")).Run()
+		chaos.CleanUp()
 		fmt.Fprintf(os.Stderr, "fichier-chaos: %v; work directory kept: %s\n", s, workDir)
 		os.Exit(3)
 	}()

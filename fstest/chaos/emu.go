@@ -53,7 +53,7 @@ func emailOf(k int) string {
 // args are the emulator's command line for faults and listing delay.
 func (e *emulator) args(faults string, delay time.Duration) []string {
 	args := []string{"--time-scale", strconv.FormatFloat(e.scale, 'f', -1, 64), "--data", e.data,
-		"--email", emailOf(1), "--seed", strconv.FormatInt(e.seed, 10)}
+		"--email", emailOf(1), "--seed", strconv.FormatInt(e.seed, 10), "-v"}
 	for _, k := range e.keys {
 		args = append(args, "--key", k)
 	}

@@ -44,6 +44,9 @@ func (g *generator) op(w *Worker) Op {
 					when = "after-answer"
 				}
 				op.Kill = &Kill{Call: 1 + g.rng.Intn(10), When: when}
+				if containsAny("kill:"+kind, g.exclude) {
+					op.Kill = nil // drawn all the same: the rest of the schedule stays the seed's
+				}
 			}
 			return op
 		}

@@ -72,6 +72,7 @@ func (r *runner) beforeRound(round Round) error {
 		}
 	}
 	if round.ClockStep {
+		r.waitVisible() // after a clock step the next listings may be fresh ones: they must not lag
 		r.stepClocks()
 	}
 	for _, x := range round.Ext {

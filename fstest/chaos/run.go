@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
@@ -72,6 +73,8 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	active.Store(r)
+	defer active.Store((*runner)(nil))
 	defer r.close()
 	for _, round := range sched.Rounds {
 		if err := r.runRound(round); err != nil {
@@ -86,6 +89,18 @@ func Run(cfg Config) (*Result, error) {
 		_ = os.RemoveAll(res.WorkDir)
 	}
 	return res, nil
+}
+
+// active is the runner of the Run in progress, for CleanUp.
+var active atomic.Pointer[runner]
+
+// CleanUp stops the emulator of the Run in progress and unmounts its
+// cache disk, for a program interrupted mid-run (its rclone processes
+// end with their bound or on their own).
+func CleanUp() {
+	if r := active.Load(); r != nil {
+		r.close()
+	}
 }
 
 // newRunner prepares the work directory, the cache disk and the

@@ -53,17 +53,20 @@ func (s *Schedule) String() string {
 type generator struct {
 	rng     *rand.Rand
 	specs   []string      // the fault rules to draw from
+	exclude []string      // what Generate was asked to leave out
 	delay   time.Duration // the listing delay of the round being drawn
 	workers []*Worker
 	stale   map[int]map[string]bool // worker -> folders another client changed this round
 }
 
 // Generate draws the schedule of seed for duration (service time),
-// leaving out the fault rules that contain one of exclude (to look past
-// a bug already known).
+// leaving out the fault rules that contain one of exclude, and the
+// SIGKILLs of the operation kinds named "kill:KIND" in it ("kill" for
+// all), to look past a bug already known.
 func Generate(seed int64, duration time.Duration, exclude ...string) *Schedule {
 	g := &generator{rng: rand.New(rand.NewSource(seed))}
 	s := &Schedule{Seed: seed, Duration: duration, Exclude: exclude}
+	g.exclude = exclude
 	for _, spec := range faultSpecs {
 		if !containsAny(spec, exclude) {
 			g.specs = append(g.specs, spec)
