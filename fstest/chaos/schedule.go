@@ -60,7 +60,8 @@ type generator struct {
 }
 
 // Generate draws the schedule of seed for duration (service time),
-// leaving out the fault rules that contain one of exclude, and the
+// leaving out the fault rules and the timed faults (sigstop,
+// cpu-burn, state-lock, restart) that contain one of exclude, and the
 // SIGKILLs of the operation kinds named "kill:KIND" in it ("kill" for
 // all), to look past a bug already known.
 func Generate(seed int64, duration time.Duration, exclude ...string) *Schedule {
@@ -189,7 +190,13 @@ func (g *generator) timed() []Timed {
 		faults = append(faults, Timed{At: at(), Kind: FaultRestart, Dur: time.Duration(g.rng.Intn(40)) * time.Second})
 	}
 	sort.Slice(faults, func(i, j int) bool { return faults[i].At < faults[j].At })
-	return faults
+	kept := faults[:0]
+	for _, f := range faults {
+		if !containsAny(f.Kind, g.exclude) {
+			kept = append(kept, f) // drawn all the same: the rest of the schedule stays the seed's
+		}
+	}
+	return kept
 }
 
 // pick returns one of choices.
