@@ -109,7 +109,10 @@ func extKeys(changes []ExtChange, workers []*Worker) []int {
 func (g *generator) round(n int, forget []int) Round {
 	r := Round{N: n, Forget: forget, Faults: g.faultSpec()}
 	if g.rng.Float64() < 0.3 {
-		r.ListingDelay = time.Duration(1+g.rng.Intn(3)) * time.Minute
+		// At most 90 s: the backend takes listings to lag at most
+		// listingLag (2 minutes, backend/fichier/listings.go) behind
+		// its own changes; a longer lag is outside what it promises.
+		r.ListingDelay = time.Duration(1+g.rng.Intn(3)) * 30 * time.Second
 	}
 	g.delay = r.ListingDelay
 	r.ClockStep = n > 1 && g.rng.Float64() < 0.15
