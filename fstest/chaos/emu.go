@@ -151,8 +151,8 @@ func (t ruleTally) String() string {
 		broken = append(broken, fmt.Sprintf("%s=%d", k, v))
 	}
 	sort.Strings(broken)
-	return fmt.Sprintf("%d calls, peak %d/s (scaled), %d flood locks, broken rules %v, %d emulator restarts",
-		t.Calls, t.PeakPerSec, t.FloodLocks, broken, t.Restarts)
+	return fmt.Sprintf("%d calls, peak %d/s (scaled), %d flood locks (%d calls during one), broken rules %v, %d emulator restarts",
+		t.Calls, t.PeakPerSec, t.FloodLocks, t.DuringLock, broken, t.Restarts)
 }
 
 // current returns the running emulator (nil while it is down).
