@@ -32,7 +32,8 @@ var shortExclude = []string{
 	"file/cp.cgi",   // a server-side copy's lost answer: the copy made twice
 	"*=reset-after", // both of the above, and more
 	"reset-during",  // a lost answer too: the server-side copy made twice
-	"kill:delete",   // a delete killed after file/rm.cgi: every re-run fails with "object not found"
+	"file/rm.cgi",   // a delete's lost answer: every retry and re-run fails with "object not found"
+	"kill:delete",   // the same, killed after file/rm.cgi
 	"kill:sscopy",   // a server-side copy killed after file/cp.cgi: the re-run copies again
 	"kill:copy",     // a copy killed while it replaces a file: the re-run leaves two copies
 	"kill:sync",     // the same
