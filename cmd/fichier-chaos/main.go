@@ -70,7 +70,7 @@ func main() {
 // the run is interrupted, then exits.
 func cleanUpOnSignal(workDir string) {
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGPIPE)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-sig
 		chaos.CleanUp()
