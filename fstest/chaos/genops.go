@@ -38,6 +38,7 @@ func (g *generator) op(w *Worker) Op {
 			n -= ow.weight
 		}
 		if op, ok := g.opOf(w, kind); ok {
+			op.Stale = op.Dst != "" && g.isStale(w, op.Dst)
 			if killable[kind] && g.rng.Float64() < 0.2 {
 				when := "before-answer"
 				if g.rng.Intn(2) == 0 {

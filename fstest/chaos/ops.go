@@ -42,6 +42,10 @@ type Op struct {
 	Files  map[string]Content // copy, sync: the whole local tree; move: the batch
 	Data   Content            // rcat
 	Kill   *Kill
+	// Stale: another client changed Dst this round, and the stored
+	// listings may still show what it deleted: a run may fail (a sync
+	// deleting a file that is gone), a re-run must succeed.
+	Stale bool
 }
 
 // String is the operation as the schedule prints it.
@@ -66,6 +70,9 @@ func (op Op) String() string {
 	}
 	if op.Kill != nil {
 		fmt.Fprintf(&b, " [SIGKILL at call %d %s]", op.Kill.Call, op.Kill.When)
+	}
+	if op.Stale {
+		b.WriteString(" [into a folder another client changed]")
 	}
 	return b.String()
 }

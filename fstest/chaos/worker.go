@@ -71,7 +71,7 @@ func (r *runner) runOp(w *Worker, n int, op Op) {
 			r.checkWorker(w, fmt.Sprintf("after w%d op %d (%s)", w.ID, n, op))
 			return
 		}
-		if !r.excused(res) {
+		if !res.hung && !op.Stale && !r.excused(res) {
 			r.failWorker(w, "w%d op %d (%s) run %d: exit %d with no fault to explain it:\n%s", w.ID, n, op, run, res.code, tail(res.stderr))
 		}
 		if r.isBroken(w) {
@@ -98,7 +98,8 @@ func (r *runner) waitVisible() {
 
 // excused reports whether a fault explains a run's failure: it was
 // killed, the API was cut off while it ran, or the emulator answers
-// errors this round. A hang is never excused.
+// errors this round (or, in runOp, another client changed its folder).
+// A hang is never excused (and is reported on its own).
 func (r *runner) excused(res execResult) bool {
 	if res.hung {
 		return false
