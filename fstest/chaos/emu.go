@@ -24,6 +24,7 @@ type emulator struct {
 	seed   int64
 	stderr io.Writer
 	listen string // 127.0.0.1:PORT once the first start picked a port
+	starts int64  // emulator starts so far: each start gets a seed of its own
 
 	mu    sync.Mutex
 	cur   *fichiertest.Emulator
@@ -53,7 +54,7 @@ func emailOf(k int) string {
 // args are the emulator's command line for faults and listing delay.
 func (e *emulator) args(faults string, delay time.Duration) []string {
 	args := []string{"--time-scale", strconv.FormatFloat(e.scale, 'f', -1, 64), "--data", e.data,
-		"--email", emailOf(1), "--seed", strconv.FormatInt(e.seed, 10), "-v"}
+		"--email", emailOf(1), "--seed", strconv.FormatInt(e.seed*1000+e.starts, 10), "-v"}
 	for _, k := range e.keys {
 		args = append(args, "--key", k)
 	}
@@ -71,10 +72,18 @@ func (e *emulator) args(faults string, delay time.Duration) []string {
 
 // start starts the emulator (stopping a running one first). A port just
 // given up may take a moment to be free again: it tries a few times.
+//
+// Each start has a seed of its own: the emulator draws file IDs from its
+// seed and avoids only the IDs of the files it holds, so a second start
+// with the same seed hands out again the IDs of files deleted since the
+// first, and a client still holding such a URL (a stored listing) would
+// reach the new file with it, which 1fichier, whose URLs are not reused,
+// never does.
 func (e *emulator) start(faults string, delay time.Duration) error {
 	e.stop()
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	e.starts++
 	var err error
 	for try := 0; try < 20; try++ {
 		var emu *fichiertest.Emulator
