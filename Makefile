@@ -17,11 +17,12 @@ GOTAGS   := noselfupdate
 
 all: build
 
-## build: bin/rclone (rclone with our fichier backend), bin/fichier-emulator and bin/fichier-bench (the measurements, docs/benchmarks.md)
+## build: bin/rclone (rclone with our fichier backend), bin/fichier-emulator, bin/fichier-bench (the measurements, docs/benchmarks.md) and bin/fichier-chaos (the fault explorer, docs/testing.md)
 build:
 	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/rclone ./cmd/rclone
 	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/fichier-emulator ./cmd/fichier-emulator
 	$(GO) build -o $(BIN)/fichier-bench ./cmd/fichier-bench
+	$(GO) build -o $(BIN)/fichier-chaos ./cmd/fichier-chaos
 
 # The end-to-end tests and their 500-file fault matrix run on their own,
 # after the other packages: sped-up rate rules have 10 ms windows, and a
@@ -42,9 +43,10 @@ OTHER_READINGS := list-rule=endpoint,move-changes-url,query-switches=honour,numb
 ## under the other readings, then rclone's own suites
 test: build
 	$(GO) vet ./...
-	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v /fstest/e2e)
+	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/fstest/e2e\|/fstest/chaos')
 	FICHIER_EMULATOR_READINGS=$(OTHER_READINGS) $(GO) test -count=1 ./backend/fichier/
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e
+	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/chaos
 	cd whirlpool && $(GO) vet ./... && $(GO) test -count=1 ./...
 	@$(MOUNT_WARNING)
 	./scripts/suites.sh
@@ -79,6 +81,15 @@ suites:
 e2e: build
 	FICHIER_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 20m ./fstest/e2e
 	@$(MOUNT_WARNING)
+
+.PHONY: chaos
+
+SEED     ?= 1
+DURATION ?= 30m
+
+## chaos: the randomized fault explorer: bin/fichier-chaos -seed $(SEED) -duration $(DURATION) (service time, run 20 times faster); a failure prints its seed and schedule (docs/testing.md)
+chaos: build
+	$(BIN)/fichier-chaos -bin $(BIN) -seed $(SEED) -duration $(DURATION) $(CHAOS_FLAGS)
 
 .PHONY: bench bench-quick
 
