@@ -1240,7 +1240,15 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 func (f *Fs) moveFolder(ctx context.Context, id int, dest *int, rename string) error {
 	req := api.MoveFolderRequest{FolderID: id, DestinationFolderID: dest, Rename: rename}
 	var resp api.Status
-	return f.call(ctx, &apiCall{path: api.FolderMv, request: &req, response: &resp})
+	err := f.call(ctx, &apiCall{path: api.FolderMv, request: &req, response: &resp})
+	if rename != "" && apiKind(err) == api.KindNothingDone {
+		// A rename to the name the folder has is refused ("No folder has
+		// been renamed"): an attempt whose answer was lost, or a killed
+		// run, renamed it already.
+		fs.Debugf(f, "folder %d has the name %q already", id, rename)
+		return nil
+	}
+	return err
 }
 
 // DirMove moves src, srcRemote to this remote at dstRemote using server-side

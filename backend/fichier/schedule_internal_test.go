@@ -340,3 +340,24 @@ func TestLateListingPushesTheNextOne(t *testing.T) {
 	perIP, _ := other.userInfoIntervals()
 	assert.False(t, retryAt.Before(time.Now().Add(perIP-time.Second)), "user/info.cgi waits for its rule, from the departure")
 }
+
+// TestFolderRenameWithLostAnswer renames a folder whose folder/mv.cgi
+// answer is lost after 1fichier renamed it: the retry is refused ("No
+// folder has been renamed", the name is already the new one), which is
+// success, and the folder is found under its new name.
+func TestFolderRenameWithLostAnswer(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.Faults = "folder/mv.cgi=reset-after:1"
+	f, srv := newTestFs(t, opts, "", nil)
+	ctx := context.Background()
+	put(t, f, "a/x.txt", "x")
+	require.NoError(t, f.DirMove(ctx, f, "a", "b"))
+	assert.Equal(t, int64(2), calls(srv, "folder/mv.cgi"), "the lost answer and its retry")
+	entries, err := f.List(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "b", entries[0].Remote())
+	files, err := f.List(ctx, "b")
+	require.NoError(t, err)
+	assert.Len(t, files, 1)
+}
