@@ -2,6 +2,8 @@ package fichier
 
 import (
 	"context"
+	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +26,13 @@ const (
 	// retryNever makes one attempt and returns the error as it came:
 	// the config wizard, where a person is waiting, reads it itself.
 	retryNever
+	// retryUnsent retries with the pacer only when the request surely
+	// did not reach the server or was refused whole (a KO answer); a
+	// call whose answer was lost returns a *lostAnswer error instead:
+	// the calls that make something (file/cp.cgi, folder/mkdir.cgi,
+	// remote/request.cgi) may have made it, and their caller looks
+	// before sending again.
+	retryUnsent
 )
 
 // apiCall is one call to 1fichier and how to make it. Every call to the
@@ -61,6 +70,10 @@ type apiCall struct {
 	// mayRetry, if set, gets whether a retry may help after a
 	// retryByCaller attempt.
 	mayRetry *bool
+	// slotTaken says the caller already waited for a call slot of the
+	// budget (the batch dispatcher, while the batch formed): the first
+	// attempt goes at once, a retry waits for a slot of its own.
+	slotTaken bool
 }
 
 // call makes the call c describes.
@@ -79,6 +92,7 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 	if c.website {
 		srv = f.plain
 	}
+	slotTaken := c.slotTaken
 	attempt := func() (bool, error) {
 		if c.before != nil {
 			if err := c.before(); err != nil {
@@ -88,13 +102,18 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 		if c.form != nil {
 			opts.Body = strings.NewReader(c.form.Encode())
 		}
-		resp, err := f.send(ctx, srv, &opts, c.request, c.response)
+		resp, err := f.send(ctx, srv, &opts, c.request, c.response, slotTaken)
+		slotTaken = false
 		if c.retry == retryNever {
 			return false, err
 		}
-		return f.shouldRetry(ctx, resp, err)
+		retry, err := f.shouldRetry(ctx, resp, err)
+		if c.retry == retryUnsent && err != nil && !surelyUnsent(err) {
+			return false, &lostAnswer{err: err}
+		}
+		return retry, err
 	}
-	if c.retry == retryPaced {
+	if c.retry == retryPaced || c.retry == retryUnsent {
 		return f.pacer.Call(attempt)
 	}
 	retry, err := attempt()
@@ -112,9 +131,13 @@ type statusError interface {
 // send is one attempt of call: it waits for the key's budget, calls srv
 // and turns a KO answer into an *api.Error. A *[]byte response gets the
 // body as it is; request is then unused.
-func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any) (*http.Response, error) {
-	if err := f.acc.limits.wait(ctx); err != nil {
-		return nil, err
+func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any, slotTaken bool) (*http.Response, error) {
+	if slotTaken {
+		if err := ctx.Err(); err != nil {
+			return nil, errUnsent{err}
+		}
+	} else if err := f.acc.limits.wait(ctx); err != nil {
+		return nil, errUnsent{err}
 	}
 	if body, ok := response.(*[]byte); ok {
 		resp, err := srv.Call(ctx, opts)
@@ -132,4 +155,37 @@ func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, reques
 		}
 	}
 	return resp, err
+}
+
+// errUnsent is an error met before the request left: nothing reached
+// the server.
+type errUnsent struct{ error }
+
+func (e errUnsent) Unwrap() error { return e.error }
+
+// lostAnswer is the error of a retryUnsent call that may have reached
+// the server and done its work, though no answer says so.
+type lostAnswer struct{ err error }
+
+func (e *lostAnswer) Error() string { return "no answer, so it is not known whether it was done: " + e.err.Error() }
+func (e *lostAnswer) Unwrap() error { return e.err }
+
+// surelyUnsent reports whether err says the request did not reach the
+// server, or that the server refused it whole: it was not sent (budget,
+// cancelled), the connection was never made, or 1fichier answered KO
+// (a flood lock, a refusal). A 5xx page or a cut connection may come
+// after the work was done, so they are not.
+func surelyUnsent(err error) bool {
+	var unsent errUnsent
+	var opErr *net.OpError
+	var apiErr *api.Error
+	switch {
+	case errors.As(err, &unsent):
+		return true
+	case errors.As(err, &opErr) && opErr.Op == "dial":
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.HTTPStatus < 500 && apiErr.Status == "KO"
+	}
+	return false
 }

@@ -431,11 +431,10 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 		return nil, err
 	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
-	var resp api.RemoteUploadResponse
-	if err := f.call(ctx, &apiCall{path: api.RemoteRequest, request: &req, response: &resp}); err != nil {
+	jobID, err := f.requestRemote(ctx, &req)
+	if err != nil {
 		return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
 	}
-	jobID := int64(resp.ID)
 	if !wait {
 		fs.Infof(f, "remote upload %d: asked 1fichier to fetch %d URL(s)", jobID, len(arg))
 		return &RemoteUploadJob{ID: jobID}, nil
