@@ -135,9 +135,9 @@ type batcher struct {
 	mu          sync.Mutex
 	ready       *sync.Cond               // signalled when a lane may have become ready, or none waits
 	queues      map[laneKey]*folderQueue // lanes with files waiting or a request on its way
-	dispatching bool                 // the dispatcher runs
-	arrivals    uint64               // files queued so far, to number them
-	alone       map[aloneKey]bool    // files to send alone until they are stored
+	dispatching bool                     // the dispatcher runs
+	arrivals    uint64                   // files queued so far, to number them
+	alone       map[aloneKey]bool        // files to send alone until they are stored
 }
 
 // aloneKey names a file in a folder.

@@ -167,7 +167,9 @@ func (e errUnsent) Unwrap() error { return e.error }
 // the server and done its work, though no answer says so.
 type lostAnswer struct{ err error }
 
-func (e *lostAnswer) Error() string { return "no answer, so it is not known whether it was done: " + e.err.Error() }
+func (e *lostAnswer) Error() string {
+	return "no answer, so it is not known whether it was done: " + e.err.Error()
+}
 func (e *lostAnswer) Unwrap() error { return e.err }
 
 // surelyUnsent reports whether err says the request did not reach the
