@@ -146,6 +146,9 @@ func split(ops []*serverOp, send func(ops []*serverOp) []batchResult) []batchRes
 
 // failOps gives each op err, saying what failed.
 func failOps(ops []*serverOp, doing string, err error) []batchResult {
+	if apiKind(err) == api.KindNotFound {
+		err = fmt.Errorf("%w: %w", fs.ErrorObjectNotFound, err)
+	}
 	results := make([]batchResult, len(ops))
 	for i, op := range ops {
 		results[i].err = fmt.Errorf("couldn't %s %q: %w", doing, op.file.Filename, err)
@@ -225,8 +228,6 @@ func (f *Fs) renameOps(ctx context.Context, id int, ops []*serverOp, slotTaken b
 	case err == nil, apiKind(err) == api.KindNothingDone:
 	case len(ops) > 1 && refusedWhole(err):
 		return split(ops, func(part []*serverOp) []batchResult { return f.renameOps(ctx, id, part, false) })
-	case apiKind(err) == api.KindNotFound:
-		return failOps(ops, "rename", fs.ErrorObjectNotFound)
 	default:
 		return failOps(ops, "rename", err)
 	}
