@@ -216,7 +216,7 @@ func (f *Fs) earlierRemote(ctx context.Context, req *api.RemoteUploadRequest) (i
 // or 0 when there is none.
 func (f *Fs) findRemoteJob(ctx context.Context, folder int, sent time.Time, urls []string) (int64, error) {
 	var list api.RemoteListResponse
-	if err := f.call(ctx, &apiCall{path: api.RemoteLs, response: &list}); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.RemoteLs, request: struct{}{}, response: &list}); err != nil {
 		return 0, fmt.Errorf("couldn't look for an earlier remote upload into folder %d: %w", folder, err)
 	}
 	since := sent.Add(-time.Minute) // dates have a second's precision, in Paris time

@@ -3,6 +3,9 @@ package fichier
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"path"
 	"sort"
 	"testing"
@@ -68,7 +71,9 @@ func serverSideFs(t *testing.T, opts emulator.Options, n int) (*Fs, *emulator.Te
 	t.Helper()
 	srv := emulator.NewTestServer(t, opts)
 	a := seedFolder(t, srv, "a", n)
-	f := fichiertest.NewFs(t, srv, "", batchRate).(*Fs)
+	config := map[string]string{"list_interval": "600ms"} // twice the emulator's: a listing's call may wait for the budget
+	maps.Copy(config, batchRate)
+	f := fichiertest.NewFs(t, srv, "", config).(*Fs)
 	for _, dir := range []string{"", "a"} {
 		_, err := f.List(context.Background(), dir)
 		require.NoError(t, err)
@@ -219,4 +224,104 @@ func TestServerSideRefusedFileFailsAlone(t *testing.T) {
 	}
 	assert.Len(t, namesIn(t, srv, rootFolder(t, f, "b")), 9)
 	assert.Len(t, namesIn(t, srv, a), 9)
+}
+
+// lose makes the emulator do the next call to endpoint but lose its
+// answer (the connection reset once the work is done).
+func lose(srv *emulator.TestServer, endpoint string) {
+	srv.Faults().Add(endpoint, emulator.Fault{Kind: emulator.FaultResetAfter, Count: 1})
+}
+
+// A copy whose answer is lost is found made in a fresh listing and not
+// sent again: no duplicate.
+func TestServerSideCopyLostAnswerLeavesNoDuplicate(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 20)
+	ctx := withFlags(t, 20, 8)
+	src, dst := fichiertest.NewFs(t, srv, "a", batchRate), fichiertest.NewFs(t, srv, "b", batchRate)
+	require.NoError(t, dst.Mkdir(ctx, ""))
+	srv.ResetStats()
+	lose(srv, cpCgi)
+	require.NoError(t, fssync.CopyDir(ctx, dst, src, false))
+	assert.Equal(t, 1, srv.Faults().Fired(cpCgi))
+	assert.Equal(t, seededNames(20), namesIn(t, srv, rootFolder(t, f, "b")), "every file once")
+	assert.Equal(t, int64(1), calls(srv, cpCgi), "the copies are found, not made again")
+	assert.Equal(t, int64(1), calls(srv, "folder/ls.cgi"), "one listing finds them")
+	entries, err := dst.List(ctx, "")
+	require.NoError(t, err)
+	assert.Len(t, entries, 20, "the listing holds each copy once")
+}
+
+// A copy whose answer is lost and that was not made after all (the
+// emulator's reset-before is the same fault seen from the client: no
+// answer) is sent again once the listing shows it is not there.
+func TestServerSideCopyLostBeforeWorkIsSentAgain(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 1)
+	ctx := context.Background()
+	require.NoError(t, f.Mkdir(ctx, "b"))
+	o, err := f.NewObject(ctx, "a/file000.txt")
+	require.NoError(t, err)
+	srv.ResetStats()
+	srv.Faults().Add(cpCgi, emulator.Fault{Kind: emulator.FaultHTTP502, Count: 1})
+	_, err = f.Copy(ctx, o, "b/file000.txt")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"file000.txt"}, namesIn(t, srv, rootFolder(t, f, "b")))
+	assert.Equal(t, int64(2), calls(srv, cpCgi), "not there after the 502: sent again")
+	assert.Zero(t, srv.Stats().FloodLocks, "%v", srv.Stats().BrokenRules)
+}
+
+// A folder whose mkdir.cgi answer is lost is found in a fresh listing
+// of its parent, not made twice.
+func TestMkdirLostAnswerLeavesNoDuplicate(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 0)
+	lose(srv, "folder/mkdir.cgi")
+	require.NoError(t, f.Mkdir(context.Background(), "made/once"))
+	assert.Equal(t, int64(2), calls(srv, "folder/mkdir.cgi"), "made, then once inside it")
+	id := rootFolder(t, f, "made")
+	sub, err := f.folderOf(context.Background(), "made/once", false)
+	require.NoError(t, err)
+	assert.NotZero(t, id)
+	assert.NotZero(t, sub)
+	entries, err := f.List(context.Background(), "")
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "a and made, each once")
+}
+
+// A remote upload whose request.cgi answer is lost is found among
+// 1fichier's jobs and not asked for again: 1fichier fetches the URL once.
+func TestRemoteUploadLostAnswerAsksOnce(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 0)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("moving pictures"))
+	}))
+	t.Cleanup(web.Close)
+	lose(srv, "remote/request.cgi")
+	out, err := f.Command(context.Background(), "remote-upload", []string{web.URL + "/film.mkv"}, map[string]string{"wait": "true"})
+	require.NoError(t, err)
+	job := out.(*RemoteUploadJob)
+	assert.True(t, job.Done)
+	assert.Equal(t, int64(1), calls(srv, "remote/request.cgi"), "asked once")
+	assert.Equal(t, int64(1), calls(srv, "remote/ls.cgi"), "the job is looked for")
+	assert.Equal(t, []string{"film.mkv"}, namesIn(t, srv, 0), "fetched once")
+}
+
+// Moves and removals are safe to repeat: a lost answer is retried, and
+// a file already moved or gone counts as done.
+func TestServerSideMoveAndRemoveLostAnswers(t *testing.T) {
+	f, srv, a := serverSideFs(t, fichiertest.Options(), 8)
+	ctx := withFlags(t, 8, 8)
+	src, dst := fichiertest.NewFs(t, srv, "a", batchRate), fichiertest.NewFs(t, srv, "b", batchRate)
+	fi, err := filter.NewFilter(nil)
+	require.NoError(t, err)
+	require.NoError(t, fi.Add(true, "*.txt"))
+	ctx = filter.ReplaceConfig(ctx, fi)
+	lose(srv, mvCgi)
+	require.NoError(t, fssync.MoveDir(ctx, dst, src, false, false))
+	b := rootFolder(t, f, "b")
+	assert.Equal(t, seededNames(8), namesIn(t, srv, b))
+	assert.Empty(t, namesIn(t, srv, a))
+
+	lose(srv, rmCgi)
+	require.NoError(t, operations.Delete(ctx, dst))
+	assert.Empty(t, namesIn(t, srv, b))
+	assert.Equal(t, 1, srv.Faults().Fired(rmCgi))
 }
