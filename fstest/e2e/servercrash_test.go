@@ -34,7 +34,9 @@ type serverSideOp struct {
 var serverSideOps = []serverSideOp{
 	{
 		name: "copy",
-		args: func(base string) []string { return []string{"copy", remote + ":" + base + "/src", remote + ":" + base + "/dst"} },
+		args: func(base string) []string {
+			return []string{"copy", remote + ":" + base + "/src", remote + ":" + base + "/dst"}
+		},
 		check: func(h *harness, base string, files map[string]int64, what string, after bool) {
 			h.requireStoredOnce(base+"/src", files, what+": the source")
 			if !after {
