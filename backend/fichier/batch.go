@@ -121,6 +121,7 @@ type folderQueue struct {
 	onWay      int  // files of the folder's request on its way (0: none); the next waits for it
 	small      bool // that request carries less than overlapBytes
 	passedOver int  // requests that went to fuller folders since its last one
+	stalled    bool // a request of another lane ended since a file last joined: no more come
 }
 
 // batcher gathers the small uploads and the server-side operations of
@@ -239,6 +240,7 @@ func (b *batcher) enqueue(ctx context.Context, id laneKey, q *queued) {
 	b.arrivals++
 	q.seq = b.arrivals
 	b.queues[id].waiting = append(b.queues[id].waiting, q)
+	b.queues[id].stalled = false
 	b.ready.Broadcast()
 	if !b.dispatching {
 		b.dispatching = true
@@ -311,9 +313,10 @@ func (b *batcher) awaitReady() bool {
 // readiness reports whether a request may go now, and whether any file
 // waits at all. A request may go to a folder with files waiting and none
 // on their way, when no request of less than overlapBytes on its way
-// carries more files than the fullest such folder has. b.mu is held.
+// carries more files than the fullest such folder has, or when such a
+// folder stalled (finished). b.mu is held.
 func (b *batcher) readiness() (ready, waiting bool) {
-	fullest, held := 0, 0
+	fullest, held, stalled := 0, 0, false
 	for _, fq := range b.queues {
 		if fq.small {
 			held = max(held, fq.onWay)
@@ -324,9 +327,10 @@ func (b *batcher) readiness() (ready, waiting bool) {
 		waiting = true
 		if fq.onWay == 0 {
 			fullest = max(fullest, len(fq.waiting))
+			stalled = stalled || fq.stalled
 		}
 	}
-	return fullest > 0 && fullest >= held, waiting
+	return fullest > 0 && (fullest >= held || stalled), waiting
 }
 
 // next chooses the folder the next request goes to, takes its batch and
@@ -433,10 +437,26 @@ func (b *batcher) commit(slotErr error, id laneKey, batch []*queued) {
 		q.result = results[i]
 		close(q.done)
 	}
+	b.finished(id)
+}
+
+// finished lets lane id, whose request is done, be chosen again. The
+// files waiting in other lanes then stall: the calls of that request
+// returned, and rclone handed their transfers the next files, so a lane
+// that gained none has all it will get for now. A stalled lane may go
+// beside a fuller request: holding it back would only keep its
+// transfers from the next batches (the last file of a folder, held
+// while the next folder's batches went a file short each).
+func (b *batcher) finished(id laneKey) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fq := b.queues[id]
 	fq.onWay, fq.small = 0, false
+	for other, q := range b.queues {
+		if other != id && len(q.waiting) > 0 && q.onWay == 0 {
+			q.stalled = true
+		}
+	}
 	b.dropIdle(id, fq)
 	b.ready.Broadcast()
 }

@@ -591,3 +591,31 @@ func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 	ready, _ = b.readiness()
 	assert.True(t, ready, "a request of overlapBytes lets the next go beside it")
 }
+
+// A folder's last file, held back beside a fuller request, stalls once
+// any request ends without it gaining a file: it then goes beside the
+// next one instead of keeping its transfer from the next batches.
+func TestBatchStalledFolderGoesBesideAFullerRequest(t *testing.T) {
+	b := newBatcher(nil, overlapBytes, 0)
+	b.queues[up(1)], b.queues[up(2)] = queueOf(1), queueOf(3)
+	id, _, _ := b.next()
+	require.Equal(t, up(2), id)
+	ready, _ := b.readiness()
+	assert.False(t, ready, "1 file waits while 3 are on their way")
+
+	b.queues[up(2)].waiting = queueOf(3).waiting // the 3 transfers came back with more of folder 2
+	b.finished(up(2))
+	id, batch, _ := b.next()
+	require.Equal(t, up(2), id, "the fuller folder still goes first")
+	assert.Len(t, batch, 3)
+	ready, _ = b.readiness()
+	assert.True(t, ready, "folder 1 gained nothing while a request ended: it goes beside")
+	id, batch, _ = b.next()
+	assert.Equal(t, up(1), id)
+	assert.Len(t, batch, 1)
+
+	b.queues[up(1)].onWay = 0
+	b.dispatching = true // no dispatcher: this batcher has no Fs
+	b.enqueue(context.Background(), up(1), &queued{item: &batchItem{name: "new", size: 1}, done: make(chan struct{})})
+	assert.False(t, b.queues[up(1)].stalled, "a file joining makes the folder gather again")
+}
