@@ -203,7 +203,7 @@ different values, the longest wins.`,
 			Default:  fs.Duration(5 * time.Minute),
 			Advanced: true,
 		}, {
-			Help: `Upload file batching: sync or off.
+			Help: `Upload and server-side batching: sync or off.
 
 An upload costs three API calls whatever its size, and 1fichier takes
 up to 500 files in one upload request. With sync, small files bound for
@@ -212,6 +212,11 @@ together: three calls for the lot, and the next request goes to the
 folder with the most files waiting. Each upload still returns only once
 its file is stored. rclone's --transfers sets how many wait at once, so
 use --transfers 32 or more to copy many small files.
+
+Server-side copies, moves, renames and deletions batch the same way, up
+to 100 files a call, by destination folder (by folder for renames and
+deletions); each still returns only with its own file's result. off
+sends every one alone.
 
 rclone's other batching backends also offer async (report a file
 uploaded before it is stored); it is refused here, as a move would
