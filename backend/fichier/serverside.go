@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
@@ -382,6 +383,10 @@ func (op *serverOp) copyAt(to string) *api.File {
 // result (copyOps sends it again); one that cannot be looked for fails.
 func (f *Fs) findCopies(ctx context.Context, id int, entry *opEntry, ops []*serverOp, results []batchResult, known map[string]bool, cause error) {
 	fs.Debugf(f, "server-side copy of %d file(s) ended badly (%v): checking which were made", len(ops), cause)
+	taken := maps.Clone(known) // a file found for one copy is no other's
+	if taken == nil {
+		taken = make(map[string]bool)
+	}
 	for look := 0; look < 2; look++ {
 		if look == 1 {
 			if err := sleep(ctx, time.Until(entry.sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
@@ -396,9 +401,10 @@ func (f *Fs) findCopies(ctx context.Context, id int, entry *opEntry, ops []*serv
 			return
 		}
 		for _, i := range unfinished(results) {
-			if file, ok := madeSince(l, ops[i].name, int64(ops[i].file.Size), known, entry.sent); ok {
+			if file, ok := madeSince(l, ops[i].name, int64(ops[i].file.Size), taken, entry.sent); ok {
 				fs.Infof(f, "copy of %q was made although its answer was lost: using it", ops[i].file.Filename)
 				results[i].file = file
+				taken[file.URL] = true
 			}
 		}
 		if len(unfinished(results)) == 0 {

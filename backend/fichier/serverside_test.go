@@ -325,3 +325,24 @@ func TestServerSideMoveAndRemoveLostAnswers(t *testing.T) {
 	assert.Empty(t, namesIn(t, srv, b))
 	assert.Equal(t, 1, srv.Faults().Fired(rmCgi))
 }
+
+// An import whose file/cp.cgi answer is lost looks the links up and
+// finds their copies in the folder, instead of copying them again.
+func TestImportLostAnswerLeavesNoDuplicate(t *testing.T) {
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	dir, err := srv.Mkdir(srv.Key, 0, "bulk")
+	require.NoError(t, err)
+	links, err := srv.SeedPublic(5)
+	require.NoError(t, err)
+	f := fichiertest.NewFs(t, srv, "bulk", map[string]string{"list_interval": "600ms"}).(*Fs)
+	lose(srv, cpCgi)
+	out, err := f.Command(context.Background(), "import", links, nil)
+	require.NoError(t, err)
+	lines := out.([]string)
+	require.Len(t, lines, 5)
+	assert.Equal(t, links[0]+`: stored "public-001.bin" (51 B)`, lines[0])
+	assert.Equal(t, int64(1), calls(srv, cpCgi), "not copied again")
+	assert.Equal(t, int64(5), calls(srv, "file/info.cgi"), "each link looked up once")
+	names := namesIn(t, srv, dir)
+	assert.Equal(t, []string{"public-001.bin", "public-002.bin", "public-003.bin", "public-004.bin", "public-005.bin"}, names)
+}
