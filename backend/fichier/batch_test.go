@@ -619,3 +619,29 @@ func TestBatchStalledFolderGoesBesideAFullerRequest(t *testing.T) {
 	b.enqueue(context.Background(), up(1), &queued{item: &batchItem{name: "new", size: 1}, done: make(chan struct{})})
 	assert.False(t, b.queues[up(1)].stalled, "a file joining makes the folder gather again")
 }
+
+// Server-side batches get the NOTICE in their own words, and removals,
+// which come from rclone's checkers, point at --checkers.
+func TestBatchAdviceServerSide(t *testing.T) {
+	small := dispatchView{files: 2, folders: 1, held: 4}
+	for _, tc := range []struct {
+		kind       laneKind
+		want, flag string
+	}{
+		{laneCopy, "server-side copies are going 2.0 per file/cp.cgi call", "--transfers 4 files"},
+		{laneMove, "file/mv.cgi call", "--transfers 32 would"},
+		{laneRename, "file/rename.cgi call", "--transfers 32 would"},
+		{laneRemove, "removals are going 2.0 per file/rm.cgi call", "--checkers 8 files at once; --checkers 32"},
+	} {
+		s := batchSizes{kind: tc.kind}
+		for range adviceAfterRequests {
+			s.requests++
+			s.files += small.files
+			s.folders += small.folders
+			s.held += small.held
+		}
+		got := s.advice(4, 8)
+		assert.Contains(t, got, tc.want)
+		assert.Contains(t, got, tc.flag)
+	}
+}
