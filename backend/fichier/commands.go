@@ -1370,15 +1370,11 @@ func (f *Fs) removeCopies(ctx context.Context, id int, extra []*importItem) erro
 	for i, it := range extra {
 		urls[i] = it.copyOf
 	}
-	if err := f.removeFiles(ctx, urls); err != nil {
+	if err := f.removeFiles(ctx, id, urls); err != nil {
 		for _, it := range extra {
 			it.ok = false
 			it.result += fmt.Sprintf("; but the new copy %s could not be removed: %v", it.copyOf, err)
 		}
-		return nil
-	}
-	for _, u := range urls {
-		f.acc.listings.removeFile(id, u)
 	}
 	return nil
 }

@@ -1002,15 +1002,21 @@ func inBatches[T any](all []T, do func(batch []T) error) error {
 	return nil
 }
 
-// removeFiles deletes files by URL, in batches.
-func (f *Fs) removeFiles(ctx context.Context, urls []string) error {
+// removeFiles deletes files of folder id by URL, in calls of
+// removeBatch files, and stops at the first error. As every removal, it
+// is safe to repeat: a file already gone counts as removed.
+func (f *Fs) removeFiles(ctx context.Context, id int, urls []string) error {
 	return inBatches(urls, func(batch []string) error {
-		req := api.RemoveFileRequest{Files: make([]api.RemoveFile, len(batch))}
+		ops := make([]*serverOp, len(batch))
 		for i, u := range batch {
-			req.Files[i].URL = u
+			ops[i] = &serverOp{ctx: ctx, url: u, from: id}
 		}
-		var resp api.RemoveFileResponse
-		return f.call(ctx, &apiCall{path: api.FileRm, request: &req, response: &resp})
+		for _, r := range f.removeOps(ctx, id, ops, false) {
+			if r.err != nil {
+				return r.err
+			}
+		}
+		return nil
 	})
 }
 
@@ -1029,7 +1035,7 @@ func (f *Fs) purgeFolder(ctx context.Context, dir string, id, parent int) error 
 	for i := range l.files {
 		urls[i] = l.files[i].URL
 	}
-	if err := f.removeFiles(ctx, urls); err != nil {
+	if err := f.removeFiles(ctx, id, urls); err != nil {
 		return fmt.Errorf("couldn't remove the files of %q: %w", dir, err)
 	}
 	f.acc.listings.update(id, func(l *folderListing) { l.files = nil })

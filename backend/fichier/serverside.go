@@ -152,7 +152,11 @@ func failOps(ops []*serverOp, doing string, err error) []batchResult {
 	}
 	results := make([]batchResult, len(ops))
 	for i, op := range ops {
-		results[i].err = fmt.Errorf("couldn't %s %q: %w", doing, op.file.Filename, err)
+		name := op.file.Filename
+		if name == "" {
+			name = op.url
+		}
+		results[i].err = fmt.Errorf("couldn't %s %q: %w", doing, name, err)
 	}
 	return results
 }
@@ -246,6 +250,12 @@ func (f *Fs) renameOps(ctx context.Context, id int, ops []*serverOp, slotTaken b
 // removeOps deletes ops, files of folder id, with one file/rm.cgi call.
 // Safe to repeat: a file already gone counts as removed.
 func (f *Fs) removeOps(ctx context.Context, id int, ops []*serverOp, slotTaken bool) []batchResult {
+	return f.removeOpsOnce(ctx, id, ops, slotTaken, false)
+}
+
+// removeOpsOnce is removeOps; listed says a fresh listing already
+// sorted out which of ops were gone.
+func (f *Fs) removeOpsOnce(ctx context.Context, id int, ops []*serverOp, slotTaken, listed bool) []batchResult {
 	req := api.RemoveFileRequest{Files: make([]api.RemoveFile, len(ops))}
 	for i, op := range ops {
 		req.Files[i].URL = op.url
@@ -254,8 +264,12 @@ func (f *Fs) removeOps(ctx context.Context, id int, ops []*serverOp, slotTaken b
 	err := f.call(ctx, &apiCall{path: api.FileRm, request: &req, response: &resp, slotTaken: slotTaken})
 	switch {
 	case err == nil, len(ops) == 1 && apiKind(err) == api.KindNotFound:
+	case len(ops) > 1 && apiKind(err) == api.KindNotFound && !listed:
+		// Some are gone already, most likely all (a repeat of a call
+		// whose answer was lost): a fresh listing says which are left.
+		return f.removeLeft(ctx, id, ops)
 	case len(ops) > 1 && refusedWhole(err):
-		return split(ops, func(part []*serverOp) []batchResult { return f.removeOps(ctx, id, part, false) })
+		return split(ops, func(part []*serverOp) []batchResult { return f.removeOpsOnce(ctx, id, part, false, listed) })
 	default:
 		return failOps(ops, "delete", err)
 	}
@@ -263,6 +277,33 @@ func (f *Fs) removeOps(ctx context.Context, id int, ops []*serverOp, slotTaken b
 		f.acc.listings.removeFile(id, op.url)
 	}
 	return make([]batchResult, len(ops))
+}
+
+// removeLeft removes those of ops that a fresh listing of folder id
+// still shows; the others are gone already.
+func (f *Fs) removeLeft(ctx context.Context, id int, ops []*serverOp) []batchResult {
+	l, err := f.cachedListing(ctx, id, 0)
+	if err != nil {
+		return failOps(ops, "delete", err)
+	}
+	there := make(map[string]bool, len(l.files))
+	for _, file := range l.files {
+		there[file.URL] = true
+	}
+	var left []*serverOp
+	var at []int
+	for i, op := range ops {
+		if there[op.url] {
+			left, at = append(left, op), append(at, i)
+		}
+	}
+	results := make([]batchResult, len(ops))
+	if len(left) > 0 {
+		for j, r := range f.removeOpsOnce(ctx, id, left, false, true) {
+			results[at[j]] = r
+		}
+	}
+	return results
 }
 
 // copyAttempts bounds how often copyOps sends a copy that a lost answer

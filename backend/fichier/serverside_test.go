@@ -346,3 +346,15 @@ func TestImportLostAnswerLeavesNoDuplicate(t *testing.T) {
 	names := namesIn(t, srv, dir)
 	assert.Equal(t, []string{"public-001.bin", "public-002.bin", "public-003.bin", "public-004.bin", "public-005.bin"}, names)
 }
+
+// A purge whose file/rm.cgi answer is lost is retried and finds the
+// files gone: done, not an error, and one listing says so rather than a
+// call per file.
+func TestPurgeLostAnswerIsDone(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 150)
+	lose(srv, rmCgi)
+	require.NoError(t, f.Purge(context.Background(), "a"))
+	assert.Zero(t, srv.FileCount())
+	assert.Equal(t, 1, srv.Faults().Fired(rmCgi))
+	assert.Equal(t, int64(3), calls(srv, rmCgi), "100 lost, the same 100 again (all gone: a listing says so), then 50")
+}
