@@ -427,13 +427,20 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	if err != nil {
 		return nil, fmt.Errorf("remote-upload: couldn't find the remote's folder: %w", err)
 	}
-	if err := f.refuseKnownNames(ctx, id, arg); err != nil {
-		return nil, err
-	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
-	jobID, err := f.requestRemote(ctx, &req)
+	// An earlier rclone may have died asking for these very URLs: its
+	// job, if 1fichier has it, is this one.
+	jobID, err := f.earlierRemote(ctx, &req)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
+	}
+	if jobID == 0 {
+		if err := f.refuseKnownNames(ctx, id, arg); err != nil {
+			return nil, err
+		}
+		if jobID, err = f.requestRemote(ctx, &req); err != nil {
+			return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
+		}
 	}
 	if !wait {
 		fs.Infof(f, "remote upload %d: asked 1fichier to fetch %d URL(s)", jobID, len(arg))

@@ -61,8 +61,12 @@ func (f *Fs) resolveEntry(ctx context.Context, xid string, e journalEntry) error
 	}
 	defer f.acc.journal.release(xid)
 	if e.Op == opRemote {
-		if _, err := f.findRemoteJob(ctx, e.Folder, e.Sent, fromURLs(e.Files)); err != nil {
-			return err
+		// A remote upload's files come into the folder whenever 1fichier
+		// fetches them, sent again or not: a listing needs nothing of
+		// the entry. It stays for a remote-upload of the same URLs
+		// (earlierRemote), until 1fichier would have forgotten the job.
+		if time.Since(e.Sent) < sessionMemory {
+			return nil
 		}
 	} else if err := f.settledListing(ctx, e.Folder, e.Sent); err != nil {
 		return fmt.Errorf("couldn't check an earlier call into folder %d: %w", e.Folder, err)
@@ -154,12 +158,9 @@ func (f *Fs) findFolder(ctx context.Context, req *api.MakeFolderRequest, sent ti
 // requestRemote asks 1fichier to fetch urls into folder with
 // remote/request.cgi, exactly once: journalled first, and when the answer
 // is lost, the jobs 1fichier has are looked through for it before it is
-// asked for again. Should an earlier rclone have died with such a request
-// of the same URLs unresolved, its job is looked for first.
+// asked for again. (An earlier rclone's request of the same URLs that
+// died unresolved is earlierRemote's.)
 func (f *Fs) requestRemote(ctx context.Context, req *api.RemoteUploadRequest) (int64, error) {
-	if id, err := f.earlierRemote(ctx, req); id != 0 || err != nil {
-		return id, err
-	}
 	files := make([]journalFile, len(req.URLs))
 	for i, u := range req.URLs {
 		files[i] = journalFile{Name: remoteName(u), From: u}

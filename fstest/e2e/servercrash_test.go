@@ -4,8 +4,11 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/stretchr/testify/require"
@@ -110,4 +113,44 @@ func TestServerSideKilledAtEveryCall(t *testing.T) {
 			serverCrashMatrix(t, h, op)
 		})
 	}
+}
+
+// A remote upload killed at each of its calls, before the answer and
+// after it, then asked for again at once: 1fichier is asked once, and
+// fetches the URL into one file.
+func TestRemoteUploadKilledAtEveryCallAsksOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte("moving pictures"))
+	}))
+	t.Cleanup(web.Close)
+	for _, when := range []string{emulator.KillBeforeAnswer, emulator.KillAfterAnswer} {
+		for n := 1; ; n++ {
+			what := fmt.Sprintf("remote-upload killed %s call %d", when, n)
+			base := fmt.Sprintf("ru/%s-%d", when, n)
+			h.nowOK("mkdir", remote+":"+base)
+			asked := h.stats().Calls["remote/request.cgi"]
+			args := []string{"backend", "remote-upload", remote + ":" + base, web.URL + "/film.mkv"}
+			fired := h.killedRun(n, when, args...)
+			if fired {
+				res := h.now(args...)
+				require.Equal(t, 0, res.Code, "%s, then run again: %s", what, res.Stderr)
+			} else {
+				what = fmt.Sprintf("remote-upload not killed (%d calls)", n-1)
+			}
+			require.Equal(t, asked+1, h.stats().Calls["remote/request.cgi"], "%s: asked once", what)
+			require.Eventually(t, func() bool {
+				count, _ := h.stored(base)
+				return count["film.mkv"] == 1
+			}, 10*time.Second, 50*time.Millisecond, "%s: fetched into one file", what)
+			count, _ := h.stored(base)
+			require.Len(t, count, 1, what)
+			if !fired {
+				t.Log(what)
+				break
+			}
+		}
+	}
+	requireNoRuleBroken(t, h.stats())
 }
