@@ -1102,6 +1102,14 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	if err != nil {
 		return nil, err
 	}
+	// The listing, once earlier copies whose answers were lost are
+	// settled, may show this copy made already (a retry, or a run after
+	// a kill): as Put, send nothing for a file that is there.
+	if there, ok := pickFile(before, name); ok {
+		if o := f.newObject(remote, id, there); o.holds(ctx, srcObj) {
+			return o, nil
+		}
+	}
 	file, err := f.serverOp(ctx, laneKey{kind: laneCopy, folder: id}, opOf(ctx, srcObj, name))
 	if err != nil {
 		return nil, fmt.Errorf("couldn't copy %q: %w", src.Remote(), err)

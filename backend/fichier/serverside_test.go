@@ -358,3 +358,21 @@ func TestPurgeLostAnswerIsDone(t *testing.T) {
 	assert.Equal(t, 1, srv.Faults().Fired(rmCgi))
 	assert.Equal(t, int64(3), calls(srv, rmCgi), "100 lost, the same 100 again (all gone: a listing says so), then 50")
 }
+
+// A copy whose file is at the destination already, with the same size
+// and checksum (a retry after a copy made but not confirmed, or a run
+// after a kill), sends nothing.
+func TestServerSideCopyOfAFileThereSendsNothing(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 1)
+	ctx := context.Background()
+	o, err := f.NewObject(ctx, "a/file000.txt")
+	require.NoError(t, err)
+	_, err = f.Copy(ctx, o, "b/file000.txt")
+	require.NoError(t, err)
+	srv.ResetStats()
+	again, err := f.Copy(ctx, o, "b/file000.txt")
+	require.NoError(t, err)
+	assert.Zero(t, srv.Stats().Total(), "no call")
+	assert.Equal(t, "b/file000.txt", again.Remote())
+	assert.Equal(t, []string{"file000.txt"}, namesIn(t, srv, rootFolder(t, f, "b")))
+}
