@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -283,12 +284,13 @@ func (b *batcher) dropIdle(id laneKey, fq *folderQueue) {
 func (b *batcher) dispatch(ctx context.Context) {
 	for b.awaitReady() {
 		err := b.f.acc.limits.wait(ctx)
+		at := time.Now()
 		id, batch, seen := b.next()
 		if len(batch) == 0 {
 			continue // every waiting call was cancelled meanwhile
 		}
 		b.sizes[id.kind].record(ctx, seen)
-		go b.commit(err, id, batch)
+		go b.commit(err, at, id, batch)
 	}
 }
 
@@ -420,17 +422,17 @@ func (b *batcher) take(fq *folderQueue, maxFiles int) []*queued {
 	return batch
 }
 
-// commit sends batch for lane id in the call slot the dispatcher waited
-// for (or gives every file slotErr, why there is none), hands each call
+// commit sends batch for lane id in the call slot the dispatcher booked
+// at slotAt (or gives every file slotErr, why there is none), hands each call
 // its result and lets the lane be chosen again. The request is cancelled
 // only when every one of its calls is.
-func (b *batcher) commit(slotErr error, id laneKey, batch []*queued) {
+func (b *batcher) commit(slotErr error, slotAt time.Time, id laneKey, batch []*queued) {
 	var results []batchResult
 	if slotErr != nil {
 		results = failAll(len(batch), slotErr)
 	} else {
 		ctx, cancel := cancelWithAll(batch)
-		results = b.f.commitLane(ctx, id, batch)
+		results = b.f.commitLane(ctx, slotAt, id, batch)
 		cancel()
 	}
 	for i, q := range batch {
@@ -461,21 +463,21 @@ func (b *batcher) finished(id laneKey) {
 	b.ready.Broadcast()
 }
 
-// commitLane sends batch, the files of lane id, in a call slot already
-// waited for, and returns what became of each.
-func (f *Fs) commitLane(ctx context.Context, id laneKey, batch []*queued) []batchResult {
+// commitLane sends batch, the files of lane id, in the call slot the
+// dispatcher booked at slotAt, and returns what became of each.
+func (f *Fs) commitLane(ctx context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult {
 	if id.kind != laneUpload {
 		ops := make([]*serverOp, len(batch))
 		for i, q := range batch {
 			ops[i] = q.op
 		}
-		return f.serverOps(ctx, id, ops, true)
+		return f.serverOps(ctx, id, ops, slotAt)
 	}
 	items := make([]*batchItem, len(batch))
 	for i, q := range batch {
 		items[i] = q.item
 	}
-	node, err := f.uploadNodeIn(ctx, true)
+	node, err := f.uploadNodeIn(ctx, slotAt)
 	if err != nil {
 		return failAll(len(items), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/lib/rest"
@@ -70,10 +71,12 @@ type apiCall struct {
 	// mayRetry, if set, gets whether a retry may help after a
 	// retryByCaller attempt.
 	mayRetry *bool
-	// slotTaken says the caller already waited for a call slot of the
-	// budget (the batch dispatcher, while the batch formed): the first
-	// attempt goes at once, a retry waits for a slot of its own.
-	slotTaken bool
+	// slotAt, if set, is when the caller's call slot of the budget came
+	// (the batch dispatcher waits for it while the batch forms): the
+	// first attempt goes at once if it is still within half a call
+	// interval of it, else it books a slot of its own, as a retry does,
+	// so a late send never bunches with the next slot's call.
+	slotAt time.Time
 }
 
 // call makes the call c describes.
@@ -92,7 +95,7 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 	if c.website {
 		srv = f.plain
 	}
-	slotTaken := c.slotTaken
+	slotAt := c.slotAt
 	attempt := func() (bool, error) {
 		if c.before != nil {
 			if err := c.before(); err != nil {
@@ -102,8 +105,8 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 		if c.form != nil {
 			opts.Body = strings.NewReader(c.form.Encode())
 		}
-		resp, err := f.send(ctx, srv, &opts, c.request, c.response, slotTaken)
-		slotTaken = false
+		resp, err := f.send(ctx, srv, &opts, c.request, c.response, slotAt)
+		slotAt = time.Time{}
 		if c.retry == retryNever {
 			return false, err
 		}
@@ -131,8 +134,9 @@ type statusError interface {
 // send is one attempt of call: it waits for the key's budget, calls srv
 // and turns a KO answer into an *api.Error. A *[]byte response gets the
 // body as it is; request is then unused.
-func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any, slotTaken bool) (*http.Response, error) {
-	if slotTaken {
+func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, request, response any, slotAt time.Time) (*http.Response, error) {
+	interval, _, _ := f.acc.limits.settings()
+	if !slotAt.IsZero() && time.Since(slotAt) < interval/2 {
 		if err := ctx.Err(); err != nil {
 			return nil, errUnsent{err}
 		}

@@ -1011,7 +1011,7 @@ func (f *Fs) removeFiles(ctx context.Context, id int, urls []string) error {
 		for i, u := range batch {
 			ops[i] = &serverOp{ctx: ctx, url: u, from: id}
 		}
-		for _, r := range f.removeOps(ctx, id, ops, false) {
+		for _, r := range f.removeOps(ctx, id, ops, time.Time{}) {
 			if r.err != nil {
 				return r.err
 			}

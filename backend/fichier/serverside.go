@@ -106,25 +106,25 @@ func (op *serverOp) renames() bool { return op.name != op.file.Filename }
 func (f *Fs) serverOp(ctx context.Context, id laneKey, op *serverOp) (*api.File, error) {
 	alone := op.renames() && (id.kind == laneCopy || id.kind == laneMove)
 	if f.batcher.maxSize <= 0 || alone {
-		r := f.serverOps(ctx, id, []*serverOp{op}, false)[0]
+		r := f.serverOps(ctx, id, []*serverOp{op}, time.Time{})[0]
 		return r.file, r.err
 	}
 	return f.batcher.await(ctx, id, &queued{op: op, done: make(chan struct{})})
 }
 
 // serverOps sends ops, files of lane id, in one call (in the slot the
-// dispatcher waited for when slotTaken is set) and returns what became
+// dispatcher booked at slotAt, unless zero) and returns what became
 // of each.
-func (f *Fs) serverOps(ctx context.Context, id laneKey, ops []*serverOp, slotTaken bool) []batchResult {
+func (f *Fs) serverOps(ctx context.Context, id laneKey, ops []*serverOp, slotAt time.Time) []batchResult {
 	switch id.kind {
 	case laneCopy:
-		return f.copyOps(ctx, id.folder, ops, slotTaken, 0)
+		return f.copyOps(ctx, id.folder, ops, slotAt, 0)
 	case laneMove:
-		return f.moveOps(ctx, id.folder, ops, slotTaken)
+		return f.moveOps(ctx, id.folder, ops, slotAt)
 	case laneRename:
-		return f.renameOps(ctx, id.folder, ops, slotTaken)
+		return f.renameOps(ctx, id.folder, ops, slotAt)
 	}
-	return f.removeOps(ctx, id.folder, ops, slotTaken)
+	return f.removeOps(ctx, id.folder, ops, slotAt)
 }
 
 // refusedWhole reports whether err is 1fichier refusing a call (a KO
@@ -165,7 +165,7 @@ func failOps(ops []*serverOp, doing string, err error) []batchResult {
 // rename when there is one file to rename). A move is safe to repeat,
 // so the pacer retries it as it retries any call: a file already in
 // place counts as moved.
-func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotTaken bool) []batchResult {
+func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotAt time.Time) []batchResult {
 	req := api.MoveFileRequest{DestinationFolderID: id}
 	for _, op := range ops {
 		req.URLs = append(req.URLs, op.url)
@@ -174,8 +174,8 @@ func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotTaken boo
 		req.Rename = ops[0].name
 	}
 	var resp api.MoveFileResponse
-	err := f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp, slotTaken: slotTaken})
-	resend := func(part []*serverOp) []batchResult { return f.moveOps(ctx, id, part, false) }
+	err := f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp, slotAt: slotAt})
+	resend := func(part []*serverOp) []batchResult { return f.moveOps(ctx, id, part, time.Time{}) }
 	switch {
 	case err == nil, apiKind(err) == api.KindNothingDone:
 		// NothingDone: a rename to the name the file has, which we only
@@ -222,17 +222,17 @@ func (f *Fs) findMoved(ctx context.Context, id int, op *serverOp, cause error) [
 // renameOps renames ops, files of folder id, with one file/rename.cgi
 // call, which takes a name per file. Safe to repeat: "No file has been
 // renamed" means each already has its name.
-func (f *Fs) renameOps(ctx context.Context, id int, ops []*serverOp, slotTaken bool) []batchResult {
+func (f *Fs) renameOps(ctx context.Context, id int, ops []*serverOp, slotAt time.Time) []batchResult {
 	req := api.RenameFileRequest{URLs: make([]api.RenameFile, len(ops))}
 	for i, op := range ops {
 		req.URLs[i] = api.RenameFile{URL: op.url, Filename: op.name}
 	}
 	var resp api.RenameFileResponse
-	err := f.call(ctx, &apiCall{path: api.FileRename, request: &req, response: &resp, slotTaken: slotTaken})
+	err := f.call(ctx, &apiCall{path: api.FileRename, request: &req, response: &resp, slotAt: slotAt})
 	switch {
 	case err == nil, apiKind(err) == api.KindNothingDone:
 	case len(ops) > 1 && refusedWhole(err):
-		return split(ops, func(part []*serverOp) []batchResult { return f.renameOps(ctx, id, part, false) })
+		return split(ops, func(part []*serverOp) []batchResult { return f.renameOps(ctx, id, part, time.Time{}) })
 	default:
 		return failOps(ops, "rename", err)
 	}
@@ -249,19 +249,19 @@ func (f *Fs) renameOps(ctx context.Context, id int, ops []*serverOp, slotTaken b
 
 // removeOps deletes ops, files of folder id, with one file/rm.cgi call.
 // Safe to repeat: a file already gone counts as removed.
-func (f *Fs) removeOps(ctx context.Context, id int, ops []*serverOp, slotTaken bool) []batchResult {
-	return f.removeOpsOnce(ctx, id, ops, slotTaken, false)
+func (f *Fs) removeOps(ctx context.Context, id int, ops []*serverOp, slotAt time.Time) []batchResult {
+	return f.removeOpsOnce(ctx, id, ops, slotAt, false)
 }
 
 // removeOpsOnce is removeOps; listed says a fresh listing already
 // sorted out which of ops were gone.
-func (f *Fs) removeOpsOnce(ctx context.Context, id int, ops []*serverOp, slotTaken, listed bool) []batchResult {
+func (f *Fs) removeOpsOnce(ctx context.Context, id int, ops []*serverOp, slotAt time.Time, listed bool) []batchResult {
 	req := api.RemoveFileRequest{Files: make([]api.RemoveFile, len(ops))}
 	for i, op := range ops {
 		req.Files[i].URL = op.url
 	}
 	var resp api.RemoveFileResponse
-	err := f.call(ctx, &apiCall{path: api.FileRm, request: &req, response: &resp, slotTaken: slotTaken})
+	err := f.call(ctx, &apiCall{path: api.FileRm, request: &req, response: &resp, slotAt: slotAt})
 	switch {
 	case err == nil, len(ops) == 1 && apiKind(err) == api.KindNotFound:
 	case len(ops) > 1 && apiKind(err) == api.KindNotFound && !listed:
@@ -269,7 +269,7 @@ func (f *Fs) removeOpsOnce(ctx context.Context, id int, ops []*serverOp, slotTak
 		// whose answer was lost): a fresh listing says which are left.
 		return f.removeLeft(ctx, id, ops)
 	case len(ops) > 1 && refusedWhole(err):
-		return split(ops, func(part []*serverOp) []batchResult { return f.removeOpsOnce(ctx, id, part, false, listed) })
+		return split(ops, func(part []*serverOp) []batchResult { return f.removeOpsOnce(ctx, id, part, time.Time{}, listed) })
 	default:
 		return failOps(ops, "delete", err)
 	}
@@ -299,7 +299,7 @@ func (f *Fs) removeLeft(ctx context.Context, id int, ops []*serverOp) []batchRes
 	}
 	results := make([]batchResult, len(ops))
 	if len(left) > 0 {
-		for j, r := range f.removeOpsOnce(ctx, id, left, false, true) {
+		for j, r := range f.removeOpsOnce(ctx, id, left, time.Time{}, true) {
 			results[at[j]] = r
 		}
 	}
@@ -319,7 +319,7 @@ const copyAttempts = 3
 // folder says which copies were made (findCopies), and only the others
 // go again. Should this process die meanwhile, whoever lists the folder
 // next resolves the entry the same way (resolveOp).
-func (f *Fs) copyOps(ctx context.Context, id int, ops []*serverOp, slotTaken bool, attempt int) []batchResult {
+func (f *Fs) copyOps(ctx context.Context, id int, ops []*serverOp, slotAt time.Time, attempt int) []batchResult {
 	known := f.acc.listings.urls(id)
 	req := api.CopyFileRequest{FolderID: id}
 	files := make([]journalFile, len(ops))
@@ -333,12 +333,12 @@ func (f *Fs) copyOps(ctx context.Context, id int, ops []*serverOp, slotTaken boo
 	entry := f.acc.journal.beginOp(opCopy, id, files)
 	defer f.acc.journal.release(entry.xid)
 	var resp api.CopyFileResponse
-	err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp, retry: retryUnsent, slotTaken: slotTaken})
+	err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp, retry: retryUnsent, slotAt: slotAt})
 	var lost *lostAnswer
 	if err != nil && !errors.As(err, &lost) {
 		f.acc.journal.record(id, entry.xid, nil, true) // refused: nothing was made
 		if len(ops) > 1 && refusedWhole(err) {
-			return split(ops, func(part []*serverOp) []batchResult { return f.copyOps(ctx, id, part, false, attempt) })
+			return split(ops, func(part []*serverOp) []batchResult { return f.copyOps(ctx, id, part, time.Time{}, attempt) })
 		}
 		return failOps(ops, "copy", err)
 	}
@@ -373,7 +373,7 @@ func (f *Fs) copyAgain(ctx context.Context, id int, ops []*serverOp, results []b
 	}
 	var retried []batchResult
 	if attempt+1 < copyAttempts {
-		retried = f.copyOps(ctx, id, again, false, attempt+1)
+		retried = f.copyOps(ctx, id, again, time.Time{}, attempt+1)
 	} else {
 		retried = failOps(again, "copy", errors.New("1fichier's answers were lost and the copy is not in the folder"))
 	}
