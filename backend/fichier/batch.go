@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -79,13 +80,40 @@ type batchResult struct {
 	err  error
 }
 
-// queued is a batchItem waiting in its folder's queue, and where its
-// result goes.
+// queued is a batchItem or a serverOp waiting in its lane's queue, and
+// where its result goes.
 type queued struct {
-	seq    uint64 // arrival order, in the batcher
-	item   *batchItem
+	seq    uint64     // arrival order, in the batcher
+	item   *batchItem // an upload
+	op     *serverOp  // or a server-side operation
 	result batchResult
 	done   chan struct{} // closed once result is set
+}
+
+// name is what no two files of one request may share: an upload's
+// name (1fichier's answer tells them apart by name), a server-side
+// operation's file URL.
+func (q *queued) name() string {
+	if q.op != nil {
+		return q.op.url
+	}
+	return q.item.name
+}
+
+// size is the data the file adds to its request.
+func (q *queued) size() int64 {
+	if q.op != nil {
+		return 0
+	}
+	return q.item.size
+}
+
+// ctx is the context of the rclone call the file belongs to.
+func (q *queued) ctx() context.Context {
+	if q.op != nil {
+		return q.op.ctx
+	}
+	return q.item.ctx
 }
 
 // folderQueue is what waits for one folder.
@@ -94,21 +122,24 @@ type folderQueue struct {
 	onWay      int  // files of the folder's request on its way (0: none); the next waits for it
 	small      bool // that request carries less than overlapBytes
 	passedOver int  // requests that went to fuller folders since its last one
+	stalled    bool // a request of another lane ended since a file last joined: no more come
 }
 
-// batcher gathers the small uploads of one Fs into batches, by folder.
+// batcher gathers the small uploads and the server-side operations of
+// one Fs into batches, by lane: what the request does, and in which
+// folder.
 type batcher struct {
 	f        *Fs
 	maxSize  int64 // larger files go alone; 0 turns batching off
-	maxFiles int   // files per request
-	sizes    batchSizes
+	maxFiles int   // files per upload request
+	sizes    [laneKinds]*batchSizes
 
 	mu          sync.Mutex
-	ready       *sync.Cond           // signalled when a folder may have become ready, or none waits
-	queues      map[int]*folderQueue // folders with files waiting or a request on its way
-	dispatching bool                 // the dispatcher runs
-	arrivals    uint64               // files queued so far, to number them
-	alone       map[aloneKey]bool    // files to send alone until they are stored
+	ready       *sync.Cond               // signalled when a lane may have become ready, or none waits
+	queues      map[laneKey]*folderQueue // lanes with files waiting or a request on its way
+	dispatching bool                     // the dispatcher runs
+	arrivals    uint64                   // files queued so far, to number them
+	alone       map[aloneKey]bool        // files to send alone until they are stored
 }
 
 // aloneKey names a file in a folder.
@@ -127,9 +158,11 @@ func newBatcher(f *Fs, maxSize int64, maxFiles int) *batcher {
 		f:        f,
 		maxSize:  maxSize,
 		maxFiles: maxFiles,
-		queues:   make(map[int]*folderQueue),
+		queues:   make(map[laneKey]*folderQueue),
 		alone:    make(map[aloneKey]bool),
-		sizes:    batchSizes{tell: tellOnce},
+	}
+	for kind := range b.sizes {
+		b.sizes[kind] = &batchSizes{tell: tellOnce(laneKind(kind)), kind: laneKind(kind)}
 	}
 	b.ready = sync.NewCond(&b.mu)
 	return b
@@ -179,7 +212,12 @@ func (b *batcher) storedAlone(id int, name string) {
 // add queues item for folder id and returns once it is stored or has
 // failed. If ctx ends while the item still waits, it leaves the queue.
 func (b *batcher) add(ctx context.Context, id int, item *batchItem) (*api.File, error) {
-	q := &queued{item: item, done: make(chan struct{})}
+	return b.await(ctx, laneKey{kind: laneUpload, folder: id}, &queued{item: item, done: make(chan struct{})})
+}
+
+// await queues q in lane id and returns its result once it is done. If
+// ctx ends while q still waits, it leaves the queue.
+func (b *batcher) await(ctx context.Context, id laneKey, q *queued) (*api.File, error) {
 	b.enqueue(context.WithoutCancel(ctx), id, q)
 	select {
 	case <-q.done:
@@ -192,9 +230,9 @@ func (b *batcher) add(ctx context.Context, id int, item *batchItem) (*api.File, 
 	return q.result.file, q.result.err
 }
 
-// enqueue adds q to folder id's queue, starting the dispatcher if it does
+// enqueue adds q to lane id's queue, starting the dispatcher if it does
 // not run.
-func (b *batcher) enqueue(ctx context.Context, id int, q *queued) {
+func (b *batcher) enqueue(ctx context.Context, id laneKey, q *queued) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.queues[id] == nil {
@@ -203,6 +241,7 @@ func (b *batcher) enqueue(ctx context.Context, id int, q *queued) {
 	b.arrivals++
 	q.seq = b.arrivals
 	b.queues[id].waiting = append(b.queues[id].waiting, q)
+	b.queues[id].stalled = false
 	b.ready.Broadcast()
 	if !b.dispatching {
 		b.dispatching = true
@@ -210,9 +249,9 @@ func (b *batcher) enqueue(ctx context.Context, id int, q *queued) {
 	}
 }
 
-// withdraw takes q out of folder id's queue and reports whether it was
+// withdraw takes q out of lane id's queue and reports whether it was
 // still there.
-func (b *batcher) withdraw(id int, q *queued) bool {
+func (b *batcher) withdraw(id laneKey, q *queued) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fq := b.queues[id]
@@ -230,25 +269,28 @@ func (b *batcher) withdraw(id int, q *queued) bool {
 	return false
 }
 
-// dropIdle forgets folder id's queue once nothing waits or is sent.
-func (b *batcher) dropIdle(id int, fq *folderQueue) {
+// dropIdle forgets lane id's queue once nothing waits or is sent.
+func (b *batcher) dropIdle(id laneKey, fq *folderQueue) {
 	if len(fq.waiting) == 0 && fq.onWay == 0 {
 		delete(b.queues, id)
 	}
 }
 
-// dispatch sends batches while files wait: it asks for an upload server
-// (waiting for the budget while batches form), gives it to the folder
-// chosen by next and sends that folder's batch beside the next request.
+// dispatch sends batches while files wait: it waits for a call slot of
+// the budget while batches form, gives it to the lane chosen by next and
+// sends that lane's batch beside the next request. The slot is the
+// batch's first call: get_upload_server.cgi for uploads, the request
+// itself for a server-side operation.
 func (b *batcher) dispatch(ctx context.Context) {
 	for b.awaitReady() {
-		node, err := b.f.uploadNode(ctx)
+		err := b.f.acc.limits.wait(ctx)
+		at := time.Now()
 		id, batch, seen := b.next()
 		if len(batch) == 0 {
-			continue // every waiting Put was cancelled meanwhile
+			continue // every waiting call was cancelled meanwhile
 		}
-		b.sizes.record(ctx, seen)
-		go b.commit(node, err, id, batch)
+		b.sizes[id.kind].record(ctx, seen)
+		go b.commit(err, at, id, batch)
 	}
 }
 
@@ -273,9 +315,10 @@ func (b *batcher) awaitReady() bool {
 // readiness reports whether a request may go now, and whether any file
 // waits at all. A request may go to a folder with files waiting and none
 // on their way, when no request of less than overlapBytes on its way
-// carries more files than the fullest such folder has. b.mu is held.
+// carries more files than the fullest such folder has, or when such a
+// folder stalled (finished). b.mu is held.
 func (b *batcher) readiness() (ready, waiting bool) {
-	fullest, held := 0, 0
+	fullest, held, stalled := 0, 0, false
 	for _, fq := range b.queues {
 		if fq.small {
 			held = max(held, fq.onWay)
@@ -286,9 +329,10 @@ func (b *batcher) readiness() (ready, waiting bool) {
 		waiting = true
 		if fq.onWay == 0 {
 			fullest = max(fullest, len(fq.waiting))
+			stalled = stalled || fq.stalled
 		}
 	}
-	return fullest > 0 && fullest >= held, waiting
+	return fullest > 0 && (fullest >= held || stalled), waiting
 }
 
 // next chooses the folder the next request goes to, takes its batch and
@@ -297,11 +341,11 @@ func (b *batcher) readiness() (ready, waiting bool) {
 // waiting. On a tie the folder whose first file came first goes: at the
 // end of one folder's files and the start of the next, the next then
 // gathers more. It also says what the choice was made among.
-func (b *batcher) next() (int, []*queued, dispatchView) {
+func (b *batcher) next() (laneKey, []*queued, dispatchView) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var view dispatchView
-	chosen, best := 0, (*folderQueue)(nil)
+	chosen, best := laneKey{}, (*folderQueue)(nil)
 	for id, fq := range b.queues {
 		view.held += len(fq.waiting) + fq.onWay
 		if len(fq.waiting) == 0 || fq.onWay > 0 {
@@ -313,7 +357,7 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 		}
 	}
 	if best == nil {
-		return 0, nil, view
+		return chosen, nil, view
 	}
 	for _, fq := range b.queues {
 		if fq != best && len(fq.waiting) > 0 && fq.onWay == 0 {
@@ -321,7 +365,7 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 		}
 	}
 	best.passedOver = 0
-	batch := b.take(best)
+	batch := b.take(best, b.lanesFiles(chosen.kind))
 	best.onWay, best.small = len(batch), bytesOf(batch) < overlapBytes
 	view.files = len(batch)
 	return chosen, batch, view
@@ -331,7 +375,7 @@ func (b *batcher) next() (int, []*queued, dispatchView) {
 func bytesOf(batch []*queued) int64 {
 	var n int64
 	for _, q := range batch {
-		n += q.item.size
+		n += q.size()
 	}
 	return n
 }
@@ -350,59 +394,99 @@ func goesBefore(a, b *folderQueue) bool {
 	return a.waiting[0].seq < b.waiting[0].seq
 }
 
+// lanesFiles is how many files one request of kind carries at most.
+func (b *batcher) lanesFiles(kind laneKind) int {
+	if kind == laneUpload {
+		return b.maxFiles
+	}
+	return serverBatchFiles
+}
+
 // take removes the next batch from fq, in order: at most maxFiles files
-// and maxBatchBytes bytes, and never two of one name (1fichier's answer
-// tells files apart by name). The rest wait for the next batch.
-func (b *batcher) take(fq *folderQueue) []*queued {
+// and maxBatchBytes bytes, and never two of one name (see queued.name).
+// The rest wait for the next batch.
+func (b *batcher) take(fq *folderQueue, maxFiles int) []*queued {
 	var batch, rest []*queued
 	names := make(map[string]bool)
 	var bytes int64
 	for _, q := range fq.waiting {
-		item := q.item
-		if len(batch) == b.maxFiles || names[item.name] || bytes+item.size > maxBatchBytes {
+		if len(batch) == maxFiles || names[q.name()] || bytes+q.size() > maxBatchBytes {
 			rest = append(rest, q)
 			continue
 		}
 		batch = append(batch, q)
-		names[item.name] = true
-		bytes += item.size
+		names[q.name()] = true
+		bytes += q.size()
 	}
 	fq.waiting = rest
 	return batch
 }
 
-// commit uploads batch into folder id through node (or gives every file
-// nodeErr, the reason there is no node), hands each Put its result and
-// lets the folder be chosen again. The request is cancelled only when
-// every one of its Puts is.
-func (b *batcher) commit(node *uploadNode, nodeErr error, id int, batch []*queued) {
-	items := make([]*batchItem, len(batch))
-	for i, q := range batch {
-		items[i] = q.item
-	}
+// commit sends batch for lane id in the call slot the dispatcher booked
+// at slotAt (or gives every file slotErr, why there is none), hands each call
+// its result and lets the lane be chosen again. The request is cancelled
+// only when every one of its calls is.
+func (b *batcher) commit(slotErr error, slotAt time.Time, id laneKey, batch []*queued) {
 	var results []batchResult
-	if nodeErr != nil {
-		results = failAll(items, nodeErr)
+	if slotErr != nil {
+		results = failAll(len(batch), slotErr)
 	} else {
-		ctx, cancel := cancelWithAll(items)
-		results = b.f.uploadFiles(ctx, node, id, items)
+		ctx, cancel := cancelWithAll(batch)
+		results = b.f.commitLane(ctx, slotAt, id, batch)
 		cancel()
 	}
 	for i, q := range batch {
 		q.result = results[i]
 		close(q.done)
 	}
+	b.finished(id)
+}
+
+// finished lets lane id, whose request is done, be chosen again. The
+// files waiting in other lanes then stall: the calls of that request
+// returned, and rclone handed their transfers the next files, so a lane
+// that gained none has all it will get for now. A stalled lane may go
+// beside a fuller request: holding it back would only keep its
+// transfers from the next batches (the last file of a folder, held
+// while the next folder's batches went a file short each).
+func (b *batcher) finished(id laneKey) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	fq := b.queues[id]
 	fq.onWay, fq.small = 0, false
+	for other, q := range b.queues {
+		if other != id && len(q.waiting) > 0 && q.onWay == 0 {
+			q.stalled = true
+		}
+	}
 	b.dropIdle(id, fq)
 	b.ready.Broadcast()
 }
 
-// failAll gives every item err.
-func failAll(items []*batchItem, err error) []batchResult {
-	results := make([]batchResult, len(items))
+// commitLane sends batch, the files of lane id, in the call slot the
+// dispatcher booked at slotAt, and returns what became of each.
+func (f *Fs) commitLane(ctx context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult {
+	if id.kind != laneUpload {
+		ops := make([]*serverOp, len(batch))
+		for i, q := range batch {
+			ops[i] = q.op
+		}
+		return f.serverOps(ctx, id, ops, slotAt)
+	}
+	items := make([]*batchItem, len(batch))
+	for i, q := range batch {
+		items[i] = q.item
+	}
+	node, err := f.uploadNodeIn(ctx, slotAt)
+	if err != nil {
+		return failAll(len(items), err)
+	}
+	return f.uploadFiles(ctx, node, id.folder, items)
+}
+
+// failAll gives each of n results err.
+func failAll(n int, err error) []batchResult {
+	results := make([]batchResult, n)
 	for i := range results {
 		results[i].err = err
 	}
@@ -410,14 +494,14 @@ func failAll(items []*batchItem, err error) []batchResult {
 }
 
 // cancelWithAll returns a context that ends when the contexts of all
-// items have ended, and its cancel function.
-func cancelWithAll(items []*batchItem) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(items[0].ctx))
+// of batch have ended, and its cancel function.
+func cancelWithAll(batch []*queued) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(batch[0].ctx()))
 	var left atomic.Int64
-	left.Store(int64(len(items)))
-	stops := make([]func() bool, len(items))
-	for i, item := range items {
-		stops[i] = context.AfterFunc(item.ctx, func() {
+	left.Store(int64(len(batch)))
+	stops := make([]func() bool, len(batch))
+	for i, q := range batch {
+		stops[i] = context.AfterFunc(q.ctx(), func() {
 			if left.Add(-1) == 0 {
 				cancel()
 			}
@@ -443,8 +527,9 @@ const (
 	smallBatch          = 8
 )
 
-// batchAdviceTold is set once the NOTICE was given in this process.
-var batchAdviceTold atomic.Bool
+// batchAdviceTold is set for a kind of request once its NOTICE was
+// given in this process.
+var batchAdviceTold [laneKinds]atomic.Bool
 
 // dispatchView is what the dispatcher saw when it chose a folder: the
 // files it sent, the folders it chose among, and the files held in the
@@ -454,9 +539,10 @@ type dispatchView struct {
 }
 
 // batchSizes sums the dispatcher's views of the current run of
-// requests, to give the NOTICE through tell.
+// requests of one kind, to give the NOTICE through tell.
 type batchSizes struct {
 	tell func(advice string)
+	kind laneKind
 
 	mu                             sync.Mutex
 	requests, files, folders, held int
@@ -471,7 +557,8 @@ func (s *batchSizes) record(ctx context.Context, view dispatchView) {
 	s.held += view.held
 	advice := ""
 	if s.requests == adviceAfterRequests {
-		advice = s.advice(fs.GetConfig(ctx).Transfers)
+		ci := fs.GetConfig(ctx)
+		advice = s.advice(ci.Transfers, ci.Checkers)
 		// The next requests are judged afresh: a copy's queue changes as it goes.
 		s.requests, s.files, s.folders, s.held = 0, 0, 0, 0
 	}
@@ -481,24 +568,32 @@ func (s *batchSizes) record(ctx context.Context, view dispatchView) {
 	}
 }
 
-// tellOnce gives advice at NOTICE, if no advice was given in this
-// process yet.
-func tellOnce(advice string) {
-	if !batchAdviceTold.Swap(true) {
-		fs.Logf(nil, "fichier: %s", advice)
+// tellOnce returns what gives advice on requests of kind at NOTICE, if
+// none was given on them in this process yet.
+func tellOnce(kind laneKind) func(advice string) {
+	return func(advice string) {
+		if !batchAdviceTold[kind].Swap(true) {
+			fs.Logf(nil, "fichier: %s", advice)
+		}
 	}
 }
 
 // advice says why batches are small and what would help, or "" when they
 // are not, or rclone's flags would not help (the files come slowly).
-func (s *batchSizes) advice(transfers int) string {
+// Removals come from rclone's --checkers, everything else from its
+// --transfers.
+func (s *batchSizes) advice(transfers, checkers int) string {
 	n := float64(s.requests)
 	perRequest, folders, held := float64(s.files)/n, float64(s.folders)/n, float64(s.held)/n
-	busy := held >= float64(transfers)/2
-	head := fmt.Sprintf("small files are going up %.1f per upload request (3 API calls each)", perRequest)
+	flag, parallel := "--transfers", transfers
+	if s.kind == laneRemove {
+		flag, parallel = "--checkers", checkers
+	}
+	busy := held >= float64(parallel)/2
+	head := fmt.Sprintf("%s %.1f per %s", s.kind.doing(), perRequest, s.kind.request())
 	switch {
-	case transfers < 32 && busy && perRequest < smallBatch:
-		return fmt.Sprintf("%s because rclone sends at most --transfers %d files at once; --transfers 32 would let up to 32 share a request", head, transfers)
+	case parallel < 32 && busy && perRequest < smallBatch:
+		return fmt.Sprintf("%s because rclone sends at most %s %d files at once; %s 32 would let up to 32 share a request", head, flag, parallel, flag)
 	case folders >= 2 && busy && perRequest < held/3:
 		return fmt.Sprintf("%s because they arrive from %.0f folders at once (rclone's queue mixes folders once it holds --max-backlog files); --order-by name keeps each folder's files together", head, folders)
 	}

@@ -424,6 +424,9 @@ func queuedFiles(b *batcher) int {
 	return n
 }
 
+// up names the upload lane of folder id.
+func up(id int) laneKey { return laneKey{kind: laneUpload, folder: id} }
+
 // queueOf makes a folder queue with n files waiting.
 func queueOf(n int) *folderQueue {
 	fq := &folderQueue{}
@@ -438,40 +441,40 @@ func queueOf(n int) *folderQueue {
 // passed over the longest.
 func TestBatchNoFolderWaitsForever(t *testing.T) {
 	b := newBatcher(nil, 1, 0)
-	b.queues[1] = queueOf(1)
+	b.queues[up(1)] = queueOf(1)
 	for round := range maxPassedOver {
-		b.queues[2] = queueOf(10)
+		b.queues[up(2)] = queueOf(10)
 		id, batch, view := b.next()
-		require.Equal(t, 2, id, "round %d: the fuller folder goes", round)
+		require.Equal(t, up(2), id, "round %d: the fuller folder goes", round)
 		assert.Len(t, batch, 10)
 		assert.Equal(t, dispatchView{files: 10, folders: 2, held: 11}, view)
-		b.queues[2].onWay = 0
+		b.queues[up(2)].onWay = 0
 	}
-	b.queues[2] = queueOf(10)
+	b.queues[up(2)] = queueOf(10)
 	id, batch, _ := b.next()
-	assert.Equal(t, 1, id, "passed over %d times, the lone file goes", maxPassedOver)
+	assert.Equal(t, up(1), id, "passed over %d times, the lone file goes", maxPassedOver)
 	assert.Len(t, batch, 1)
 
 	b = newBatcher(nil, 1, 0)
-	b.queues[1], b.queues[2] = queueOf(3), queueOf(3)
-	for i, q := range b.queues[1].waiting {
+	b.queues[up(1)], b.queues[up(2)] = queueOf(3), queueOf(3)
+	for i, q := range b.queues[up(1)].waiting {
 		q.seq = uint64(10 + i)
 	}
-	for i, q := range b.queues[2].waiting {
+	for i, q := range b.queues[up(2)].waiting {
 		q.seq = uint64(5 + i)
 	}
 	id, _, _ = b.next()
-	assert.Equal(t, 2, id, "a tie goes to the folder whose first file came first")
-	assert.Equal(t, 1, b.queues[1].passedOver)
+	assert.Equal(t, up(2), id, "a tie goes to the folder whose first file came first")
+	assert.Equal(t, 1, b.queues[up(1)].passedOver)
 }
 
 // batch_size caps the files of one request.
 func TestBatchSizeCapsRequest(t *testing.T) {
 	b := newBatcher(nil, 1, 4)
-	b.queues[7] = queueOf(10)
+	b.queues[up(7)] = queueOf(10)
 	_, batch, _ := b.next()
 	assert.Len(t, batch, 4)
-	assert.Len(t, b.queues[7].waiting, 6)
+	assert.Len(t, b.queues[up(7)].waiting, 6)
 }
 
 func TestBatchAdvice(t *testing.T) {
@@ -496,7 +499,7 @@ func TestBatchAdvice(t *testing.T) {
 				s.folders += tc.view.folders
 				s.held += tc.view.held
 			}
-			got := s.advice(tc.transfers)
+			got := s.advice(tc.transfers, 8)
 			if tc.want == "" {
 				assert.Empty(t, got)
 				return
@@ -561,30 +564,84 @@ func TestBatchAdviceJudgesEachRun(t *testing.T) {
 // more data.
 func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 	b := newBatcher(nil, overlapBytes, 0)
-	b.queues[1], b.queues[2] = queueOf(3), queueOf(5)
+	b.queues[up(1)], b.queues[up(2)] = queueOf(3), queueOf(5)
 	id, _, _ := b.next()
-	require.Equal(t, 2, id)
+	require.Equal(t, up(2), id)
 	ready, waiting := b.readiness()
 	assert.False(t, ready, "3 files wait while 5 are on their way")
 	assert.True(t, waiting)
 
-	b.queues[1].waiting = append(b.queues[1].waiting, queueOf(2).waiting...)
+	b.queues[up(1)].waiting = append(b.queues[up(1)].waiting, queueOf(2).waiting...)
 	ready, _ = b.readiness()
 	assert.True(t, ready, "5 files go beside 5")
 
-	b.queues[1].waiting = b.queues[1].waiting[:1]
-	b.queues[2].onWay, b.queues[2].small = 0, false
+	b.queues[up(1)].waiting = b.queues[up(1)].waiting[:1]
+	b.queues[up(2)].onWay, b.queues[up(2)].small = 0, false
 	ready, _ = b.readiness()
 	assert.True(t, ready, "once the request is done, even one file goes")
 
 	b = newBatcher(nil, overlapBytes, 0)
-	b.queues[2] = &folderQueue{}
+	b.queues[up(2)] = &folderQueue{}
 	for i := range 2 {
-		b.queues[2].waiting = append(b.queues[2].waiting, &queued{item: &batchItem{name: fmt.Sprint(i), size: overlapBytes / 2}})
+		b.queues[up(2)].waiting = append(b.queues[up(2)].waiting, &queued{item: &batchItem{name: fmt.Sprint(i), size: overlapBytes / 2}})
 	}
 	_, batch, _ := b.next()
 	require.Len(t, batch, 2)
-	b.queues[1] = queueOf(1)
+	b.queues[up(1)] = queueOf(1)
 	ready, _ = b.readiness()
 	assert.True(t, ready, "a request of overlapBytes lets the next go beside it")
+}
+
+// A folder's last file, held back beside a fuller request, stalls once
+// any request ends without it gaining a file: it then goes beside the
+// next one instead of keeping its transfer from the next batches.
+func TestBatchStalledFolderGoesBesideAFullerRequest(t *testing.T) {
+	b := newBatcher(nil, overlapBytes, 0)
+	b.queues[up(1)], b.queues[up(2)] = queueOf(1), queueOf(3)
+	id, _, _ := b.next()
+	require.Equal(t, up(2), id)
+	ready, _ := b.readiness()
+	assert.False(t, ready, "1 file waits while 3 are on their way")
+
+	b.queues[up(2)].waiting = queueOf(3).waiting // the 3 transfers came back with more of folder 2
+	b.finished(up(2))
+	id, batch, _ := b.next()
+	require.Equal(t, up(2), id, "the fuller folder still goes first")
+	assert.Len(t, batch, 3)
+	ready, _ = b.readiness()
+	assert.True(t, ready, "folder 1 gained nothing while a request ended: it goes beside")
+	id, batch, _ = b.next()
+	assert.Equal(t, up(1), id)
+	assert.Len(t, batch, 1)
+
+	b.queues[up(1)].onWay = 0
+	b.dispatching = true // no dispatcher: this batcher has no Fs
+	b.enqueue(context.Background(), up(1), &queued{item: &batchItem{name: "new", size: 1}, done: make(chan struct{})})
+	assert.False(t, b.queues[up(1)].stalled, "a file joining makes the folder gather again")
+}
+
+// Server-side batches get the NOTICE in their own words, and removals,
+// which come from rclone's checkers, point at --checkers.
+func TestBatchAdviceServerSide(t *testing.T) {
+	small := dispatchView{files: 2, folders: 1, held: 4}
+	for _, tc := range []struct {
+		kind       laneKind
+		want, flag string
+	}{
+		{laneCopy, "server-side copies are going 2.0 per file/cp.cgi call", "--transfers 4 files"},
+		{laneMove, "file/mv.cgi call", "--transfers 32 would"},
+		{laneRename, "file/rename.cgi call", "--transfers 32 would"},
+		{laneRemove, "removals are going 2.0 per file/rm.cgi call", "--checkers 8 files at once; --checkers 32"},
+	} {
+		s := batchSizes{kind: tc.kind}
+		for range adviceAfterRequests {
+			s.requests++
+			s.files += small.files
+			s.folders += small.folders
+			s.held += small.held
+		}
+		got := s.advice(4, 8)
+		assert.Contains(t, got, tc.want)
+		assert.Contains(t, got, tc.flag)
+	}
 }

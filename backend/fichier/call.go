@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone/rclone/fs"
@@ -30,6 +31,13 @@ const (
 	// retryNever makes one attempt and returns the error as it came:
 	// the config wizard, where a person is waiting, reads it itself.
 	retryNever
+	// retryUnsent retries with the pacer only when the request surely
+	// did not reach the server or was refused whole (a KO answer); a
+	// call whose answer was lost returns a *lostAnswer error instead:
+	// the calls that make something (file/cp.cgi, folder/mkdir.cgi,
+	// remote/request.cgi) may have made it, and their caller looks
+	// before sending again.
+	retryUnsent
 )
 
 // apiCall is one call to 1fichier and how to make it. Every call to the
@@ -71,6 +79,12 @@ type apiCall struct {
 	// mayRetry, if set, gets whether a retry may help after a
 	// retryByCaller attempt.
 	mayRetry *bool
+	// slotAt, if set, is when the caller's call slot of the budget came
+	// (the batch dispatcher waits for it while the batch forms): the
+	// first attempt goes at once if it is still within half a call
+	// interval of it, else it books a slot of its own, as a retry does,
+	// so a late send never bunches with the next slot's call.
+	slotAt time.Time
 }
 
 // call makes the call c describes.
@@ -89,6 +103,7 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 	if c.website {
 		srv = f.plain
 	}
+	slotAt := c.slotAt
 	attempt := func() (bool, error) {
 		var release func()
 		if c.before != nil {
@@ -100,16 +115,21 @@ func (f *Fs) call(ctx context.Context, c *apiCall) error {
 		if c.form != nil {
 			opts.Body = strings.NewReader(c.form.Encode())
 		}
-		resp, err := f.send(ctx, srv, &opts, c)
+		resp, err := f.send(ctx, srv, &opts, c, slotAt)
+		slotAt = time.Time{}
 		if release != nil && isUnreached(err) {
 			release()
 		}
 		if c.retry == retryNever {
 			return false, err
 		}
-		return f.shouldRetry(ctx, resp, err)
+		retry, err := f.shouldRetry(ctx, resp, err)
+		if c.retry == retryUnsent && err != nil && !surelyUnsent(err) {
+			return false, &lostAnswer{err: err}
+		}
+		return retry, err
 	}
-	if c.retry == retryPaced {
+	if c.retry == retryPaced || c.retry == retryUnsent {
 		return f.pacer.Call(attempt)
 	}
 	retry, err := attempt()
@@ -126,13 +146,20 @@ type statusError interface {
 
 // send is one attempt of call: it waits for the key's budget, calls srv
 // and turns a KO answer into an *api.Error. A *[]byte response gets the
-// body as it is; request is then unused. The request leaves only when
+// body as it is; request is then unused. A call slot the dispatcher
+// booked for it at slotAt is used if it is less than half an interval
+// old; otherwise the call books its own. The request leaves only when
 // limits.depart lets it, once its connection is ready; an attempt that
 // never got a connection (refused, DNS, TLS, a proxy) returns an
 // *unreachedError.
-func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, c *apiCall) (*http.Response, error) {
-	if err := f.acc.limits.wait(ctx); err != nil {
-		return nil, err
+func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, c *apiCall, slotAt time.Time) (*http.Response, error) {
+	interval, _, _ := f.acc.limits.settings()
+	if !slotAt.IsZero() && time.Since(slotAt) < interval/2 {
+		if err := ctx.Err(); err != nil {
+			return nil, errUnsent{err}
+		}
+	} else if err := f.acc.limits.wait(ctx); err != nil {
+		return nil, errUnsent{err}
 	}
 	d := &departure{limits: f.acc.limits, ctx: ctx, rules: c.rules}
 	resp, err := f.exchange(d.trace(), srv, opts, c.request, c.response)
@@ -226,4 +253,40 @@ func (e *unreachedError) Unwrap() error { return e.err }
 func isUnreached(err error) bool {
 	var u *unreachedError
 	return errors.As(err, &u)
+}
+
+// errUnsent is an error met before the request left: nothing reached
+// the server.
+type errUnsent struct{ error }
+
+// Unwrap returns what stopped the request.
+func (e errUnsent) Unwrap() error { return e.error }
+
+// lostAnswer is the error of a retryUnsent call that may have reached
+// the server and done its work, though no answer says so.
+type lostAnswer struct{ err error }
+
+// Error says that the outcome is unknown.
+func (e *lostAnswer) Error() string {
+	return "no answer, so it is not known whether it was done: " + e.err.Error()
+}
+
+// Unwrap returns the transport's error.
+func (e *lostAnswer) Unwrap() error { return e.err }
+
+// surelyUnsent reports whether err says the request did not reach the
+// server, or that the server refused it whole: it was not sent (budget,
+// cancelled), the connection was never made, or 1fichier answered KO
+// (a flood lock, a refusal). A 5xx page or a cut connection may come
+// after the work was done, so they are not.
+func surelyUnsent(err error) bool {
+	var unsent errUnsent
+	var apiErr *api.Error
+	switch {
+	case errors.As(err, &unsent), isUnreached(err):
+		return true
+	case errors.As(err, &apiErr):
+		return apiErr.HTTPStatus < 500 && apiErr.Status == "KO"
+	}
+	return false
 }

@@ -459,15 +459,21 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	if err != nil {
 		return nil, fmt.Errorf("remote-upload: couldn't find the remote's folder: %w", err)
 	}
-	if err := f.refuseKnownNames(ctx, id, arg); err != nil {
-		return nil, err
-	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
-	var resp api.RemoteUploadResponse
-	if err := f.call(ctx, &apiCall{path: api.RemoteRequest, request: &req, response: &resp}); err != nil {
+	// An earlier rclone may have died asking for these very URLs: its
+	// job, if 1fichier has it, is this one.
+	jobID, err := f.earlierRemote(ctx, &req)
+	if err != nil {
 		return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
 	}
-	jobID := int64(resp.ID)
+	if jobID == 0 {
+		if err := f.refuseKnownNames(ctx, id, arg); err != nil {
+			return nil, err
+		}
+		if jobID, err = f.requestRemote(ctx, &req); err != nil {
+			return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
+		}
+	}
 	if !wait {
 		fs.Infof(f, "remote upload %d: asked 1fichier to fetch %d URL(s)", jobID, len(arg))
 		return &RemoteUploadJob{ID: jobID}, nil
@@ -1257,23 +1263,40 @@ func apiReason(err error) string {
 // where one call per link would cost 100 (a batch of only bad links
 // costs 199, the price of that bet). It returns an error only when
 // nothing more can be done (a bad key, a cancelled context).
+//
+// The call is journalled and never retried blind, like a Copy's (see
+// copyOps): when its answer is lost, importLost looks for the copies.
 func (f *Fs) importBatch(ctx context.Context, id int, batch []*importItem, pass string) error {
+	return f.importAttempt(ctx, id, batch, pass, 0)
+}
+
+// importAttempt is importBatch's attempt number attempt.
+func (f *Fs) importAttempt(ctx context.Context, id int, batch []*importItem, pass string, attempt int) error {
 	req := api.CopyFileRequest{URLs: make([]string, len(batch)), FolderID: id, Pass: pass}
+	files := make([]journalFile, len(batch))
 	for i, it := range batch {
 		req.URLs[i] = it.link
+		files[i].From = it.link
 	}
+	known := f.acc.listings.urls(id)
+	entry := f.acc.journal.beginOp(opCopy, id, files)
+	defer f.acc.journal.release(entry.xid)
 	var resp api.CopyFileResponse
-	err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp})
+	err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp, retry: retryUnsent})
+	if isLost(err) {
+		return f.importLost(ctx, id, batch, pass, lostImport{entry: entry, known: known, cause: err, attempt: attempt})
+	}
+	f.acc.journal.record(id, entry.xid, nil, true)
 	switch {
 	case err == nil:
 	case ctx.Err() != nil || fserrors.IsFatalError(err):
 		return err
 	case len(batch) > 1 && perLink(err):
 		half := len(batch) / 2
-		if err := f.importBatch(ctx, id, batch[:half], pass); err != nil {
+		if err := f.importAttempt(ctx, id, batch[:half], pass, attempt); err != nil {
 			return err
 		}
-		return f.importBatch(ctx, id, batch[half:], pass)
+		return f.importAttempt(ctx, id, batch[half:], pass, attempt)
 	default:
 		reason := apiReason(err)
 		switch apiKind(err) {
@@ -1386,15 +1409,11 @@ func (f *Fs) removeCopies(ctx context.Context, id int, extra []*importItem) erro
 	for i, it := range extra {
 		urls[i] = it.copyOf
 	}
-	if err := f.removeFiles(ctx, urls); err != nil {
+	if err := f.removeFiles(ctx, id, urls); err != nil {
 		for _, it := range extra {
 			it.ok = false
 			it.result += fmt.Sprintf("; but the new copy %s could not be removed: %v", it.copyOf, err)
 		}
-		return nil
-	}
-	for _, u := range urls {
-		f.acc.listings.removeFile(id, u)
 	}
 	return nil
 }
@@ -1453,4 +1472,51 @@ func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) 
 		return nil, fmt.Errorf("token: couldn't get a download link for %s: 1fichier sent none", link)
 	}
 	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
+}
+
+// lostImport is what importLost needs of an import call whose answer
+// was lost.
+type lostImport struct {
+	entry   *opEntry
+	known   map[string]bool // the folder's files before the call
+	cause   error
+	attempt int
+}
+
+// importLost finds out which links of batch a file/cp.cgi call whose
+// answer was lost copied: file/info.cgi gives each link's name and size
+// (an import does not know them), and the folder's fresh listings a
+// copy of that name and size made since the call (findCopies). The
+// links not copied go again, at most copyAttempts calls in all.
+func (f *Fs) importLost(ctx context.Context, id int, batch []*importItem, pass string, lost lostImport) error {
+	ops := make([]*serverOp, len(batch))
+	for i, it := range batch {
+		var info api.File
+		err := f.call(ctx, &apiCall{path: api.FileInfo, request: &api.FileInfoRequest{URL: it.link, Pass: it.pass}, response: &info})
+		if err != nil {
+			return fmt.Errorf("the answer to a copy was lost, and %s could not be looked up to check it: %w", it.given, err)
+		}
+		ops[i] = &serverOp{url: it.link, name: info.Filename, file: info}
+	}
+	results := make([]batchResult, len(batch))
+	f.findCopies(ctx, id, lost.entry, ops, results, lost.known, lost.cause)
+	f.settleCopies(id, lost.entry.xid, results)
+	var again []*importItem
+	for i, r := range results {
+		switch {
+		case r.file != nil:
+			batch[i].copyOf = r.file.URL
+		case r.err != nil:
+			batch[i].result = "failed: " + r.err.Error()
+		default:
+			again = append(again, batch[i])
+		}
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	if lost.attempt+1 == copyAttempts {
+		return lost.cause
+	}
+	return f.importAttempt(ctx, id, again, pass, lost.attempt+1)
 }

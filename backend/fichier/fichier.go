@@ -187,7 +187,7 @@ different values, the longest wins.`,
 			Default:  fs.Duration(5 * time.Minute),
 			Advanced: true,
 		}, {
-			Help: `Upload file batching: sync or off.
+			Help: `Upload and server-side batching: sync or off.
 
 An upload costs three API calls whatever its size, and 1fichier takes
 up to 500 files in one upload request. With sync, small files bound for
@@ -196,6 +196,11 @@ together: three calls for the lot, and the next request goes to the
 folder with the most files waiting. Each upload still returns only once
 its file is stored. rclone's --transfers sets how many wait at once, so
 use --transfers 32 or more to copy many small files.
+
+Server-side copies, moves, renames and deletions batch the same way, up
+to 100 files a call, by destination folder (by folder for renames and
+deletions); each still returns only with its own file's result. off
+sends every one alone.
 
 rclone's other batching backends also offer async (report a file
 uploaded before it is stored); it is refused here, as a move would
@@ -819,18 +824,20 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 	if err := f.acc.refusedNames.refused(parent, req.Name, true); err != nil {
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
-	var resp api.MakeFolderResponse
-	if err = f.call(ctx, &apiCall{path: api.FolderMkdir, request: &req, response: &resp}); err != nil {
+	id, err := f.makeFolder(ctx, &req)
+	if err != nil {
 		if apiKind(err) == api.KindExists {
 			return f.adoptFolder(ctx, parent, req.Name, err)
 		}
-		f.acc.refusedNames.remember(parent, req.Name, true, err)
+		if !isLost(err) {
+			f.acc.refusedNames.remember(parent, req.Name, true, err)
+		}
 		return "", fmt.Errorf("couldn't create folder %q: %w", leaf, err)
 	}
-	f.acc.listings.setEmpty(resp.FolderID)
-	f.acc.listings.confirm(resp.FolderID)
-	f.acc.listings.addFolder(parent, api.SubFolder{ID: resp.FolderID, Name: req.Name, CreateDate: apiTime(time.Now())})
-	return strconv.Itoa(resp.FolderID), nil
+	f.acc.listings.setEmpty(id)
+	f.acc.listings.confirm(id)
+	f.acc.listings.addFolder(parent, api.SubFolder{ID: id, Name: req.Name, CreateDate: apiTime(time.Now())})
+	return strconv.Itoa(id), nil
 }
 
 // adoptFolder returns the ID of the folder name in parent, which 1fichier
@@ -1076,15 +1083,21 @@ func inBatches[T any](all []T, do func(batch []T) error) error {
 	return nil
 }
 
-// removeFiles deletes files by URL, in batches.
-func (f *Fs) removeFiles(ctx context.Context, urls []string) error {
+// removeFiles deletes files of folder id by URL, in calls of
+// removeBatch files, and stops at the first error. As every removal, it
+// is safe to repeat: a file already gone counts as removed.
+func (f *Fs) removeFiles(ctx context.Context, id int, urls []string) error {
 	return inBatches(urls, func(batch []string) error {
-		req := api.RemoveFileRequest{Files: make([]api.RemoveFile, len(batch))}
+		ops := make([]*serverOp, len(batch))
 		for i, u := range batch {
-			req.Files[i].URL = u
+			ops[i] = &serverOp{ctx: ctx, url: u, from: id}
 		}
-		var resp api.RemoveFileResponse
-		return f.call(ctx, &apiCall{path: api.FileRm, request: &req, response: &resp})
+		for _, r := range f.removeOps(ctx, id, ops, time.Time{}) {
+			if r.err != nil {
+				return r.err
+			}
+		}
+		return nil
 	})
 }
 
@@ -1103,7 +1116,7 @@ func (f *Fs) purgeFolder(ctx context.Context, dir string, id, parent int) error 
 	for i := range l.files {
 		urls[i] = l.files[i].URL
 	}
-	if err := f.removeFiles(ctx, urls); err != nil {
+	if err := f.removeFiles(ctx, id, urls); err != nil {
 		return fmt.Errorf("couldn't remove the files of %q: %w", dir, err)
 	}
 	f.acc.listings.update(id, func(l *folderListing) { l.files = nil })
@@ -1130,16 +1143,19 @@ func (f *Fs) replaced(ctx context.Context, id int, leaf, keepURL string, before 
 			stale = append(stale, file.URL)
 		}
 	}
-	if len(stale) == 0 {
-		return nil
-	}
-	if err := f.removeFiles(ctx, stale); err != nil {
-		return fmt.Errorf("couldn't remove the file replaced by %q: %w", leaf, err)
-	}
 	for _, u := range stale {
-		f.acc.listings.removeFile(id, u)
+		if err := f.removeFile(ctx, id, u); err != nil {
+			return fmt.Errorf("couldn't remove the file replaced by %q: %w", leaf, err)
+		}
 	}
 	return nil
+}
+
+// removeFile deletes the file fileURL of folder id, in the folder's next
+// file/rm.cgi batch. A file already gone counts as removed.
+func (f *Fs) removeFile(ctx context.Context, id int, fileURL string) error {
+	_, err := f.serverOp(ctx, laneKey{kind: laneRemove, folder: id}, &serverOp{ctx: ctx, url: fileURL, from: id})
+	return err
 }
 
 // serverSide opens a server-side copy or move of src to remote. It
@@ -1167,48 +1183,35 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	if err != nil {
 		return nil, err
 	}
-	req := api.CopyFileRequest{URLs: []string{srcObj.url}, FolderID: id}
-	if name != srcObj.apiName() {
-		req.Rename = name
+	// The listing, once earlier copies whose answers were lost are
+	// settled, may show this copy made already (a retry, or a run after
+	// a kill): as Put, send nothing for a file that is there.
+	if there, ok := pickFile(before, name); ok {
+		if o := f.newObject(remote, id, there); o.holds(ctx, srcObj) {
+			return o, nil
+		}
 	}
-	var resp api.CopyFileResponse
-	if err := f.call(ctx, &apiCall{path: api.FileCp, request: &req, response: &resp}); err != nil {
+	file, err := f.serverOp(ctx, laneKey{kind: laneCopy, folder: id}, opOf(ctx, srcObj, name))
+	if err != nil {
 		return nil, fmt.Errorf("couldn't copy %q: %w", src.Remote(), err)
 	}
-	if len(resp.URLs) == 0 || resp.URLs[0].ToURL == "" {
-		return nil, fmt.Errorf("couldn't copy %q: 1fichier did not say where the copy is", src.Remote())
-	}
-	file := srcObj.apiFile(name)
-	file.URL = resp.URLs[0].ToURL
-	file.Date = apiTime(time.Now())
-	f.acc.listings.addFile(id, file)
+	f.acc.listings.addFile(id, *file)
 	if err := f.replaced(ctx, id, name, file.URL, before); err != nil {
 		return nil, err
 	}
-	return f.newObject(remote, id, &file), nil
+	return f.newObject(remote, id, file), nil
 }
 
-// moveFile moves or renames one file server side. A rename is only sent
-// when the name changes: 1fichier refuses a rename to the current name.
-func (f *Fs) moveFile(ctx context.Context, o *Object, id int, name string) (string, error) {
+// moveFile moves or renames one file server side, in the next batch of
+// its lane: a rename within the folder (file/rename.cgi), or a move into
+// folder id (file/mv.cgi). A rename is only sent when the name changes:
+// 1fichier refuses a rename to the current name.
+func (f *Fs) moveFile(ctx context.Context, o *Object, id int, name string) (*api.File, error) {
+	kind := laneMove
 	if id == o.folderID {
-		req := api.RenameFileRequest{URLs: []api.RenameFile{{URL: o.url, Filename: name}}}
-		var resp api.RenameFileResponse
-		return o.url, f.call(ctx, &apiCall{path: api.FileRename, request: &req, response: &resp})
+		kind = laneRename
 	}
-	req := api.MoveFileRequest{URLs: []string{o.url}, DestinationFolderID: id}
-	if name != o.apiName() {
-		req.Rename = name
-	}
-	var resp api.MoveFileResponse
-	if err := f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp}); err != nil {
-		return "", err
-	}
-	// Whether a move changes the URL is not known: believe the answer.
-	if len(resp.URLs) > 0 && resp.URLs[0] != "" {
-		return resp.URLs[0], nil
-	}
-	return o.url, nil
+	return f.serverOp(ctx, laneKey{kind: kind, folder: id}, opOf(ctx, o, name))
 }
 
 // Move src to this remote using server-side move operations.
@@ -1222,18 +1225,14 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	if id == srcObj.folderID && name == srcObj.apiName() {
 		return srcObj, nil
 	}
-	newURL, err := f.moveFile(ctx, srcObj, id, name)
+	file, err := f.moveFile(ctx, srcObj, id, name)
 	if err != nil {
 		return nil, fmt.Errorf("couldn't move %q: %w", src.Remote(), err)
 	}
-	file := srcObj.apiFile(name)
-	file.URL = newURL
-	f.acc.listings.removeFile(srcObj.folderID, srcObj.url)
-	f.acc.listings.addFile(id, file)
-	if err := f.replaced(ctx, id, name, newURL, before); err != nil {
+	if err := f.replaced(ctx, id, name, file.URL, before); err != nil {
 		return nil, err
 	}
-	return f.newObject(remote, id, &file), nil
+	return f.newObject(remote, id, file), nil
 }
 
 // moveFolder moves folder id into dest, or renames it; never both at once.
@@ -1609,10 +1608,9 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	}
 	old := o.url
 	*o = *o.fs.newObject(o.remote, o.folderID, file)
-	if err := o.fs.removeFiles(ctx, []string{old}); err != nil && apiKind(err) != api.KindNotFound {
+	if err := o.fs.removeFile(ctx, o.folderID, old); err != nil {
 		return fmt.Errorf("uploaded the new version of %q but couldn't delete the old one (%s), which is left as a duplicate: %w", o.remote, old, err)
 	}
-	o.fs.acc.listings.removeFile(o.folderID, old)
 	return nil
 }
 
@@ -1621,14 +1619,10 @@ func (o *Object) Remove(ctx context.Context) error {
 	if err := o.fs.readOnly(); err != nil {
 		return err
 	}
-	err := o.fs.removeFiles(ctx, []string{o.url})
-	if apiKind(err) == api.KindNotFound {
-		err = fs.ErrorObjectNotFound
-	}
-	if err != nil {
+	// A file already gone counts as removed: a removal is safe to repeat.
+	if err := o.fs.removeFile(ctx, o.folderID, o.url); err != nil {
 		return fmt.Errorf("couldn't delete %q: %w", o.remote, err)
 	}
-	o.fs.acc.listings.removeFile(o.folderID, o.url)
 	return nil
 }
 

@@ -33,8 +33,10 @@ import (
 // for a few seconds): an entry younger than this is asked again.
 const uploadSettleTime = 30 * time.Second
 
-// journalEntry is one upload request as the journal keeps it.
+// journalEntry is one upload request as the journal keeps it, or one
+// call that makes something (Op, see opjournal.go).
 type journalEntry struct {
+	Op     string        `json:"k,omitempty"` // "" for an upload
 	Folder int           `json:"f"`
 	Node   string        `json:"n"` // upload node root, scheme://host
 	Files  []journalFile `json:"i"`
@@ -46,6 +48,7 @@ type journalEntry struct {
 type journalFile struct {
 	Name string `json:"n"`
 	Size int64  `json:"s"`
+	From string `json:"u,omitempty"` // a copy's source, a remote upload's URL
 }
 
 // journal is this process's side of the shared journal: the entries its
@@ -146,7 +149,7 @@ func (f *Fs) settleUploads(ctx context.Context, folder int, name string) error {
 				waiting = waiting || (name != "" && e.holds(name))
 				continue
 			}
-			if err := f.resolveUpload(ctx, xid, e); err != nil {
+			if err := f.resolveEntry(ctx, xid, e); err != nil {
 				return err
 			}
 		}

@@ -59,7 +59,7 @@ func (f *Fs) upload(ctx context.Context, in io.Reader, name string, id int, size
 
 // uploadAlone sends item in a request of its own.
 func (f *Fs) uploadAlone(ctx context.Context, id int, item *batchItem) (*api.File, error) {
-	node, err := f.uploadNode(ctx)
+	node, err := f.uploadNodeIn(ctx, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -97,13 +97,14 @@ func (f *Fs) trustedHost(host string) bool {
 	return strings.HasSuffix(apiHost, ".1fichier.com") && (host == "1fichier.com" || strings.HasSuffix(host, ".1fichier.com"))
 }
 
-// uploadNode asks get_upload_server.cgi where to upload. The answer is a
-// bare host name; it is reached with the API's scheme.
-func (f *Fs) uploadNode(ctx context.Context) (*uploadNode, error) {
+// uploadNodeIn asks get_upload_server.cgi where to upload, in the call
+// slot booked at slotAt, unless zero (see apiCall.slotAt). The answer is a bare host
+// name; it is reached with the API's scheme.
+func (f *Fs) uploadNodeIn(ctx context.Context, slotAt time.Time) (*uploadNode, error) {
 	var resp api.UploadServerResponse
 	// Documented as a GET, yet 1fichier wants a JSON content type on it.
 	opts := rest.Opts{Method: "GET", ContentType: "application/json"}
-	if err := f.call(ctx, &apiCall{path: api.UploadGetServer, opts: opts, response: &resp}); err != nil {
+	if err := f.call(ctx, &apiCall{path: api.UploadGetServer, opts: opts, response: &resp, slotAt: slotAt}); err != nil {
 		return nil, fmt.Errorf("couldn't get an upload server: %w", err)
 	}
 	root := resp.URL

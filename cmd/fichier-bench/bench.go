@@ -37,6 +37,7 @@ type bench struct {
 	curl       *curlResult
 	trees      []*treeResult     // batch and tree
 	mountBench *mountBenchResult // mountbench
+	serverSide []*serverSideResult
 }
 
 // result is one measured run of a scenario.
@@ -104,6 +105,9 @@ func run(ctx context.Context, cfg *config) error {
 		b.runMountRead(upstream)
 	}
 	b.runTrees()
+	if cfg.want("serverside") {
+		b.runServerSide()
+	}
 	if cfg.want("mountbench") {
 		b.runMountBench()
 	}

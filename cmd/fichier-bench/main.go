@@ -72,7 +72,7 @@ var mainScenarios = []string{"copy", "sync", "ls", "back", "big", "mount"}
 
 // oneBinaryScenarios measure bin/rclone alone, for docs/measurements.md;
 // they run only when -only names them.
-var oneBinaryScenarios = []string{"batch", "tree", "mountbench"}
+var oneBinaryScenarios = []string{"batch", "tree", "mountbench", "serverside"}
 
 // allScenarios are every scenario -only takes.
 var allScenarios = append(slices.Clone(mainScenarios), oneBinaryScenarios...)
@@ -134,7 +134,7 @@ type listFlags struct {
 // register defines the flags on fs.
 func (cfg *config) register(fs *flag.FlagSet) *listFlags {
 	l := &listFlags{}
-	fs.IntVar(&cfg.files, "files", 300, "small files in the copy, sync, ls and batch scenarios")
+	fs.IntVar(&cfg.files, "files", 300, "small files in the copy, sync, ls, batch and serverside scenarios")
 	fs.IntVar(&cfg.folders, "folders", 30, "folders the small files are spread over")
 	fs.IntVar(&cfg.bigMB, "big-mb", 1024, "size of the big file in MiB (big, mount, mountbench)")
 	fs.DurationVar(&cfg.timeout, "timeout", 20*time.Minute, "bound on each API-bound run: copy, sync, ls, each back-to-back command, each batch and tree copy")
@@ -146,9 +146,9 @@ func (cfg *config) register(fs *flag.FlagSet) *listFlags {
 	fs.IntVar(&cfg.transfers, "transfers", 0, "--transfers for the copy scenario (0 = rclone's default, 4)")
 	fs.StringVar(&l.extra, "flags", "", "extra rclone flags, given to every rclone command")
 	fs.StringVar(&l.mount, "mount-flags", "", "mountbench: extra flags of its rclone mount commands")
-	fs.Float64Var(&cfg.timeScale, "time-scale", 1, "batch, tree, mountbench: run the emulator's rules `F` times faster (--time-scale) and pace the remote to match")
+	fs.Float64Var(&cfg.timeScale, "time-scale", 1, "batch, tree, mountbench, serverside: run the emulator's rules `F` times faster (--time-scale) and pace the remote to match")
 	fs.BoolVar(&cfg.plainHTTP, "plain-http", false, "mountbench: reach the emulator over plain HTTP at its API URL, not HTTPS through its proxy")
-	fs.StringVar(&l.transfers, "batch-transfers", "32,4", "batch: --transfers of each copy of -files files in -folders folders, comma separated")
+	fs.StringVar(&l.transfers, "batch-transfers", "32,4", "batch, serverside: --transfers of each run of -files files, comma separated")
 	fs.StringVar(&l.cases, "tree-cases", defaultTreeCases, "tree: copies as FILES/FOLDERS/TRANSFERS, comma separated (TRANSFERS 0 = rclone's default)")
 	fs.StringVar(&cfg.out, "out", "BENCHMARKS.md", "report file (- for standard output)")
 	fs.StringVar(&cfg.work, "work", "", "scratch directory (default: a new one under $TMPDIR)")

@@ -393,3 +393,15 @@ func TestMountBenchScenario(t *testing.T) {
 	assert.Regexp(t, `Calls of the reads: \d+ API: .*download/get_token.cgi 1`, md)
 	assert.NotContains(t, md, "## Runs that did not succeed")
 }
+
+func TestServerSideScenarioOnATinyTree(t *testing.T) {
+	md := runOnly(t, "-only", "serverside", "-files", "12", "-folders", "1", "-batch-transfers", "4", "-time-scale", "10")
+	assert.Contains(t, md, "## Server-side copy, move and delete")
+	assert.NotContains(t, md, "## Batched uploads")
+	assert.NotContains(t, md, "## Runs that did not succeed")
+	for _, step := range []string{`copy \| ok .* \| \d+ file/cp\.cgi \| [0-9.]+ \| 0 \| \d+ \| yes, 12 of 12 \|`,
+		`move \| ok .* \| \d+ file/mv\.cgi \| [0-9.]+ \| 0 \| \d+ \| yes, 12 of 12 \|`,
+		`delete \| ok .* \| \d+ file/rm\.cgi \| [0-9.]+ \| 0 \| \d+ \| yes, 0 of 0 \|`} {
+		assert.Regexp(t, `\| 12 \| 4 \| `+step, md)
+	}
+}

@@ -44,6 +44,7 @@ type report struct {
 	Scale             float64
 	ScaledOptions     string
 	Batch, Tree       []oneBinaryRow
+	ServerSide        []oneBinaryRow
 	MountBench        *mountBenchResult
 	MountFlags        string
 	MountRatio        string
@@ -290,6 +291,7 @@ func (b *bench) failures() []string {
 		}
 	}
 	out = append(out, b.oneBinaryFailures()...)
+	out = append(out, b.serverSideFailures()...)
 	slices.Sort(out)
 	return out
 }
@@ -322,7 +324,7 @@ func (b *bench) writeReport(took time.Duration) error {
 		Main: b.cfg.wantMain(), Selected: strings.Join(b.cfg.scenarios, ", "),
 		Command: shellLine(append([]string{"bin/fichier-bench"}, b.cfg.args...)),
 		Scale:   b.cfg.timeScale, ScaledOptions: scaledOptionsText(b.cfg.timeScale),
-		Batch: b.treeRows("batch"), Tree: b.treeRows("tree"), MountBench: b.mountBench,
+		Batch: b.treeRows("batch"), Tree: b.treeRows("tree"), MountBench: b.mountBench, ServerSide: b.serverSideRows(),
 		MountFlags: strings.Join(b.cfg.mountFlags, " "), MountRatio: b.mountRatio(),
 	}
 	if len(b.back) > 0 {

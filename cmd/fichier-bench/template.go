@@ -128,7 +128,7 @@ peak calls/s count the commands after the copy.
 | Binary | Listing rule |{{range $.BackSteps}} {{.}} |{{end}} Flood locks | Broken rules | Peak calls/s |
 |---|---|{{range $.BackSteps}}---|{{end}}---|---|---|
 {{range .}}| {{.Who}} | {{rule .Rule}} |{{range .Steps}} {{step .Outcome}} |{{end}} {{floods .Stats}} | {{broken .Stats}} | {{.Stats.PeakCallRate}} |
-{{end}}{{end}}` + oneBinarySections + `{{with .Failures}}
+{{end}}{{end}}` + oneBinarySections + serverSideSection + `{{with .Failures}}
 ## Runs that did not succeed
 
 {{range .}}- {{.}}

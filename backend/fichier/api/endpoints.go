@@ -19,6 +19,7 @@ const (
 	FileRename = "/file/rename.cgi"
 	FileChattr = "/file/chattr.cgi"
 	FileScan   = "/file/scan.cgi"
+	FileInfo   = "/file/info.cgi"
 
 	DownloadGetToken = "/download/get_token.cgi"
 

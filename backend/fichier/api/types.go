@@ -248,6 +248,13 @@ type ShareFolderResponse struct {
 	URL string `json:"url"`
 }
 
+// FileInfoRequest is the request of file/info.cgi; its answer is a File
+// (with no status key on success).
+type FileInfoRequest struct {
+	URL  string `json:"url"`
+	Pass string `json:"pass,omitempty"`
+}
+
 // GetTokenRequest is the request of download/get_token.cgi.
 type GetTokenRequest struct {
 	URL    string `json:"url"`

@@ -1,0 +1,238 @@
+package fichier
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/fs"
+)
+
+// The journal of the calls besides uploads that make something.
+//
+// file/cp.cgi (Copy and the import command), folder/mkdir.cgi and
+// remote/request.cgi each make something 1fichier keeps even when it
+// already has one like it (duplicate names are allowed; whether
+// duplicate folder names are is not known). So, like an upload, each is
+// written to the shared journal before it is sent, and sent with
+// retryUnsent: a lost answer is never retried blind. Whoever finds an
+// entry nobody is sending (the same process after a lost answer, the
+// next process after a kill) looks for what the call made before
+// anything is sent again: a fresh listing of the folder for a copy or a
+// folder, remote/ls.cgi and remote/info.cgi for a remote upload.
+
+// The calls an op entry can be about (journalEntry.Op).
+const (
+	opCopy   = "cp"     // file/cp.cgi into the entry's folder
+	opMkdir  = "mkdir"  // folder/mkdir.cgi in the entry's folder, Files[0].Name
+	opRemote = "remote" // remote/request.cgi of the Files' From URLs
+)
+
+// opEntry names a journalled call: its key and when it was sent.
+type opEntry struct {
+	xid  string
+	sent time.Time
+}
+
+// beginOp records a call of kind op about files in folder before it is
+// sent, and claims it.
+func (j *journal) beginOp(op string, folder int, files []journalFile) *opEntry {
+	var random [6]byte
+	_, _ = rand.Read(random[:])
+	xid := op + "-" + hex.EncodeToString(random[:])
+	j.claim(xid)
+	e := journalEntry{Op: op, Folder: folder, Files: files, Sent: time.Now(), Owner: thisProcess}
+	err := j.db.update(func(k *keyTx) error { return k.putJournal(xid, &e) })
+	logStateError(err)
+	return &opEntry{xid: xid, sent: e.Sent}
+}
+
+// resolveEntry resolves the unfinished call of entry xid.
+func (f *Fs) resolveEntry(ctx context.Context, xid string, e journalEntry) error {
+	if e.Op == "" {
+		return f.resolveUpload(ctx, xid, e)
+	}
+	if !f.acc.journal.claim(xid) {
+		return nil // resolved meanwhile in this process
+	}
+	defer f.acc.journal.release(xid)
+	if e.Op == opRemote {
+		// A remote upload's files come into the folder whenever 1fichier
+		// fetches them, sent again or not: a listing needs nothing of
+		// the entry. It stays for a remote-upload of the same URLs
+		// (earlierRemote), until 1fichier would have forgotten the job.
+		if time.Since(e.Sent) < sessionMemory {
+			return nil
+		}
+	} else if err := f.settledListing(ctx, e.Folder, e.Sent); err != nil {
+		return fmt.Errorf("couldn't check an earlier call into folder %d: %w", e.Folder, err)
+	}
+	f.acc.journal.record(e.Folder, xid, nil, true)
+	return nil
+}
+
+// settledListing fetches a fresh listing of folder once a call sent at
+// sent has had uploadSettleTime to show in it: the listing, stored for
+// every process, then holds what the call made.
+func (f *Fs) settledListing(ctx context.Context, folder int, sent time.Time) error {
+	if err := sleep(ctx, time.Until(sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
+		return err
+	}
+	_, err := f.cachedListing(ctx, folder, 0)
+	return err
+}
+
+// fromURLs returns the From URLs of files.
+func fromURLs(files []journalFile) []string {
+	urls := make([]string, len(files))
+	for i, file := range files {
+		urls[i] = file.From
+	}
+	return urls
+}
+
+// makeFolder creates folder name in parent with folder/mkdir.cgi,
+// exactly once: journalled first, and when the answer is lost, a fresh
+// listing of the parent says whether the folder was made before it is
+// asked for again.
+func (f *Fs) makeFolder(ctx context.Context, req *api.MakeFolderRequest) (int, error) {
+	for attempt := 0; ; attempt++ {
+		entry := f.acc.journal.beginOp(opMkdir, req.FolderID, []journalFile{{Name: req.Name}})
+		var resp api.MakeFolderResponse
+		err := f.call(ctx, &apiCall{path: api.FolderMkdir, request: req, response: &resp, retry: retryUnsent})
+		if !isLost(err) {
+			f.acc.journal.record(req.FolderID, entry.xid, nil, true)
+			f.acc.journal.release(entry.xid)
+			return resp.FolderID, err
+		}
+		id, found, lookErr := f.findFolder(ctx, req, entry.sent)
+		if lookErr == nil {
+			f.acc.journal.record(req.FolderID, entry.xid, nil, true)
+		}
+		f.acc.journal.release(entry.xid)
+		switch {
+		case lookErr != nil:
+			return 0, fmt.Errorf("%w; nor could it be checked: %w", err, lookErr)
+		case found:
+			fs.Infof(f, "folder %q was made although the answer was lost: using it", req.Name)
+			return id, nil
+		case attempt+1 == copyAttempts:
+			return 0, err
+		}
+	}
+}
+
+// isLost reports whether err is a lost answer.
+func isLost(err error) bool {
+	_, ok := err.(*lostAnswer)
+	return ok
+}
+
+// findFolder looks for the folder req asked for in a fresh listing of its
+// parent, first at once, then once a call sent at sent has had time to
+// show.
+func (f *Fs) findFolder(ctx context.Context, req *api.MakeFolderRequest, sent time.Time) (id int, found bool, err error) {
+	for look := 0; look < 2; look++ {
+		if look == 1 {
+			if err := sleep(ctx, time.Until(sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
+				return 0, false, err
+			}
+		}
+		l, err := f.cachedListing(ctx, req.FolderID, 0)
+		if err != nil {
+			return 0, false, err
+		}
+		for _, folder := range l.folders {
+			if sameName(folder.Name, req.Name) {
+				return folder.ID, true, nil
+			}
+		}
+	}
+	return 0, false, nil
+}
+
+// requestRemote asks 1fichier to fetch urls into folder with
+// remote/request.cgi, exactly once: journalled first, and when the answer
+// is lost, the jobs 1fichier has are looked through for it before it is
+// asked for again. (An earlier rclone's request of the same URLs that
+// died unresolved is earlierRemote's.)
+func (f *Fs) requestRemote(ctx context.Context, req *api.RemoteUploadRequest) (int64, error) {
+	files := make([]journalFile, len(req.URLs))
+	for i, u := range req.URLs {
+		files[i] = journalFile{Name: remoteName(u), From: u}
+	}
+	for attempt := 0; ; attempt++ {
+		entry := f.acc.journal.beginOp(opRemote, req.FolderID, files)
+		var resp api.RemoteUploadResponse
+		err := f.call(ctx, &apiCall{path: api.RemoteRequest, request: req, response: &resp, retry: retryUnsent})
+		jobID, lookErr := int64(resp.ID), error(nil)
+		if isLost(err) {
+			jobID, lookErr = f.findRemoteJob(ctx, req.FolderID, entry.sent, req.URLs)
+		}
+		if lookErr == nil {
+			f.acc.journal.record(req.FolderID, entry.xid, nil, true)
+		}
+		f.acc.journal.release(entry.xid)
+		switch {
+		case lookErr != nil:
+			return 0, fmt.Errorf("%w; nor could it be checked: %w", err, lookErr)
+		case !isLost(err):
+			return jobID, err
+		case jobID != 0:
+			fs.Infof(f, "remote upload %d was filed although the answer was lost: using it", jobID)
+			return jobID, nil
+		case attempt+1 == copyAttempts:
+			return 0, err
+		}
+	}
+}
+
+// earlierRemote resolves the unfinished remote uploads into req's folder
+// that no running process is sending, and returns the job of one that
+// asked for req's very URLs.
+func (f *Fs) earlierRemote(ctx context.Context, req *api.RemoteUploadRequest) (int64, error) {
+	for xid, e := range f.acc.journal.pending(req.FolderID) {
+		if e.Op != opRemote || e.Owner.sending(e.Sent) || !slices.Equal(fromURLs(e.Files), req.URLs) || !f.acc.journal.claim(xid) {
+			continue
+		}
+		id, err := f.findRemoteJob(ctx, e.Folder, e.Sent, req.URLs)
+		if err == nil {
+			f.acc.journal.record(e.Folder, xid, nil, true)
+		}
+		f.acc.journal.release(xid)
+		if id != 0 || err != nil {
+			return id, err
+		}
+	}
+	return 0, nil
+}
+
+// findRemoteJob looks through 1fichier's remote uploads for one of urls
+// asked for since sent: remote/ls.cgi lists the jobs with their request
+// dates, remote/info.cgi gives each one's URLs. It returns the job's ID,
+// or 0 when there is none.
+func (f *Fs) findRemoteJob(ctx context.Context, folder int, sent time.Time, urls []string) (int64, error) {
+	var list api.RemoteListResponse
+	if err := f.call(ctx, &apiCall{path: api.RemoteLs, request: struct{}{}, response: &list}); err != nil {
+		return 0, fmt.Errorf("couldn't look for an earlier remote upload into folder %d: %w", folder, err)
+	}
+	since := sent.Add(-time.Minute) // dates have a second's precision, in Paris time
+	for _, job := range list.Data {
+		if job.RequestDate.Parse(parisTime).Before(since) {
+			continue
+		}
+		var info api.RemoteInfoResponse
+		err := f.call(ctx, &apiCall{path: api.RemoteInfo, request: &api.RemoteInfoRequest{ID: int64(job.ID)}, response: &info})
+		if err != nil {
+			return 0, fmt.Errorf("couldn't look for an earlier remote upload into folder %d: %w", folder, err)
+		}
+		if slices.Equal(info.Links, urls) {
+			return int64(job.ID), nil
+		}
+	}
+	return 0, nil
+}
