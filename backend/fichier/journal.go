@@ -2,9 +2,7 @@ package fichier
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"sync"
 	"time"
@@ -184,9 +182,8 @@ func (f *Fs) resolveUpload(ctx context.Context, xid string, e journalEntry) erro
 	node := &uploadNode{root: e.Node, id: xid}
 	for {
 		links, err := f.endAnswer(ctx, node)
-		var apiErr *api.Error
 		switch {
-		case errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound:
+		case sessionForgotten(err):
 			return f.resolveFromListing(ctx, xid, e)
 		case err != nil:
 			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), so nothing is sent again yet: %w", e.Folder, xid, err))

@@ -292,7 +292,9 @@ func (l *limits) bookCall() (at time.Time, err error) {
 		locked := l.bounded("flood lock", state.LockedUntil, now, maxFloodWaits*floodWait)
 		next := l.bounded("API call", k.clock(clockCall), now, latest(now, locked).Sub(now)+callHorizon)
 		at = latest(now, next, locked)
-		return k.setClock(clockCall, at.Add(interval*state.slowdown(now)))
+		// The same spacing as departures (claimDeparture), so that a
+		// caller that wakes at its slot finds its departure free.
+		return k.setClock(clockCall, at.Add(interval*state.slowdown(now)+departSlack(interval)))
 	})
 	if err != nil {
 		return at, fmt.Errorf("couldn't book an API call: %w", err)

@@ -373,7 +373,7 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 			}
 			err = errors.New("end.pl listed no file")
 		}
-		if attempt == endPollAttempts || ctx.Err() != nil {
+		if attempt == endPollAttempts || ctx.Err() != nil || sessionForgotten(err) {
 			break
 		}
 		fs.Debugf(f, "upload not confirmed yet (%v): asking again in %v", err, wait)
@@ -383,6 +383,15 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 		wait *= 2
 	}
 	return nil, fmt.Errorf("couldn't confirm the upload: %w", err)
+}
+
+// sessionForgotten reports whether end.pl answered that it does not know
+// the session: it forgets one within minutes, says its result page (the
+// API documentation says 2 hours), so asking again cannot help, and what
+// was stored is looked for in a fresh listing instead.
+func sessionForgotten(err error) bool {
+	var apiErr *api.Error
+	return errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound
 }
 
 // endAnswer asks end.pl once what the upload session of node stored.

@@ -12,7 +12,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,13 +72,31 @@ func RateOptions(scale float64) map[string]string {
 	}
 }
 
-// fsCount numbers the Fs NewFs makes.
-var fsCount atomic.Int64
+// serverNames gives each test server a remote name of its own
+// (TestFichier1, ...), by server.
+var (
+	serverNamesMu sync.Mutex
+	serverNames   = map[*emulator.TestServer]string{}
+)
+
+// remoteName returns srv's remote name.
+func remoteName(srv *emulator.TestServer) string {
+	serverNamesMu.Lock()
+	defer serverNamesMu.Unlock()
+	name, ok := serverNames[srv]
+	if !ok {
+		name = fmt.Sprintf("TestFichier%d", len(serverNames)+1)
+		serverNames[srv] = name
+	}
+	return name
+}
 
 // NewFs returns a fichier Fs on srv at root, with extra options on top of
-// Config's. Each Fs has a remote name of its own (TestFichier1, ...):
-// rclone shares a VFS, and its cache, between Fs of one name and root,
-// so two tests' mounts of TestFichier: would see each other's files.
+// Config's. Each server's Fs have a remote name of their own
+// (TestFichier1, ...): rclone shares a VFS, and its cache, between Fs of
+// one name and root, so two tests' mounts of TestFichier: would see each
+// other's files; and the Fs of one server share it, as rclone copies
+// server side only between remotes of one name.
 func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string]string) fs.Fs {
 	t.Helper()
 	m := Config(srv)
@@ -93,7 +111,7 @@ func NewFs(t testing.TB, srv *emulator.TestServer, root string, extra map[string
 			m[o.Name] = o.String()
 		}
 	}
-	f, err := regInfo.NewFs(context.Background(), fmt.Sprintf("TestFichier%d", fsCount.Add(1)), root, m)
+	f, err := regInfo.NewFs(context.Background(), remoteName(srv), root, m)
 	require.NoError(t, err)
 	return f
 }
