@@ -313,9 +313,7 @@ func TestForgottenSessionResolvesFromFreshListing(t *testing.T) {
 // the first booking, must not leave before one interval after the first
 // request really left. The same holds for user/info.cgi.
 func TestLateListingPushesTheNextOne(t *testing.T) {
-	db := newTestState(t)
-	first := newLimits(db, 1000, time.Hour, time.Minute)
-	other := newLimits(sameState(db), 1000, time.Hour, time.Minute)
+	db, first, other := twoProcesses(t, 1000)
 	ctx := context.Background()
 
 	require.NoError(t, second(first.waitList(ctx, 1)))

@@ -66,9 +66,7 @@ func TestFloodWaitEscalates(t *testing.T) {
 // listing clocks, the flood lock and the call schedule of the other:
 // 1fichier's rules do not restart with rclone.
 func TestLimitsAreSharedBetweenProcesses(t *testing.T) {
-	db := newTestState(t)
-	first := newLimits(db, 10, time.Hour, time.Minute)
-	next := newLimits(sameState(db), 10, time.Hour, time.Minute)
+	_, first, next := twoProcesses(t, 10)
 	ctx := context.Background()
 
 	require.NoError(t, second(first.waitList(ctx, 42)))
@@ -79,15 +77,16 @@ func TestLimitsAreSharedBetweenProcesses(t *testing.T) {
 	assert.ErrorIs(t, second(next.waitList(short, 42)), context.DeadlineExceeded)
 
 	// One schedule of calls: the two processes' calls are a call
-	// interval apart, whoever books.
+	// interval (and departSlack) apart, whoever books.
 	a, err := first.bookCall()
 	require.NoError(t, err)
 	b, err := next.bookCall()
 	require.NoError(t, err)
 	c, err := first.bookCall()
 	require.NoError(t, err)
-	assert.Equal(t, 100*time.Millisecond, b.Sub(a))
-	assert.Equal(t, 100*time.Millisecond, c.Sub(b))
+	step := 100*time.Millisecond + departSlack(100*time.Millisecond)
+	assert.Equal(t, step, b.Sub(a))
+	assert.Equal(t, step, c.Sub(b))
 
 	first.flood("Flood detected: IP Locked #374")
 	assert.Greater(t, next.lockRemaining(), 59*time.Minute, "the flood lock holds the other process too")
@@ -520,4 +519,13 @@ func TestListingKeepsOurRecentUploads(t *testing.T) {
 	require.Len(t, l.files, 1, "the upload is kept although the listing lacks it")
 	l = c.store(1, &folderListing{fetched: time.Now().Add(2 * time.Minute)})
 	assert.Empty(t, l.files, "a listing made past the lag decides")
+}
+
+// twoProcesses returns a state and the budgets of two processes sharing
+// it, at callsPerSecond, an hour's flood wait and a minute between
+// listings.
+func twoProcesses(t *testing.T, callsPerSecond float64) (db *stateDB, first, next *limits) {
+	t.Helper()
+	db = newTestState(t)
+	return db, newLimits(db, callsPerSecond, time.Hour, time.Minute), newLimits(sameState(db), callsPerSecond, time.Hour, time.Minute)
 }

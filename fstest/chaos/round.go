@@ -102,7 +102,7 @@ func (r *runner) stepClocks() {
 		return
 	}
 	for _, f := range files {
-		if err := stepClocks(f, time.Hour); err != nil {
+		if err := StepClocks(f, time.Hour); err != nil {
 			r.fail("clock step on %s: %v", f, err)
 		}
 	}

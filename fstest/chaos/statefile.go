@@ -55,12 +55,12 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// stepClocks moves every clock in the state file at path by d and
+// StepClocks moves every clock in the state file at path by d and
 // stamps its last write at now plus d: the state a machine whose clock
 // was d ahead leaves behind (NTP then set it back). The layout is
 // backend/fichier/state.go's: 8-byte Unix nanoseconds in the host
 // bucket and in each key's clocks and listclock buckets.
-func stepClocks(path string, d time.Duration) error {
+func StepClocks(path string, d time.Duration) error {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/fstest/chaos"
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
 )
 
 // Sequences of events that once broke one of 1fichier's rules: each test
@@ -67,42 +66,7 @@ func TestStoppedAndContinuedCopyKeepsThePace(t *testing.T) {
 // clock was d ahead leaves behind.
 func shiftStoredClocks(t *testing.T, path string, d time.Duration) {
 	t.Helper()
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
-	require.NoError(t, err)
-	defer func() { require.NoError(t, db.Close()) }()
-	shift := func(b *bolt.Bucket) error {
-		if b == nil {
-			return nil
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(v) != 8 {
-				return nil
-			}
-			at := time.Unix(0, int64(binary.BigEndian.Uint64(v))).Add(d)
-			return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())))
-		})
-	}
-	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
-		file, err := tx.CreateBucketIfNotExists([]byte("file"))
-		if err != nil {
-			return err
-		}
-		if err := file.Put([]byte("written"), binary.BigEndian.AppendUint64(nil, uint64(time.Now().Add(d).UnixNano()))); err != nil {
-			return err
-		}
-		if err := shift(tx.Bucket([]byte("host"))); err != nil {
-			return err
-		}
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			if !strings.HasPrefix(string(name), "key:") {
-				return nil
-			}
-			if err := shift(b.Bucket([]byte("clocks"))); err != nil {
-				return err
-			}
-			return shift(b.Bucket([]byte("listclock")))
-		})
-	}))
+	require.NoError(t, chaos.StepClocks(path, d))
 }
 
 // TestStateWrittenAnHourAheadDoesNotHang leaves a state written while
