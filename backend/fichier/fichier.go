@@ -1602,8 +1602,17 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 		fs.Debugf(o, "already holds this content (size and Whirlpool): nothing sent")
 		return nil
 	}
+	// The replacement is journalled first: should this process die
+	// between the upload and the removal, whoever lists the folder next
+	// removes the old file once the new one is stored (settleReplace).
+	j := o.fs.acc.journal
+	entry := j.beginOp(opReplace, o.folderID, []journalFile{{Name: o.apiName(), Size: src.Size(), From: o.url}})
+	defer j.release(entry.xid)
 	file, err := o.fs.upload(ctx, in, o.apiName(), o.folderID, src.Size(), options...)
 	if err != nil {
+		if !isLost(err) {
+			j.record(o.folderID, entry.xid, nil, true)
+		}
 		return err
 	}
 	old := o.url
@@ -1611,6 +1620,7 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err := o.fs.removeFile(ctx, o.folderID, old); err != nil {
 		return fmt.Errorf("uploaded the new version of %q but couldn't delete the old one (%s), which is left as a duplicate: %w", o.remote, old, err)
 	}
+	j.record(o.folderID, entry.xid, nil, true)
 	return nil
 }
 

@@ -30,6 +30,10 @@ const (
 	opCopy   = "cp"     // file/cp.cgi into the entry's folder
 	opMkdir  = "mkdir"  // folder/mkdir.cgi in the entry's folder, Files[0].Name
 	opRemote = "remote" // remote/request.cgi of the Files' From URLs
+	// opReplace is an Update: a new upload of Files[0].Name that replaces
+	// the file at Files[0].From, which is removed once the new one is
+	// stored.
+	opReplace = "replace"
 )
 
 // opEntry names a journalled call: its key and when it was sent.
@@ -70,8 +74,34 @@ func (f *Fs) resolveEntry(ctx context.Context, xid string, e journalEntry) error
 		}
 	} else if err := f.settledListing(ctx, e.Folder, e.Sent); err != nil {
 		return fmt.Errorf("couldn't check an earlier call into folder %d: %w", e.Folder, err)
+	} else if e.Op == opReplace {
+		if err := f.settleReplace(ctx, e); err != nil {
+			return err
+		}
 	}
 	f.acc.journal.record(e.Folder, xid, nil, true)
+	return nil
+}
+
+// settleReplace finishes an Update whose process died between its
+// upload and the removal of the file it replaces: when the folder's
+// fresh listing holds the new file (its name and size, stored since the
+// entry was written, not the old one), the old one is removed, as the
+// Update would have; otherwise the old one was never replaced and stays.
+func (f *Fs) settleReplace(ctx context.Context, e journalEntry) error {
+	want := e.Files[0]
+	l := f.acc.listings.stored(e.Folder)
+	if l == nil {
+		return nil
+	}
+	file, ok := newInListing(l, want.Name, want.Size, map[string]bool{want.From: true})
+	if !ok || file.Date.Parse(parisTime).Before(e.Sent.Add(-time.Minute)) {
+		return nil
+	}
+	fs.Infof(f, "an earlier replacement of %q was stored but its old version not removed: removing %s", want.Name, want.From)
+	if err := f.removeFile(ctx, e.Folder, want.From); err != nil {
+		return fmt.Errorf("couldn't remove the old version of %q that an earlier replacement left: %w", want.Name, err)
+	}
 	return nil
 }
 

@@ -359,3 +359,30 @@ func TestFolderRenameWithLostAnswer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, files, 1)
 }
+
+// TestReplaceKilledBeforeRemovalIsFinished leaves what a process killed
+// in an Update between its upload and the removal of the old version
+// leaves: both versions stored and the replacement's journal entry. The
+// next process to list the folder removes the old version, so the file
+// is stored once, with the new content.
+func TestReplaceKilledBeforeRemovalIsFinished(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	old := put(t, f, "a.txt", "old content").(*Object)
+	const data = "the new content"
+	dead := processID{PID: 1<<22 - 5}
+	entry := journalEntry{Op: opReplace, Folder: 0, Files: []journalFile{{Name: "a.txt", Size: int64(len(data)), From: old.url}}, Sent: time.Now(), Owner: dead}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("replace-dead01", &entry) }))
+	_, err := srv.PutFile(srv.Key, 0, "a.txt", []byte(data))
+	require.NoError(t, err)
+
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil)
+	entries, err := again.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	files, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one a.txt")
+	assert.Equal(t, int64(len(data)), files[0].Size)
+	assert.NotEqual(t, old.url, files[0].URL)
+}

@@ -28,18 +28,8 @@ const (
 // bugs the explorer found and that are still open (docs/testing.md,
 // "Found by the explorer"); drop each word once its bug is fixed.
 var shortExclude = []string{
-	"folder/mv.cgi", // a folder rename's lost answer: "No folder has been renamed #313" on every retry and re-run
-	"file/cp.cgi",   // a server-side copy's lost answer: the copy made twice
-	"*=reset-after", // both of the above, and more
-	"reset-during",  // a lost answer too: the server-side copy made twice
-	"file/rm.cgi",   // a delete's lost answer: every retry and re-run fails with "object not found"
-	"kill:delete",   // the same, killed after file/rm.cgi
-	"kill:sscopy",   // a server-side copy killed after file/cp.cgi: the re-run copies again
-	"kill:copy",     // a copy killed while it replaces a file: the re-run leaves two copies
-	"kill:sync",     // the same
-	"state-lock",    // finding 1 of issue 25: a stall between a rule's check and the call bunches calls
-	"sigstop",       // the same
-	"cpu-burn",      // the same
+	"kill:copy", // a copy killed while it replaces a file (bug D): fixed for replacements, not yet run across seeds
+	"kill:sync", // the same
 }
 
 // logWriter sends the run's log lines to the test's log.
