@@ -206,8 +206,14 @@ func (d *departure) trace() context.Context {
 
 // gotConn runs in the request's goroutine before it writes. An error
 // here is the context's (the request then fails with it) or the state
-// file's, which leaves the call paced by its booking alone.
-func (d *departure) gotConn(httptrace.GotConnInfo) {
+// file's, which leaves the call paced by its booking alone. A
+// connection with no remote address is no network connection: --dump
+// writes the request out through one (httputil.DumpRequestOut) before
+// sending it, and that is no departure.
+func (d *departure) gotConn(info httptrace.GotConnInfo) {
+	if info.Conn == nil || info.Conn.RemoteAddr() == nil {
+		return
+	}
 	d.reached.Store(true)
 	if err := d.limits.depart(d.ctx, d.rules); err != nil {
 		fs.Debugf(nil, "fichier: %v", err)

@@ -273,8 +273,8 @@ func (r *runner) dispatch(c Command, words []string, env map[string]string) {
 		r.checkGo(c, words[1:], env)
 	case "dpkg", "dpkg-deb", "rpm":
 		r.checkReleaseFile(c, words)
-	case "bin/fichier-bench":
-		r.checkBench(c, words[1:])
+	case "bin/fichier-bench", "bin/fichier-chaos":
+		r.checkTool(c, strings.TrimPrefix(prog, "bin/"), words[1:])
 	default:
 		r.t.Errorf("%s: no way to check %s", c, prog)
 	}
@@ -410,19 +410,21 @@ func (r *runner) environ() []string {
 	return env
 }
 
-// checkMake checks a make target: "make demo" runs the demo script with
-// the test's binaries; the others (builds, tests, benchmarks, releases)
-// need more than a test may take, so make -n shows the target exists.
+// checkMake checks a make target, with its VAR=value settings: "make
+// demo" runs the demo script with the test's binaries; the others
+// (builds, tests, benchmarks, releases, the fault explorer) need more
+// than a test may take, so make -n shows the target exists.
 func (r *runner) checkMake(c Command, args []string) {
-	require.Len(r.t, args, 1, "%s", c)
-	if args[0] == "demo" {
+	targets := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return strings.Contains(a, "=") })
+	require.Len(r.t, targets, 1, "%s", c)
+	if targets[0] == "demo" {
 		r.runDemo(c)
 		return
 	}
-	cmd := exec.Command("make", "-n", "-s", args[0])
+	cmd := exec.Command("make", append([]string{"-n", "-s"}, args...)...)
 	cmd.Dir = "../.."
 	out, err := cmd.CombinedOutput()
-	assert.NoError(r.t, err, "%s: make -n %s:\n%s", c, args[0], out)
+	assert.NoError(r.t, err, "%s: make -n %s:\n%s", c, targets[0], out)
 }
 
 // runDemo runs scripts/demo.sh (what make demo runs after make build)
@@ -518,19 +520,22 @@ func (r *runner) checkReleaseFile(c Command, words []string) {
 	assert.Contains(r.t, string(out), file, "%s: make release makes no %s", c, file)
 }
 
-// checkBench checks fichier-bench's flags parse: -h after them.
-func (r *runner) checkBench(c Command, args []string) {
-	bench := filepath.Join(filepath.Dir(r.rclone), "fichier-bench")
-	if _, err := os.Stat(bench); err != nil {
-		bench = filepath.Join(r.work, "fichier-bench")
-		build := exec.Command("go", "build", "-o", bench, "./cmd/fichier-bench")
+// checkTool checks the flags of one of our programs (fichier-bench,
+// fichier-chaos) parse: -h after them. A page's "..." stands for flags
+// shown elsewhere and is left out.
+func (r *runner) checkTool(c Command, name string, args []string) {
+	bin := filepath.Join(filepath.Dir(r.rclone), name)
+	if _, err := os.Stat(bin); err != nil {
+		bin = filepath.Join(r.work, name)
+		build := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
 		build.Dir = "../.."
 		out, err := build.CombinedOutput()
 		require.NoError(r.t, err, "%s", out)
 	}
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "..." })
 	if len(args) > 0 && (args[len(args)-1] == "-help" || args[len(args)-1] == "-h") {
 		args = args[:len(args)-1]
 	}
-	out, err := exec.Command(bench, append(slices.Clone(args), "-h")...).CombinedOutput()
+	out, err := exec.Command(bin, append(args, "-h")...).CombinedOutput()
 	assert.NoError(r.t, err, "%s: does not parse:\n%s", c, out)
 }

@@ -27,7 +27,7 @@ func (c Command) String() string { return fmt.Sprintf("%s:%d: %s", c.File, c.Lin
 // command; a block whose first line starts otherwise is a transcript
 // (a wizard session, an output) and holds none.
 var Programs = []string{"rclone", "bin/rclone", "/usr/bin/rclone", "make", "bin/fichier-emulator", "fichier-emulator",
-	"bin/fichier-bench", "curl", "export", "go", "dpkg", "dpkg-deb", "rpm", "flock", "sudo"}
+	"bin/fichier-bench", "bin/fichier-chaos", "curl", "export", "go", "dpkg", "dpkg-deb", "rpm", "flock", "sudo"}
 
 var (
 	comment     = regexp.MustCompile(`\s+#\s.*$`)
