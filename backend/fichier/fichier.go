@@ -1088,9 +1088,19 @@ func inBatches[T any](all []T, do func(batch []T) error) error {
 // is safe to repeat: a file already gone counts as removed.
 func (f *Fs) removeFiles(ctx context.Context, id int, urls []string) error {
 	return inBatches(urls, func(batch []string) error {
-		ops := make([]*serverOp, len(batch))
-		for i, u := range batch {
-			ops[i] = &serverOp{ctx: ctx, url: u, from: id}
+		var ops []*serverOp
+		for _, u := range batch {
+			op := &serverOp{ctx: ctx, url: u, from: id}
+			left, err := f.leftFolder(op)
+			if err != nil {
+				return err
+			}
+			if !left {
+				ops = append(ops, op)
+			}
+		}
+		if len(ops) == 0 {
+			return nil
 		}
 		for _, r := range f.removeOps(ctx, id, ops, time.Time{}) {
 			if r.err != nil {
@@ -1185,10 +1195,12 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	}
 	// The listing, once earlier copies whose answers were lost are
 	// settled, may show this copy made already (a retry, or a run after
-	// a kill): as Put, send nothing for a file that is there.
+	// a kill): as Put, send nothing for a file that is there. What the
+	// copy replaces may still be there too (the kill came between the
+	// copy and the removal): it goes as it would have.
 	if there, ok := pickFile(before, name); ok {
 		if o := f.newObject(remote, id, there); o.holds(ctx, srcObj) {
-			return o, nil
+			return o, f.replaced(ctx, id, name, there.URL, before)
 		}
 	}
 	file, err := f.serverOp(ctx, laneKey{kind: laneCopy, folder: id}, opOf(ctx, srcObj, name))

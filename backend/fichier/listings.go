@@ -76,6 +76,8 @@ type listCache struct {
 	exists   map[int]bool     // folders this process made or listed itself
 	copies   map[int]*decoded // decoded stored listings, by folder
 	inflight map[int]*listFetch
+
+	sight *sightings // where this process saw each file
 }
 
 func newListCache(db *stateDB) *listCache {
@@ -85,6 +87,7 @@ func newListCache(db *stateDB) *listCache {
 		exists:   make(map[int]bool),
 		copies:   make(map[int]*decoded),
 		inflight: make(map[int]*listFetch),
+		sight:    newSightings(),
 	}
 }
 
@@ -195,10 +198,7 @@ func (c *listCache) stored(folderID int) *folderListing {
 		d := c.copies[folderID]
 		c.mu.Unlock()
 		if d == nil || d.version != meta.Version {
-			d = &decoded{version: meta.Version, listing: readListing(k, folderID, meta.Fetched)}
-			c.mu.Lock()
-			c.copies[folderID] = d
-			c.mu.Unlock()
+			d = c.decodedCopy(folderID, meta.Version, readListing(k, folderID, meta.Fetched))
 		}
 		l = d.listing.clone()
 		return nil
@@ -235,6 +235,7 @@ func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
 // kept, entries they removed are dropped.
 func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	var merged *folderListing
+	var version int64
 	err := c.db.update(func(k *keyTx) error {
 		meta, _ := k.listingMeta(folderID)
 		since := l.fetched.Add(-c.lag)
@@ -260,15 +261,39 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 		if err := k.setListingMeta(folderID, meta); err != nil {
 			return err
 		}
-		merged = readListing(k, folderID, meta.Fetched)
+		merged, version = readListing(k, folderID, meta.Fetched), meta.Version
 		return nil
 	})
 	c.markSeen(folderID)
 	if err != nil {
 		logStateError(err)
+		c.sight.listed(folderID, nil, l)
 		return l
 	}
+	c.decodedCopy(folderID, version, merged.clone())
 	return merged
+}
+
+// decodedCopy keeps l, version of the stored listing of folderID, as
+// this process's copy, and notes where it shows each file.
+func (c *listCache) decodedCopy(folderID int, version int64, l *folderListing) *decoded {
+	d := &decoded{version: version, listing: l}
+	c.mu.Lock()
+	before := c.copies[folderID]
+	c.copies[folderID] = d
+	c.mu.Unlock()
+	var had *folderListing
+	if before != nil {
+		had = before.listing
+	}
+	c.sight.listed(folderID, had, l)
+	return d
+}
+
+// place says whether the file fileURL is still in folderID as far as
+// this process saw (sightings.place).
+func (c *listCache) place(folderID int, fileURL string) error {
+	return c.sight.place(folderID, fileURL, c.lag)
 }
 
 // lateChanges returns the entries of folderID that our own changes added
@@ -352,6 +377,7 @@ func (c *listCache) setEmpty(folderID int) {
 
 // addFile records a file that we uploaded, copied or moved into folderID.
 func (c *listCache) addFile(folderID int, file api.File) {
+	c.sight.seen(folderID, file.URL, time.Now())
 	c.change(folderID, func(k *keyTx, now time.Time) error {
 		return putFile(k, folderID, file, now)
 	})
@@ -359,6 +385,7 @@ func (c *listCache) addFile(folderID int, file api.File) {
 
 // removeFile records that the file with URL fileURL left folderID.
 func (c *listCache) removeFile(folderID int, fileURL string) {
+	c.sight.left(folderID, fileURL, time.Now())
 	c.change(folderID, func(k *keyTx, now time.Time) error {
 		return deleteFile(k, folderID, fileURL, now)
 	})

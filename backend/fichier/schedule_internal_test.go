@@ -386,3 +386,39 @@ func TestReplaceKilledBeforeRemovalIsFinished(t *testing.T) {
 	assert.Equal(t, int64(len(data)), files[0].Size)
 	assert.NotEqual(t, old.url, files[0].URL)
 }
+
+// TestCopyKilledBeforeRemovalIsFinished: a server-side copy onto a file
+// of the same name was made, and the process died before it removed the
+// file the copy replaces (the explorer's seed 2, a copy killed at its
+// second call). Run again, the copy finds its file made and sends
+// nothing, and removes what it replaces, as the first run would have:
+// one file of the name is left, the new one.
+func TestCopyKilledBeforeRemovalIsFinished(t *testing.T) {
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	ctx := context.Background()
+	const data = "the new content"
+	from := put(t, fichiertest.NewFs(t, srv, "b", nil), "f.bin", data).(*Object)
+	fc := fichiertest.NewFs(t, srv, "c", nil).(*Fs)
+	put(t, fc, "f.bin", "old")
+	cID, err := fc.folderOf(ctx, "", false)
+	require.NoError(t, err)
+	time.Sleep(time.Second) // 1fichier's dates count seconds: the copy is the newer file
+	// What the killed process left: its journal entry, and the copy made.
+	dead := processID{PID: 1<<22 - 5}
+	copied := []journalFile{{Name: "f.bin", Size: int64(len(data)), From: from.url}}
+	entry := journalEntry{Op: opCopy, Folder: cID, Files: copied, Sent: time.Now(), Owner: dead}
+	require.NoError(t, fc.acc.db.update(func(k *keyTx) error { return k.putJournal("cp-dead01", &entry) }))
+	_, err = srv.PutFile(srv.Key, int64(cID), "f.bin", []byte(data))
+	require.NoError(t, err)
+
+	forgetAccounts()
+	src, err := fichiertest.NewFs(t, srv, "b", nil).NewObject(ctx, "f.bin")
+	require.NoError(t, err)
+	_, err = fichiertest.NewFs(t, srv, "c", nil).(*Fs).Copy(ctx, src, "f.bin")
+	require.NoError(t, err)
+	files, err := srv.Files(srv.Key, int64(cID))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one f.bin")
+	assert.Equal(t, int64(len(data)), files[0].Size)
+	assert.Zero(t, calls(srv, api.FileCp), "the copy is not made again")
+}

@@ -104,12 +104,37 @@ func (op *serverOp) renames() bool { return op.name != op.file.Filename }
 // batching is off or the call can carry only this file (a copy or move
 // that also renames).
 func (f *Fs) serverOp(ctx context.Context, id laneKey, op *serverOp) (*api.File, error) {
+	if id.kind != laneCopy {
+		// A removal of a file that left is done; a move cannot find it.
+		switch left, err := f.leftFolder(op); {
+		case err != nil:
+			return nil, err
+		case left && id.kind == laneRemove:
+			return nil, nil
+		case left:
+			return nil, fmt.Errorf("%w: %w", fs.ErrorObjectNotFound, errMovedAway)
+		}
+	}
 	alone := op.renames() && (id.kind == laneCopy || id.kind == laneMove)
 	if f.batcher.maxSize <= 0 || alone {
 		r := f.serverOps(ctx, id, []*serverOp{op}, time.Time{})[0]
 		return r.file, r.err
 	}
 	return f.batcher.await(ctx, id, &queued{op: op, done: make(chan struct{})})
+}
+
+// leftFolder checks, before op removes, moves or renames its file by
+// URL, that the file is still in the folder it was listed in
+// (sightings.place). It reports whether the file has left that folder
+// (which it then forgets: the folder no longer shows it), or an error
+// when where the file is now cannot be told.
+func (f *Fs) leftFolder(op *serverOp) (bool, error) {
+	err := f.acc.listings.place(op.from, op.url)
+	if errors.Is(err, errMovedAway) {
+		f.acc.listings.removeFile(op.from, op.url)
+		return true, nil
+	}
+	return false, err
 }
 
 // serverOps sends ops, files of lane id, in one call (in the slot the
