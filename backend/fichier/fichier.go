@@ -672,8 +672,13 @@ func (f *Fs) ensureFolder(ctx context.Context, dir string, id int) (int, error) 
 		return id, err
 	}
 	fs.Logf(f, "folder %q (%d) was deleted on 1fichier by something else: making it again", dir, id)
+	ours := f.acc.listings.ownAdditions(id)
 	f.forgetGoneFolder(ctx, dir, id)
-	return f.folderOf(ctx, dir, true)
+	again, err := f.folderOf(ctx, dir, true)
+	if err != nil {
+		return 0, err
+	}
+	return again, f.rehome(ctx, dir, again, ours)
 }
 
 // listedRecently reports whether folder id's stored listing was fetched
@@ -837,6 +842,9 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 	f.acc.listings.setEmpty(id)
 	f.acc.listings.confirm(id)
 	f.acc.listings.addFolder(parent, api.SubFolder{ID: id, Name: req.Name, CreateDate: apiTime(time.Now())})
+	if err := f.rehome(ctx, leaf, id, f.acc.listings.takeOrphans(parent, req.Name)); err != nil {
+		fs.Errorf(f, "%v", err)
+	}
 	return strconv.Itoa(id), nil
 }
 

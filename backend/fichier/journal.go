@@ -54,12 +54,13 @@ type journalFile struct {
 type journal struct {
 	db *stateDB
 
-	mu   sync.Mutex
-	busy map[string]bool // xid -> being sent or resolved here
+	mu        sync.Mutex
+	busy      map[string]bool          // xid -> being sent or resolved here
+	resolving map[string]chan struct{} // xid -> closed once resolved here
 }
 
 func newJournal(db *stateDB) *journal {
-	return &journal{db: db, busy: make(map[string]bool)}
+	return &journal{db: db, busy: make(map[string]bool), resolving: make(map[string]chan struct{})}
 }
 
 // claim marks xid as handled by this process, and reports whether it
@@ -79,6 +80,54 @@ func (j *journal) release(xid string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	delete(j.busy, xid)
+}
+
+// claimResolve claims xid for resolving it here. When another goroutine
+// of this process is resolving it already, it returns a channel closed
+// once that ends, to wait for (what the entry made is recorded then);
+// when this process is sending it, it returns neither.
+func (j *journal) claimResolve(xid string) (claimed bool, resolved <-chan struct{}) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if done, ok := j.resolving[xid]; ok {
+		return false, done
+	}
+	if j.busy[xid] {
+		return false, nil
+	}
+	j.busy[xid] = true
+	j.resolving[xid] = make(chan struct{})
+	return true, nil
+}
+
+// endResolve ends a claimResolve.
+func (j *journal) endResolve(xid string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	close(j.resolving[xid])
+	delete(j.resolving, xid)
+	delete(j.busy, xid)
+}
+
+// resolveOnce runs resolve for entry xid unless this process sends it,
+// and, when another goroutine is resolving it already, waits for that
+// to end instead: a Put must not look at the folder before what the
+// entry stored is recorded.
+func (j *journal) resolveOnce(ctx context.Context, xid string, resolve func() error) error {
+	claimed, resolved := j.claimResolve(xid)
+	switch {
+	case claimed:
+		defer j.endResolve(xid)
+		return resolve()
+	case resolved != nil:
+		select {
+		case <-resolved:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // begin records an upload of items into folder through node before it
@@ -115,7 +164,8 @@ func (j *journal) record(folder int, xid string, files []api.File, done bool) {
 }
 
 // pending returns the entries of folder that this process is not
-// handling itself.
+// sending itself (those it is resolving are in: resolveOnce waits for
+// them).
 func (j *journal) pending(folder int) map[string]journalEntry {
 	var entries map[string]journalEntry
 	err := j.db.view(func(k *keyTx) error {
@@ -126,7 +176,7 @@ func (j *journal) pending(folder int) map[string]journalEntry {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for xid := range entries {
-		if j.busy[xid] {
+		if _, resolving := j.resolving[xid]; j.busy[xid] && !resolving {
 			delete(entries, xid)
 		}
 	}
@@ -175,10 +225,11 @@ func (e *journalEntry) holds(name string) bool {
 // it and drops the entry: from end.pl while 1fichier keeps the session,
 // else from a fresh listing of the folder.
 func (f *Fs) resolveUpload(ctx context.Context, xid string, e journalEntry) error {
-	if !f.acc.journal.claim(xid) {
-		return nil // resolved meanwhile in this process
-	}
-	defer f.acc.journal.release(xid)
+	return f.acc.journal.resolveOnce(ctx, xid, func() error { return f.resolveUploadNow(ctx, xid, e) })
+}
+
+// resolveUploadNow is resolveUpload, claimed.
+func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) error {
 	node := &uploadNode{root: e.Node, id: xid}
 	for {
 		links, err := f.endAnswer(ctx, node)

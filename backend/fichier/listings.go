@@ -77,7 +77,14 @@ type listCache struct {
 	copies   map[int]*decoded // decoded stored listings, by folder
 	inflight map[int]*listFetch
 
-	sight *sightings // where this process saw each file
+	sight   *sightings               // where this process saw each file
+	orphans map[orphanKey][]api.File // see orphansOf
+}
+
+// orphanKey names a folder by its parent and its API name.
+type orphanKey struct {
+	parent int
+	name   string
 }
 
 func newListCache(db *stateDB) *listCache {
@@ -88,6 +95,7 @@ func newListCache(db *stateDB) *listCache {
 		copies:   make(map[int]*decoded),
 		inflight: make(map[int]*listFetch),
 		sight:    newSightings(),
+		orphans:  make(map[orphanKey][]api.File),
 	}
 }
 
@@ -236,10 +244,12 @@ func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
 func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	var merged *folderListing
 	var version int64
+	var orphans map[string][]api.File
 	err := c.db.update(func(k *keyTx) error {
 		meta, _ := k.listingMeta(folderID)
 		since := l.fetched.Add(-c.lag)
 		files, dirs := lateChanges(k, folderID, since)
+		orphans = orphansOf(k, folderID, l, dirs)
 		if err := k.clearEntries(folderID); err != nil {
 			return err
 		}
@@ -271,7 +281,54 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 		return l
 	}
 	c.decodedCopy(folderID, version, merged.clone())
+	c.keepOrphans(folderID, orphans)
 	return merged
+}
+
+// orphansOf returns, by folder name, what our own changes stored into
+// the subfolders of folderID that its fresh listing l no longer shows
+// (deleted or moved by something else; late holds those our own
+// changes added, which l may not show yet).
+func orphansOf(k *keyTx, folderID int, l *folderListing, late map[int]storedDir) map[string][]api.File {
+	shown := make(map[int]bool, len(l.folders))
+	for _, dir := range l.folders {
+		shown[dir.ID] = true
+	}
+	var vanished []storedDir
+	k.eachEntry(folderID, func(storedFile) {}, func(d storedDir) {
+		if _, ok := late[d.ID]; !ok && !shown[d.ID] {
+			vanished = append(vanished, d)
+		}
+	})
+	orphans := make(map[string][]api.File)
+	for _, d := range vanished {
+		k.eachEntry(d.ID, func(f storedFile) {
+			if !f.Added.IsZero() {
+				orphans[d.Name] = append(orphans[d.Name], f.file())
+			}
+		}, func(storedDir) {})
+	}
+	return orphans
+}
+
+// keepOrphans remembers orphans (orphansOf) of parent for rehome, should
+// this process make one of those folders again.
+func (c *listCache) keepOrphans(parent int, orphans map[string][]api.File) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, files := range orphans {
+		c.orphans[orphanKey{parent, name}] = files
+	}
+}
+
+// takeOrphans returns and forgets what our own changes had stored into
+// a vanished folder name of parent (keepOrphans).
+func (c *listCache) takeOrphans(parent int, name string) []api.File {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	files := c.orphans[orphanKey{parent, name}]
+	delete(c.orphans, orphanKey{parent, name})
+	return files
 }
 
 // decodedCopy keeps l, version of the stored listing of folderID, as
@@ -504,6 +561,25 @@ func (c *listCache) forgetListings() {
 	err := c.db.update(func(k *keyTx) error { return k.dropListings() })
 	logStateError(err)
 	c.forgetInProcess()
+}
+
+// ownAdditions returns the files that our own changes put into folderID
+// since its stored listing was fetched (uploads, copies and moves a
+// fresh listing has not shown yet), as far as the state knows.
+func (c *listCache) ownAdditions(folderID int) []api.File {
+	var files []api.File
+	err := c.db.view(func(k *keyTx) error {
+		k.eachEntry(folderID,
+			func(f storedFile) {
+				if !f.Added.IsZero() {
+					files = append(files, f.file())
+				}
+			},
+			func(storedDir) {})
+		return nil
+	})
+	logStateError(err)
+	return files
 }
 
 // urls returns the set of file URLs in the stored listing of folderID, or

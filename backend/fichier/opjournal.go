@@ -30,6 +30,10 @@ const (
 	opCopy   = "cp"     // file/cp.cgi into the entry's folder
 	opMkdir  = "mkdir"  // folder/mkdir.cgi in the entry's folder, Files[0].Name
 	opRemote = "remote" // remote/request.cgi of the Files' From URLs
+	// opMove is file/mv.cgi of the Files' From URLs, into or out of the
+	// entry's folder: safe to repeat, so its entry only makes the next
+	// user of the folder list it afresh.
+	opMove = "mv"
 	// opReplace is an Update: a new upload of Files[0].Name that replaces
 	// the file at Files[0].From, which is removed once the new one is
 	// stored.
@@ -60,10 +64,11 @@ func (f *Fs) resolveEntry(ctx context.Context, xid string, e journalEntry) error
 	if e.Op == "" {
 		return f.resolveUpload(ctx, xid, e)
 	}
-	if !f.acc.journal.claim(xid) {
-		return nil // resolved meanwhile in this process
-	}
-	defer f.acc.journal.release(xid)
+	return f.acc.journal.resolveOnce(ctx, xid, func() error { return f.resolveOp(ctx, xid, e) })
+}
+
+// resolveOp is resolveEntry for a call other than an upload, claimed.
+func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 	if e.Op == opRemote {
 		// A remote upload's files come into the folder whenever 1fichier
 		// fetches them, sent again or not: a listing needs nothing of

@@ -16,6 +16,7 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/hash"
 	"github.com/rclone/rclone/fs/object"
+	"github.com/rclone/rclone/fs/operations"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -421,4 +422,73 @@ func TestCopyKilledBeforeRemovalIsFinished(t *testing.T) {
 	require.Len(t, files, 1, "one f.bin")
 	assert.Equal(t, int64(len(data)), files[0].Size)
 	assert.Zero(t, calls(srv, api.FileCp), "the copy is not made again")
+}
+
+// TestUploadsIntoFolderDeletedMeanwhileAreMovedBack: a folder this
+// process made and uses is deleted by another client; this process's
+// next upload into it goes, as 1fichier does with an unknown folder, to
+// the account's root. The next process about to store into the folder
+// finds it gone, makes it again and moves that file into it: the root
+// is left empty, and the folder holds both files.
+func TestUploadsIntoFolderDeletedMeanwhileAreMovedBack(t *testing.T) {
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	ctx := context.Background()
+	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, f, "dir/a.txt", "before the deletion")
+	old, err := f.folderOf(ctx, "dir", false)
+	require.NoError(t, err)
+	removeFolderElsewhere(t, srv, old)
+	put(t, f, "dir/b.txt", "after the deletion")
+	root, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, root, 1, "1fichier put the upload into the root")
+	_, _, listInterval := f.acc.limits.settings()
+	time.Sleep(max(listInterval, f.acc.listings.lag))
+
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, again, "dir/c.txt", "the next command")
+	root, err = srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	assert.Empty(t, root, "nothing left in the account's root")
+	made, err := again.folderOf(ctx, "dir", false)
+	require.NoError(t, err)
+	files, err := srv.Files(srv.Key, int64(made))
+	require.NoError(t, err)
+	var names []string
+	for _, file := range files {
+		names = append(names, file.Name)
+	}
+	assert.ElementsMatch(t, []string{"b.txt", "c.txt"}, names)
+}
+
+// TestMoveWithUnknownOutcomeListsAfresh: a server-side move whose
+// file/mv.cgi answers are all lost (1fichier made the move each time)
+// fails, as a move killed before its answer would end. The folders it
+// touched are listed afresh before their next use (its journal
+// entries): a delete of the destination then deletes the moved file
+// too, where a listing from before the move would miss it (the
+// explorer's seed 2: `move b a` killed, then `delete a` left a file).
+func TestMoveWithUnknownOutcomeListsAfresh(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.Faults = "file/mv.cgi=reset-after:50"
+	srv := emulator.NewTestServer(t, opts)
+	ctx, ci := fs.AddConfig(context.Background())
+	ci.LowLevelRetries = 2
+	fa := fichiertest.NewFs(t, srv, "a", nil).(*Fs)
+	fb := fichiertest.NewFs(t, srv, "b", nil).(*Fs)
+	x := put(t, fb, "x.bin", "moved")
+	put(t, fa, "y.bin", "there")
+	_, err := fa.List(ctx, "")
+	require.NoError(t, err)
+
+	_, err = fa.Move(ctx, x, "x.bin")
+	require.Error(t, err, "every answer lost")
+	require.NoError(t, operations.Delete(ctx, fa))
+
+	aID, err := fa.folderOf(ctx, "", false)
+	require.NoError(t, err)
+	files, err := srv.Files(srv.Key, int64(aID))
+	require.NoError(t, err)
+	assert.Empty(t, files, "the moved file is deleted with the others")
 }

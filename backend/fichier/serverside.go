@@ -190,7 +190,8 @@ func failOps(ops []*serverOp, doing string, err error) []batchResult {
 // rename when there is one file to rename). A move is safe to repeat,
 // so the pacer retries it as it retries any call: a file already in
 // place counts as moved.
-func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotAt time.Time) []batchResult {
+func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotAt time.Time) (results []batchResult) {
+	var err error
 	req := api.MoveFileRequest{DestinationFolderID: id}
 	for _, op := range ops {
 		req.URLs = append(req.URLs, op.url)
@@ -199,7 +200,9 @@ func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotAt time.T
 		req.Rename = ops[0].name
 	}
 	var resp api.MoveFileResponse
-	err := f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp, slotAt: slotAt})
+	entries := f.journalMove(id, ops)
+	defer f.endMove(entries, &err)
+	err = f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp, slotAt: slotAt})
 	resend := func(part []*serverOp) []batchResult { return f.moveOps(ctx, id, part, time.Time{}) }
 	switch {
 	case err == nil, apiKind(err) == api.KindNothingDone:
@@ -212,7 +215,7 @@ func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotAt time.T
 	default:
 		return failOps(ops, "move", err)
 	}
-	results := make([]batchResult, len(ops))
+	results = make([]batchResult, len(ops))
 	for i, op := range ops {
 		file := op.file
 		file.Filename = op.name
@@ -226,6 +229,47 @@ func (f *Fs) moveOps(ctx context.Context, id int, ops []*serverOp, slotAt time.T
 		results[i].file = &file
 	}
 	return results
+}
+
+// movedEntry is the journal entry of a file/mv.cgi call for one of the
+// folders it changes.
+type movedEntry struct {
+	folder int
+	entry  *opEntry
+}
+
+// journalMove records a file/mv.cgi of ops into folder id before it is
+// sent, for the destination and for each folder the files leave: should
+// this process die with the move made, whoever uses one of these
+// folders next lists it afresh (resolveEntry) rather than trust a stored
+// listing from before the move, whose files a removal by URL would then
+// take from their new folder. A move is safe to repeat, so the entries
+// only ask for fresh listings.
+func (f *Fs) journalMove(id int, ops []*serverOp) []movedEntry {
+	files := make([]journalFile, len(ops))
+	folders := map[int]bool{id: true}
+	for i, op := range ops {
+		files[i] = journalFile{Name: op.name, Size: int64(op.file.Size), From: op.url}
+		folders[op.from] = true
+	}
+	var entries []movedEntry
+	for folder := range folders {
+		entries = append(entries, movedEntry{folder, f.acc.journal.beginOp(opMove, folder, files)})
+	}
+	return entries
+}
+
+// endMove drops the entries of a move once 1fichier answered it (the
+// listings then hold what it did), and keeps them when its outcome is
+// unknown (*errp is not an answer): they ask for fresh listings.
+func (f *Fs) endMove(entries []movedEntry, errp *error) {
+	answered := *errp == nil || apiKind(*errp) != api.KindOther
+	for _, e := range entries {
+		if answered {
+			f.acc.journal.record(e.folder, e.entry.xid, nil, true)
+		}
+		f.acc.journal.release(e.entry.xid)
+	}
 }
 
 // findMoved looks for op's file in folder id after mv.cgi said it does
