@@ -1524,6 +1524,29 @@ func (o *Object) holds(ctx context.Context, src fs.ObjectInfo) bool {
 	return err == nil && strings.EqualFold(sum, o.whirlpool)
 }
 
+// twinHolding returns another file of the object's name in its folder,
+// as the stored listing shows it, that holds src's content already: the
+// new version an interrupted Update or upload stored, beside the old
+// one that rclone took for the destination (of two files of one name it
+// takes the first).
+func (o *Object) twinHolding(ctx context.Context, src fs.ObjectInfo) *Object {
+	l := o.fs.acc.listings.stored(o.folderID)
+	if l == nil {
+		return nil
+	}
+	name := o.apiName()
+	for i := range l.files {
+		file := &l.files[i]
+		if file.URL == o.url || !sameName(file.Filename, name) {
+			continue
+		}
+		if twin := o.fs.newObject(o.remote, o.folderID, file); twin.holds(ctx, src) {
+			return twin
+		}
+	}
+	return nil
+}
+
 // apiName is the object's file name as 1fichier stores it.
 func (o *Object) apiName() string {
 	return o.fs.toAPIName(path.Base(o.remote))
@@ -1620,6 +1643,15 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	}
 	if o.holds(ctx, src) {
 		fs.Debugf(o, "already holds this content (size and Whirlpool): nothing sent")
+		return nil
+	}
+	if twin := o.twinHolding(ctx, src); twin != nil {
+		fs.Debugf(o, "another file of this name holds this content already (%s): nothing sent, this one removed", twin.url)
+		old := o.url
+		*o = *twin
+		if err := o.fs.removeFile(ctx, o.folderID, old); err != nil {
+			return fmt.Errorf("couldn't delete the old version of %q (%s), which is left as a duplicate: %w", o.remote, old, err)
+		}
 		return nil
 	}
 	// The replacement is journalled first: should this process die

@@ -3,7 +3,9 @@ package fichier
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -192,7 +194,9 @@ func (j *journal) pending(folder int) map[string]journalEntry {
 func (f *Fs) settleUploads(ctx context.Context, folder int, name string) error {
 	for {
 		waiting := false
-		for xid, e := range f.acc.journal.pending(folder) {
+		pending := f.acc.journal.pending(folder)
+		for _, xid := range resolveOrder(pending) {
+			e := pending[xid]
 			if e.Owner.sending(e.Sent) {
 				waiting = waiting || (name != "" && e.holds(name))
 				continue
@@ -209,6 +213,25 @@ func (f *Fs) settleUploads(ctx context.Context, folder int, name string) error {
 			return err
 		}
 	}
+}
+
+// resolveOrder returns the keys of entries in the order to resolve them:
+// uploads first, as an interrupted Update's entry (opReplace) can only
+// tell whether its new version was stored once the upload that carried
+// it has recorded what it stored; then by when they were sent.
+func resolveOrder(entries map[string]journalEntry) []string {
+	xids := slices.Collect(maps.Keys(entries))
+	slices.SortFunc(xids, func(a, b string) int {
+		ea, eb := entries[a], entries[b]
+		if opA, opB := ea.Op != "", eb.Op != ""; opA != opB {
+			if opA {
+				return 1
+			}
+			return -1
+		}
+		return ea.Sent.Compare(eb.Sent)
+	})
+	return xids
 }
 
 // holds reports whether the entry's upload carries a file called name.

@@ -492,3 +492,50 @@ func TestMoveWithUnknownOutcomeListsAfresh(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, files, "the moved file is deleted with the others")
 }
+
+// TestUpdateOfOldVersionBesideTheNewOne: a folder holds two files of one
+// name, the old version and the new one an interrupted sync stored
+// (the explorer's seed 5). rclone takes the first for the destination
+// and updates it with the new content: nothing is sent, and the old
+// version goes, so the name is stored once, with the new content.
+func TestUpdateOfOldVersionBesideTheNewOne(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	ctx := context.Background()
+	old := put(t, f, "a.bin", "old").(*Object)
+	const data = "the new content"
+	_, err := srv.PutFile(srv.Key, 0, "a.bin", []byte(data))
+	require.NoError(t, err)
+	_, _, listInterval := f.acc.limits.settings()
+	time.Sleep(max(listInterval, f.acc.listings.lag))
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	_, err = again.List(ctx, "")
+	require.NoError(t, err)
+	uploads := calls(srv, "upload.cgi")
+
+	first := again.newObject("a.bin", 0, &api.File{URL: old.url, Filename: "a.bin", Size: api.Int(3), Checksum: old.whirlpool})
+	src := object.NewStaticObjectInfo("a.bin", time.Now(), int64(len(data)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	require.NoError(t, first.Update(ctx, strings.NewReader(data), src))
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent")
+	files, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	assert.Equal(t, int64(len(data)), files[0].Size)
+	assert.Equal(t, files[0].URL, first.url)
+}
+
+// TestReplaceSettledAfterTheUploadThatCarriedIt: a process killed in an
+// Update leaves two entries, the upload's and the replacement's. The
+// replacement is settled after the upload, whatever their order in the
+// state, so it sees the new version the upload stored and removes the
+// old one (seed 5: settled first, it found no new version and dropped).
+func TestReplaceSettledAfterTheUploadThatCarriedIt(t *testing.T) {
+	entries := map[string]journalEntry{
+		"replace-1": {Op: opReplace, Sent: time.Unix(10, 0)},
+		"upload-2":  {Sent: time.Unix(20, 0)},
+		"cp-3":      {Op: opCopy, Sent: time.Unix(5, 0)},
+		"upload-1":  {Sent: time.Unix(15, 0)},
+	}
+	assert.Equal(t, []string{"upload-1", "upload-2", "cp-3", "replace-1"}, resolveOrder(entries))
+}
