@@ -91,7 +91,31 @@ func (r *runner) beforeRound(round Round) error {
 		w.ApplyExt(x)
 	}
 	time.Sleep(r.wall(2 * time.Second)) // the call budget of the rclone processes knows nothing of these calls
+	if deletesFolder(round.Ext) {
+		// The backend trusts a listing that shows a folder for as long
+		// as 1fichier would not let it list again: a folder deleted
+		// within that time is not seen, and the uploads into it go to
+		// the root until the next process that stores into it moves
+		// them back (backend/fichier/rehome.go). The round's commands
+		// come once a check would see the deletion.
+		time.Sleep(r.wall(folderListingInterval))
+	}
 	return nil
+}
+
+// folderListingInterval is 1fichier's time between two listings of a
+// folder, with the backend's 10% margin.
+const folderListingInterval = 33 * time.Second
+
+// deletesFolder reports whether another client's changes delete a
+// folder.
+func deletesFolder(changes []ExtChange) bool {
+	for _, x := range changes {
+		if x.Kind == ExtDeleteFolder {
+			return true
+		}
+	}
+	return false
 }
 
 // stepClocks moves the state's clocks an hour ahead.
