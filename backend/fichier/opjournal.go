@@ -77,7 +77,7 @@ func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 		if time.Since(e.Sent) < sessionMemory {
 			return nil
 		}
-	} else if err := f.settledListing(ctx, e.Folder, e.Sent); err != nil {
+	} else if err := f.settledListing(ctx, &e); err != nil {
 		return fmt.Errorf("couldn't check an earlier call into folder %d: %w", e.Folder, err)
 	} else if e.Op == opReplace {
 		if err := f.settleReplace(ctx, e); err != nil {
@@ -110,15 +110,57 @@ func (f *Fs) settleReplace(ctx context.Context, e journalEntry) error {
 	return nil
 }
 
-// settledListing fetches a fresh listing of folder once a call sent at
-// sent has had uploadSettleTime to show in it: the listing, stored for
-// every process, then holds what the call made.
-func (f *Fs) settledListing(ctx context.Context, folder int, sent time.Time) error {
-	if err := sleep(ctx, time.Until(sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
-		return err
+// settledListing fetches a fresh listing of the entry's folder once its
+// call has had uploadSettleTime to show in it: the listing, stored for
+// every process, then holds what the call made. A listing may lag
+// behind changes by up to the listing lag (listingLag), so when it does
+// not show all the call would have made, only one fetched that long
+// after the call tells what was not made.
+func (f *Fs) settledListing(ctx context.Context, e *journalEntry) error {
+	var l *folderListing
+	for _, until := range f.lookTimes(e.Sent) {
+		if l != nil && (e.shownIn(l) || l.fetched.After(until)) {
+			return nil
+		}
+		if err := sleep(ctx, time.Until(until)); err != nil {
+			return err
+		}
+		var err error
+		if l, err = f.cachedListing(ctx, e.Folder, 0); err != nil {
+			return err
+		}
 	}
-	_, err := f.cachedListing(ctx, folder, 0)
-	return err
+	return nil
+}
+
+// lookTimes returns when to look for what a call sent at sent made: at
+// once, once it has had uploadSettleTime to show, and once a listing
+// that lags as much as listings may (listingLag) would show it.
+func (f *Fs) lookTimes(sent time.Time) []time.Time {
+	return []time.Time{{}, sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)), sent.Add(f.acc.listings.lag)}
+}
+
+// shownIn reports whether listing l shows all that the entry's call
+// would have made: a copy's or a replacement's files (by name and size,
+// made since the call), a folder (by name), a move's files (by URL; a
+// folder the files left has nothing to show).
+func (e *journalEntry) shownIn(l *folderListing) bool {
+	switch e.Op {
+	case opMkdir:
+		return slices.ContainsFunc(l.folders, func(d api.SubFolder) bool { return d.Name == e.Files[0].Name })
+	case opMove:
+		urls := make(map[string]bool, len(l.files))
+		for _, file := range l.files {
+			urls[file.URL] = true
+		}
+		return !slices.ContainsFunc(e.Files, func(want journalFile) bool { return !urls[want.From] })
+	}
+	for _, want := range e.Files {
+		if _, ok := madeSince(l, want.Name, want.Size, nil, e.Sent); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // fromURLs returns the From URLs of files.

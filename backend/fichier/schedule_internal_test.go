@@ -421,7 +421,7 @@ func TestCopyKilledBeforeRemovalIsFinished(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, files, 1, "one f.bin")
 	assert.Equal(t, int64(len(data)), files[0].Size)
-	assert.Zero(t, calls(srv, api.FileCp), "the copy is not made again")
+	assert.Zero(t, calls(srv, "file/cp.cgi"), "the copy is not made again")
 }
 
 // TestUploadsIntoFolderDeletedMeanwhileAreMovedBack: a folder this
@@ -538,4 +538,37 @@ func TestReplaceSettledAfterTheUploadThatCarriedIt(t *testing.T) {
 		"upload-1":  {Sent: time.Unix(15, 0)},
 	}
 	assert.Equal(t, []string{"upload-1", "upload-2", "cp-3", "replace-1"}, resolveOrder(entries))
+}
+
+// TestCopyKilledUnderLaggingListingsIsNotMadeAgain: a server-side copy
+// was made by a process killed before its answer, and listings lag a
+// minute behind changes (the reading where new files show late). The
+// next copy of the file waits, before copying again, until a listing
+// made as long after the killed call as listings may lag: it finds the
+// copy there and makes none (seed 6: two copies of each file).
+func TestCopyKilledUnderLaggingListingsIsNotMadeAgain(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.ListingDelay = time.Minute
+	srv := emulator.NewTestServer(t, opts)
+	ctx := context.Background()
+	from := put(t, fichiertest.NewFs(t, srv, "b", nil), "f.bin", "copied once").(*Object)
+	fa := fichiertest.NewFs(t, srv, "a", nil).(*Fs)
+	require.NoError(t, fa.Mkdir(ctx, ""))
+	aID, err := fa.folderOf(ctx, "", false)
+	require.NoError(t, err)
+	dead := processID{PID: 1<<22 - 5}
+	copied := []journalFile{{Name: "f.bin", Size: from.size, From: from.url}}
+	entry := journalEntry{Op: opCopy, Folder: aID, Files: copied, Sent: time.Now(), Owner: dead}
+	require.NoError(t, fa.acc.db.update(func(k *keyTx) error { return k.putJournal("cp-dead02", &entry) }))
+	apiPost(t, srv, api.FileCp, &api.CopyFileRequest{URLs: []string{from.url}, FolderID: aID})
+
+	forgetAccounts()
+	src, err := fichiertest.NewFs(t, srv, "b", nil).NewObject(ctx, "f.bin")
+	require.NoError(t, err)
+	_, err = fichiertest.NewFs(t, srv, "a", nil).(*Fs).Copy(ctx, src, "f.bin")
+	require.NoError(t, err)
+	files, err := srv.Files(srv.Key, int64(aID))
+	require.NoError(t, err)
+	assert.Len(t, files, 1, "one copy")
+	assert.Equal(t, int64(1), calls(srv, "file/cp.cgi"), "only the killed process's copy")
 }

@@ -252,9 +252,10 @@ func (f *Fs) journalMove(id int, ops []*serverOp) []movedEntry {
 		files[i] = journalFile{Name: op.name, Size: int64(op.file.Size), From: op.url}
 		folders[op.from] = true
 	}
-	var entries []movedEntry
+	entries := []movedEntry{{id, f.acc.journal.beginOp(opMove, id, files)}}
+	delete(folders, id)
 	for folder := range folders {
-		entries = append(entries, movedEntry{folder, f.acc.journal.beginOp(opMove, folder, files)})
+		entries = append(entries, movedEntry{folder, f.acc.journal.beginOp(opMove, folder, nil)})
 	}
 	return entries
 }
@@ -497,11 +498,9 @@ func (f *Fs) findCopies(ctx context.Context, id int, entry *opEntry, ops []*serv
 	if taken == nil {
 		taken = make(map[string]bool)
 	}
-	for look := 0; look < 2; look++ {
-		if look == 1 {
-			if err := sleep(ctx, time.Until(entry.sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
-				break
-			}
+	for _, until := range f.lookTimes(entry.sent) {
+		if err := sleep(ctx, time.Until(until)); err != nil {
+			break
 		}
 		l, err := f.cachedListing(ctx, id, 0)
 		if err != nil {

@@ -121,5 +121,5 @@ func TestMoveAgainAfterAnUnrecordedMove(t *testing.T) {
 	entries, err := fa.List(ctx, "")
 	require.NoError(t, err)
 	assert.Empty(t, entries, "a no longer shows the file")
-	assert.Zero(t, calls(srv, api.FileRm), "nothing removed")
+	assert.Zero(t, calls(srv, "file/rm.cgi"), "nothing removed")
 }

@@ -124,3 +124,14 @@ func TestCheckTree(t *testing.T) {
 	assert.Equal(t, []string{"f.bin: stored (" + strconv.FormatInt(f1.Size(), 10) + " B, 1 copies) outside every worker's folder"},
 		strays(stored, map[string]bool{"w1": true, "w2": true}))
 }
+
+// TestGoneAlreadyOnlyForDeletefileReruns: only a re-run of a deletefile
+// that finds no file counts as done; a first run, another exit code or
+// another operation does not.
+func TestGoneAlreadyOnlyForDeletefileReruns(t *testing.T) {
+	notFound := execResult{code: exitFileNotFound}
+	assert.True(t, goneAlready(Op{Kind: OpDeleteFile}, 2, notFound))
+	assert.False(t, goneAlready(Op{Kind: OpDeleteFile}, 1, notFound), "the first run must find the file")
+	assert.False(t, goneAlready(Op{Kind: OpDeleteFile}, 2, execResult{code: 1}))
+	assert.False(t, goneAlready(Op{Kind: OpDelete}, 2, notFound))
+}

@@ -66,7 +66,7 @@ func (r *runner) runOp(w *Worker, n int, op Op) {
 		res := r.exec(w, label, r.argsOf(w, op), r.stdinOf(op), kill)
 		lastErr = res.stderr
 		r.checkRun(w, n, op, eff, res)
-		if res.code == 0 {
+		if res.code == 0 || goneAlready(op, run, res) {
 			w.Remote, w.Local = next.Remote, next.Local
 			r.checkWorker(w, fmt.Sprintf("after w%d op %d (%s)", w.ID, n, op))
 			return
@@ -79,6 +79,18 @@ func (r *runner) runOp(w *Worker, n int, op Op) {
 		}
 	}
 	r.failWorker(w, "w%d op %d (%s): still failing after %d runs:\n%s", w.ID, n, op, maxRuns, tail(lastErr))
+}
+
+// exitFileNotFound is rclone's exit code for a file that is not there.
+const exitFileNotFound = 4
+
+// goneAlready reports whether a re-run of a deletefile failed only
+// because an earlier run, killed after its removal, deleted the file:
+// rclone deletefile exits with exitFileNotFound for a file that is not
+// there, whoever removed it. The worker's folder is then checked as
+// after a success.
+func goneAlready(op Op, run int, res execResult) bool {
+	return op.Kind == OpDeleteFile && run > 1 && res.code == exitFileNotFound
 }
 
 // waitVisible waits until every stored file shows in listings: a
