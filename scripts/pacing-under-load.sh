@@ -22,12 +22,13 @@ for d in $(seq 1 "$folders"); do
 	mkdir -p "$work/tree/d$d"
 	for f in $(seq 1 "$per"); do head -c $((RANDOM * 3 + 100)) /dev/urandom >"$work/tree/d$d/f$f.bin"; done
 done
-port=$((20000 + RANDOM % 20000))
-bin/fichier-emulator --listen 127.0.0.1:$port --key load-key >"$work/emu.log" 2>&1 &
+# A port of the system's choosing, read from the emulator's first lines.
+bin/fichier-emulator --listen 127.0.0.1:0 --key load-key >"$work/emu.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/debug/stats" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 100); do grep -q '^ready=1' "$work/emu.log" && break; sleep 0.1; done
+url=$(sed -n 's/^url=//p' "$work/emu.log")
 export RCLONE_CONFIG_LOAD_TYPE=fichier RCLONE_CONFIG_LOAD_API_KEY=load-key \
-	RCLONE_CONFIG_LOAD_API_URL=http://127.0.0.1:$port/v1 RCLONE_CACHE_DIR=$work/cache
+	RCLONE_CONFIG_LOAD_API_URL=$url/v1 RCLONE_CACHE_DIR=$work/cache
 
 for _ in $(seq 1 "$(nproc)"); do yes >/dev/null & pids+=($!); done
 (
@@ -44,6 +45,6 @@ rc=0
 bin/rclone copy "$work/tree" load:backup --stats 0 >"$work/copy.log" 2>&1 || rc=$?
 end=$(date +%s.%N)
 echo "copy of $((per * folders)) files: exit $rc in $(python3 -c "print(round($end - $start, 1))") s, load average $(cut -d' ' -f1 /proc/loadavg)"
-curl -s "http://127.0.0.1:$port/debug/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print({k: s[k] for k in ("calls", "flood_locks", "max_calls_per_second", "broken_rules")})'
-curl -s "http://127.0.0.1:$port/debug/files" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("files stored:", len(d) if isinstance(d, list) else len(d.get("files", [])))'
+curl -s "$url/debug/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print({k: s[k] for k in ("calls", "flood_locks", "max_calls_per_second", "broken_rules")})'
+curl -s "$url/debug/files" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("files stored:", len(d) if isinstance(d, list) else len(d.get("files", [])))'
 exit $rc
