@@ -280,12 +280,14 @@ func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) e
 // stored since it was sent, is taken as its result. The listing is
 // always fetched anew (maxAge 0), waiting for the folder's slot if need
 // be: a stored one, however young, may predate the upload, and reading
-// a file as missing from it would send it a second time. How long
+// a file as missing from it would send it a second time. For the same
+// reason a file it lacks is looked for again in a listing made as long
+// after the upload as listings may lag (settledListing). How long
 // end.pl remembers is uncertain (2 hours says the API documentation, "some
 // minutes" says its own result page), so this path is the usual one
 // after a kill, not a rare one.
 func (f *Fs) resolveFromListing(ctx context.Context, xid string, e journalEntry) error {
-	l, err := f.cachedListing(ctx, e.Folder, 0)
+	l, err := f.settledListing(ctx, &e)
 	if err != nil {
 		return fmt.Errorf("couldn't check an earlier upload into folder %d: %w", e.Folder, err)
 	}

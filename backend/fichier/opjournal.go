@@ -30,10 +30,13 @@ const (
 	opCopy   = "cp"     // file/cp.cgi into the entry's folder
 	opMkdir  = "mkdir"  // folder/mkdir.cgi in the entry's folder, Files[0].Name
 	opRemote = "remote" // remote/request.cgi of the Files' From URLs
-	// opMove is file/mv.cgi of the Files' From URLs, into or out of the
-	// entry's folder: safe to repeat, so its entry only makes the next
-	// user of the folder list it afresh.
-	opMove = "mv"
+	// opMove is file/mv.cgi of the Files' From URLs into the entry's
+	// folder, opMoveOut the same call for a folder they leave: safe to
+	// repeat, so their entries only make the next user of the folder
+	// list it afresh, until the listing shows the move made or is made
+	// as long after it as listings may lag.
+	opMove    = "mv"
+	opMoveOut = "mv-out"
 	// opReplace is an Update: a new upload of Files[0].Name that replaces
 	// the file at Files[0].From, which is removed once the new one is
 	// stored.
@@ -77,10 +80,10 @@ func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 		if time.Since(e.Sent) < sessionMemory {
 			return nil
 		}
-	} else if err := f.settledListing(ctx, &e); err != nil {
+	} else if l, err := f.settledListing(ctx, &e); err != nil {
 		return fmt.Errorf("couldn't check an earlier call into folder %d: %w", e.Folder, err)
 	} else if e.Op == opReplace {
-		if err := f.settleReplace(ctx, e); err != nil {
+		if err := f.settleReplace(ctx, e, l); err != nil {
 			return err
 		}
 	}
@@ -90,15 +93,11 @@ func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 
 // settleReplace finishes an Update whose process died between its
 // upload and the removal of the file it replaces: when the folder's
-// fresh listing holds the new file (its name and size, stored since the
+// fresh listing l holds the new file (its name and size, stored since the
 // entry was written, not the old one), the old one is removed, as the
 // Update would have; otherwise the old one was never replaced and stays.
-func (f *Fs) settleReplace(ctx context.Context, e journalEntry) error {
+func (f *Fs) settleReplace(ctx context.Context, e journalEntry, l *folderListing) error {
 	want := e.Files[0]
-	l := f.acc.listings.stored(e.Folder)
-	if l == nil {
-		return nil
-	}
 	file, ok := newInListing(l, want.Name, want.Size, map[string]bool{want.From: true})
 	if !ok || file.Date.Parse(parisTime).Before(e.Sent.Add(-time.Minute)) {
 		return nil
@@ -115,22 +114,22 @@ func (f *Fs) settleReplace(ctx context.Context, e journalEntry) error {
 // every process, then holds what the call made. A listing may lag
 // behind changes by up to the listing lag (listingLag), so when it does
 // not show all the call would have made, only one fetched that long
-// after the call tells what was not made.
-func (f *Fs) settledListing(ctx context.Context, e *journalEntry) error {
+// after the call tells what was not made. It returns the last listing.
+func (f *Fs) settledListing(ctx context.Context, e *journalEntry) (*folderListing, error) {
 	var l *folderListing
 	for _, until := range f.lookTimes(e.Sent) {
 		if l != nil && (e.shownIn(l) || l.fetched.After(until)) {
-			return nil
+			break
 		}
 		if err := sleep(ctx, time.Until(until)); err != nil {
-			return err
+			return nil, err
 		}
 		var err error
 		if l, err = f.cachedListing(ctx, e.Folder, 0); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return l, nil
 }
 
 // lookTimes returns when to look for what a call sent at sent made: at
@@ -142,18 +141,19 @@ func (f *Fs) lookTimes(sent time.Time) []time.Time {
 
 // shownIn reports whether listing l shows all that the entry's call
 // would have made: a copy's or a replacement's files (by name and size,
-// made since the call), a folder (by name), a move's files (by URL; a
-// folder the files left has nothing to show).
+// made since the call), a folder (by name), a move's files (by URL: in
+// the folder they went to, not in those they left).
 func (e *journalEntry) shownIn(l *folderListing) bool {
 	switch e.Op {
 	case opMkdir:
 		return slices.ContainsFunc(l.folders, func(d api.SubFolder) bool { return d.Name == e.Files[0].Name })
-	case opMove:
+	case opMove, opMoveOut:
 		urls := make(map[string]bool, len(l.files))
 		for _, file := range l.files {
 			urls[file.URL] = true
 		}
-		return !slices.ContainsFunc(e.Files, func(want journalFile) bool { return !urls[want.From] })
+		into := e.Op == opMove
+		return !slices.ContainsFunc(e.Files, func(want journalFile) bool { return urls[want.From] != into })
 	}
 	for _, want := range e.Files {
 		if _, ok := madeSince(l, want.Name, want.Size, nil, e.Sent); !ok {

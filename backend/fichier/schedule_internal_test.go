@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -571,4 +573,77 @@ func TestCopyKilledUnderLaggingListingsIsNotMadeAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, files, 1, "one copy")
 	assert.Equal(t, int64(1), calls(srv, "file/cp.cgi"), "only the killed process's copy")
+}
+
+// uploadElsewhere uploads data as name into folder dir through the API,
+// as another client (or a killed rclone) would: outside the backend and
+// its state, so listings show it only after the emulator's delay.
+func uploadElsewhere(t *testing.T, srv *emulator.TestServer, dir int, name, data string) {
+	t.Helper()
+	gap := func() { time.Sleep(2 * time.Second / fichiertest.TimeScale) } // as apiPost: never the call too many
+	get := func(url string, out any) {
+		gap()
+		req, err := http.NewRequest("GET", url, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+srv.Key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("JSON", "1")
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		defer func() { _ = resp.Body.Close() }()
+		require.Equal(t, http.StatusOK, resp.StatusCode, url)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
+	}
+	var node api.UploadServerResponse
+	get(srv.APIURL+"/upload/get_upload_server.cgi", &node)
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	require.NoError(t, mw.WriteField("did", strconv.Itoa(dir)))
+	part, err := mw.CreateFormFile("file[]", name)
+	require.NoError(t, err)
+	_, err = part.Write([]byte(data))
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	req, err := http.NewRequest("POST", "http://"+node.URL+"/upload.cgi?id="+node.ID, &form)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.Key)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	gap()
+	client := *srv.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	var end api.EndUploadResponse
+	get("http://"+node.URL+"/end.pl?xid="+node.ID, &end)
+	require.Len(t, end.Links, 1)
+}
+
+// TestForgottenSessionUnderLaggingListings: as
+// TestForgottenSessionResolvesFromFreshListing, with listings that lag
+// a minute behind uploads (the explorer's seed 5, an upload whose
+// answer an emulator restart lost). A listing made at once does not
+// show the file yet: the next Put looks again in a listing made as long
+// after the upload as listings may lag, finds the file, and sends
+// nothing.
+func TestForgottenSessionUnderLaggingListings(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.ListingDelay = time.Minute
+	f, srv := newTestFs(t, opts, "", nil)
+	const data = "stored by a killed rclone"
+	dead := processID{PID: 1<<22 - 3}
+	files := []journalFile{{Name: "a.txt", Size: int64(len(data))}}
+	entry := journalEntry{Folder: 0, Node: srv.URL, Files: files, Sent: time.Now(), Owner: dead}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("deadxid002", &entry) }))
+	uploadElsewhere(t, srv, 0, "a.txt", data)
+	uploads := calls(srv, "upload.cgi")
+
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil)
+	src := object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(data)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	_, err := again.Put(context.Background(), strings.NewReader(data), src)
+	require.NoError(t, err)
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
+	assert.Equal(t, 1, srv.FileCount(), "one a.txt")
 }

@@ -255,7 +255,7 @@ func (f *Fs) journalMove(id int, ops []*serverOp) []movedEntry {
 	entries := []movedEntry{{id, f.acc.journal.beginOp(opMove, id, files)}}
 	delete(folders, id)
 	for folder := range folders {
-		entries = append(entries, movedEntry{folder, f.acc.journal.beginOp(opMove, folder, nil)})
+		entries = append(entries, movedEntry{folder, f.acc.journal.beginOp(opMoveOut, folder, files)})
 	}
 	return entries
 }
