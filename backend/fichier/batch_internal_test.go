@@ -440,7 +440,7 @@ func queueOf(n int) *folderQueue {
 // wait elsewhere; until then the fullest goes, and on a tie the one
 // passed over the longest.
 func TestBatchNoFolderWaitsForever(t *testing.T) {
-	b := newBatcher(nil, 1, 0)
+	b := newBatcher(1, 0, nil, nil)
 	b.queues[up(1)] = queueOf(1)
 	for round := range maxPassedOver {
 		b.queues[up(2)] = queueOf(10)
@@ -455,7 +455,7 @@ func TestBatchNoFolderWaitsForever(t *testing.T) {
 	assert.Equal(t, up(1), id, "passed over %d times, the lone file goes", maxPassedOver)
 	assert.Len(t, batch, 1)
 
-	b = newBatcher(nil, 1, 0)
+	b = newBatcher(1, 0, nil, nil)
 	b.queues[up(1)], b.queues[up(2)] = queueOf(3), queueOf(3)
 	for i, q := range b.queues[up(1)].waiting {
 		q.seq = uint64(10 + i)
@@ -470,7 +470,7 @@ func TestBatchNoFolderWaitsForever(t *testing.T) {
 
 // batch_size caps the files of one request.
 func TestBatchSizeCapsRequest(t *testing.T) {
-	b := newBatcher(nil, 1, 4)
+	b := newBatcher(1, 4, nil, nil)
 	b.queues[up(7)] = queueOf(10)
 	_, batch, _ := b.next()
 	assert.Len(t, batch, 4)
@@ -563,7 +563,7 @@ func TestBatchAdviceJudgesEachRun(t *testing.T) {
 // next batch as full goes beside it, and so does any beside a request of
 // more data.
 func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
-	b := newBatcher(nil, overlapBytes, 0)
+	b := newBatcher(overlapBytes, 0, nil, nil)
 	b.queues[up(1)], b.queues[up(2)] = queueOf(3), queueOf(5)
 	id, _, _ := b.next()
 	require.Equal(t, up(2), id)
@@ -580,7 +580,7 @@ func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 	ready, _ = b.readiness()
 	assert.True(t, ready, "once the request is done, even one file goes")
 
-	b = newBatcher(nil, overlapBytes, 0)
+	b = newBatcher(overlapBytes, 0, nil, nil)
 	b.queues[up(2)] = &folderQueue{}
 	for i := range 2 {
 		b.queues[up(2)].waiting = append(b.queues[up(2)].waiting, &queued{item: &batchItem{name: fmt.Sprint(i), size: overlapBytes / 2}})
@@ -596,7 +596,7 @@ func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 // any request ends without it gaining a file: it then goes beside the
 // next one instead of keeping its transfer from the next batches.
 func TestBatchStalledFolderGoesBesideAFullerRequest(t *testing.T) {
-	b := newBatcher(nil, overlapBytes, 0)
+	b := newBatcher(overlapBytes, 0, nil, nil)
 	b.queues[up(1)], b.queues[up(2)] = queueOf(1), queueOf(3)
 	id, _, _ := b.next()
 	require.Equal(t, up(2), id)

@@ -554,7 +554,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	f := newBareFs(ctx, opt, apiURL)
 	f.name = name
 	f.root = root
-	f.batcher = newBatcher(f, int64(opt.BatchMaxSize), opt.BatchSize)
+	f.batcher = newBatcher(int64(opt.BatchMaxSize), opt.BatchSize, f.acc.limits.wait, f.commitLane)
 	f.features = (&fs.Features{
 		DuplicateFiles:          true,
 		CanHaveEmptyDirectories: true,

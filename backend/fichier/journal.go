@@ -81,14 +81,11 @@ func (j *journal) release(xid string) {
 	delete(j.busy, xid)
 }
 
-// begin records an upload of items into folder through node before it
+// begin records an upload of files into folder through node before it
 // is sent, and claims it.
-func (j *journal) begin(folder int, node *uploadNode, items []*batchItem) {
+func (j *journal) begin(folder int, node *uploadNode, files []journalFile) {
 	j.claim(node.id)
-	e := journalEntry{Folder: folder, Node: node.root, Sent: time.Now(), Owner: thisProcess}
-	for _, item := range items {
-		e.Files = append(e.Files, journalFile{Name: item.name, Size: item.size})
-	}
+	e := journalEntry{Folder: folder, Node: node.root, Files: files, Sent: time.Now(), Owner: thisProcess}
 	err := j.db.update(func(k *keyTx) error { return k.putJournal(node.id, &e) })
 	logStateError(err)
 }
