@@ -31,24 +31,6 @@ import (
 // for a few seconds): an entry younger than this is asked again.
 const uploadSettleTime = 30 * time.Second
 
-// journalEntry is one upload request as the journal keeps it, or one
-// call that makes something (Op, see opjournal.go).
-type journalEntry struct {
-	Op     string        `json:"k,omitempty"` // "" for an upload
-	Folder int           `json:"f"`
-	Node   string        `json:"n"` // upload node root, scheme://host
-	Files  []journalFile `json:"i"`
-	Sent   time.Time     `json:"s"` // when the request started
-	Owner  processID     `json:"o"`
-}
-
-// journalFile is one file of a journalEntry.
-type journalFile struct {
-	Name string `json:"n"`
-	Size int64  `json:"s"`
-	From string `json:"u,omitempty"` // a copy's source, a remote upload's URL
-}
-
 // journal is this process's side of the shared journal: the entries its
 // own requests are sending or resolving, which nobody else may resolve.
 type journal struct {
@@ -240,13 +222,6 @@ func linkedFiles(links []api.UploadedLink, want []journalFile) []api.File {
 		}
 	}
 	return files
-}
-
-// processID names a running process: its PID and, where the system
-// tells, when it started, so a PID used again later is not taken for it.
-type processID struct {
-	PID   int   `json:"p"`
-	Start int64 `json:"t,omitempty"`
 }
 
 // thisProcess is this rclone.

@@ -76,14 +76,6 @@ type limits struct {
 	told         map[string]bool
 }
 
-// floodState is the flood gate as the state file keeps it.
-type floodState struct {
-	LockedUntil time.Time     `json:"locked_until"` // no API call before this
-	LastWait    time.Duration `json:"last_wait"`    // length of the last lock we waited for
-	LastFlood   time.Time     `json:"last_flood"`   // when the last lock started
-	Slowdown    int           `json:"slowdown"`     // the call interval is multiplied by this
-}
-
 // slowdown returns the factor calls are spaced by at now.
 func (s *floodState) slowdown(now time.Time) time.Duration {
 	if s.Slowdown < 1 || now.Sub(s.LastFlood) > slowdownMemory {
