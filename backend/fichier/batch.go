@@ -587,7 +587,9 @@ func (s *batchSizes) advice(transfers, checkers int) string {
 	case parallel < 32 && busy && perRequest < smallBatch:
 		return fmt.Sprintf("%s because rclone sends at most %s %d files at once; %s 32 would let up to 32 share a request", head, flag, parallel, flag)
 	case folders >= 2 && busy && perRequest < held/3:
-		return fmt.Sprintf("%s because they arrive from %.0f folders at once (rclone's queue mixes folders once it holds --max-backlog files); --order-by name keeps each folder's files together", head, folders)
+		return fmt.Sprintf("%s because they arrive from %.0f folders at once "+
+			"(rclone's queue mixes folders once it holds --max-backlog files); "+
+			"--order-by name keeps each folder's files together", head, folders)
 	}
 	return ""
 }

@@ -316,7 +316,9 @@ func (f *Fs) forgetCommand(opt map[string]string) (any, error) {
 func (f *Fs) folderInfo(ctx context.Context, id int) (*api.FolderInfoResponse, error) {
 	var resp api.FolderInfoResponse
 	wait := func() (func(), error) { return f.acc.limits.waitList(ctx, id) }
-	if err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, rules: []departRule{f.acc.limits.listRule(id)}, request: &api.FolderInfoRequest{FolderID: id}, response: &resp}); err != nil {
+	call := &apiCall{path: api.FolderLs, before: wait, rules: []departRule{f.acc.limits.listRule(id)},
+		request: &api.FolderInfoRequest{FolderID: id}, response: &resp}
+	if err := f.call(ctx, call); err != nil {
 		return nil, fmt.Errorf("couldn't read folder %d: %w", id, err)
 	}
 	return &resp, nil

@@ -165,7 +165,8 @@ func (f *Fs) resolveUpload(ctx context.Context, xid string, e journalEntry) erro
 		case sessionForgotten(err):
 			return f.resolveFromListing(ctx, xid, e)
 		case err != nil:
-			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), so nothing is sent again yet: %w", e.Folder, xid, err))
+			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), "+
+				"so nothing is sent again yet: %w", e.Folder, xid, err))
 		case len(links) > 0 || time.Since(e.Sent) > scaled(uploadSettleTime, f.opt.TimeScale):
 			files := linkedFiles(links, e.Files)
 			if len(files) > 0 {

@@ -81,7 +81,8 @@ func (f *Fs) refuseKnownNames(ctx context.Context, id int, urls []string) error 
 		}
 	}
 	if len(taken) > 0 {
-		return fmt.Errorf("remote-upload: nothing asked: the folder already has %s, and 1fichier would keep a second file of that name; remove or rename the file, or leave the URL out", nameSome(taken, 10))
+		return fmt.Errorf("remote-upload: nothing asked: the folder already has %s, and 1fichier would keep a second file of that name; "+
+			"remove or rename the file, or leave the URL out", nameSome(taken, 10))
 	}
 	return nil
 }
@@ -197,7 +198,8 @@ func (f *Fs) waitRemote(ctx context.Context, id int64, n int) (*RemoteUploadJob,
 	started, said := time.Now(), time.Now()
 	for first := true; ; first = false {
 		if err := sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("stopped waiting for remote upload %d after %v (it carries on; see remote-status %d): %w", id, time.Since(started).Round(time.Second), id, err)
+			return nil, fmt.Errorf("stopped waiting for remote upload %d after %v (it carries on; see remote-status %d): %w",
+				id, time.Since(started).Round(time.Second), id, err)
 		}
 		wait = min(2*wait, remotePollMax)
 		job, err := f.remoteJob(ctx, id)
@@ -270,7 +272,9 @@ func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 		r.Duplicate = count[file.Filename] > 1
 		notice(ctx, f, "remote upload %d: stored %q (%s) from %s", job.ID, r.Name, fs.SizeSuffix(r.Size).ByteUnit(), r.URL)
 		if r.Duplicate {
-			notice(ctx, f, "remote upload %d: WARNING: the folder now has %d files called %q (1fichier keeps every one, and each counts against the storage): remove the one not wanted, e.g. with rclone dedupe", job.ID, count[file.Filename], r.Name)
+			notice(ctx, f, "remote upload %d: WARNING: the folder now has %d files called %q "+
+				"(1fichier keeps every one, and each counts against the storage): remove the one not wanted, e.g. with rclone dedupe",
+				job.ID, count[file.Filename], r.Name)
 		}
 	}
 	if unlisted {

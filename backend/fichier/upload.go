@@ -350,7 +350,8 @@ func (f *Fs) uploadFailed(id int, items []*batchItem, readErrs []error, err erro
 		case readErrs != nil && readErrs[i] != nil:
 			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, readErrs[i]))
 		case len(items) > 1 && !refused && fserrors.IsRetryError(err):
-			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err))
+			err := fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err)
+			results[i].err = fserrors.RetryError(err)
 		default:
 			results[i].err = fmt.Errorf("couldn't upload %q: %w", item.name, err)
 			if len(items) == 1 {
