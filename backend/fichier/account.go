@@ -181,3 +181,12 @@ func (r *userInfoRead) finish(info *api.UserInfo, err error) (*api.UserInfo, err
 	r.acc.setUserInfo(info)
 	return info, nil
 }
+
+// forgetAnswers drops every answer kept for the key, in every process:
+// the listings, the account info and the download URLs. With clocks it
+// also drops the rate clocks and the flood gate, which may break
+// 1fichier's rules on the next calls.
+func (a *account) forgetAnswers(clocks bool) error {
+	a.listings.forgetInProcess()
+	return a.db.update(func(k *keyTx) error { return k.dropAnswers(clocks) })
+}

@@ -1026,15 +1026,6 @@ func logStateError(err error) {
 // stateErrorTold is set once a state error was logged at NOTICE.
 var stateErrorTold atomic.Bool
 
-// forgetAnswers drops every answer kept for the key, in every process:
-// the listings, the account info and the download URLs. With clocks it
-// also drops the rate clocks and the flood gate, which may break
-// 1fichier's rules on the next calls.
-func (a *account) forgetAnswers(clocks bool) error {
-	a.listings.forgetInProcess()
-	return a.db.update(func(k *keyTx) error { return k.dropAnswers(clocks) })
-}
-
 // claimPruning stamps the start of a pruning pass at now and reports
 // true, unless the last pass started less than every ago.
 func (k *keyTx) claimPruning(now time.Time, every time.Duration) (bool, error) {
