@@ -35,9 +35,9 @@ import (
 // The shape is lib/batcher's: the batcher knows no Fs; it is handed the
 // function that waits for a call slot and the one that commits a batch,
 // from items to their results (Fs.commitLane, upload.go). lib/batcher
-// itself does not fit:
-// it commits after the data went up (here the data is the batch), it
-// batches on a timer, and it has no notion of a destination folder.
+// itself does not fit: it commits after the data went up (here the data
+// is the batch), it batches on a timer, and it has no notion of a
+// destination folder.
 
 // Limits of one upload.cgi request: 500 files and 500 GB, less room for
 // the form around the files.

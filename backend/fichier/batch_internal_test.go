@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
@@ -644,4 +645,51 @@ func TestBatchAdviceServerSide(t *testing.T) {
 		assert.Contains(t, got, tc.want)
 		assert.Contains(t, got, tc.flag)
 	}
+}
+
+// The batcher needs no Fs: handed a slot wait and a commit, it sends
+// the files that gathered while the slot was awaited as one batch, in
+// the slot it got, and gives each caller its own result.
+func TestBatcherCommitsThroughItsFunctions(t *testing.T) {
+	slotAsked, slotGiven := make(chan struct{}), make(chan struct{})
+	slot := func(ctx context.Context) error {
+		close(slotAsked)
+		<-slotGiven
+		return nil
+	}
+	var mu sync.Mutex
+	var batches [][]string
+	commit := func(_ context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult {
+		assert.False(t, slotAt.IsZero(), "the batch goes in the slot the dispatcher got")
+		assert.Equal(t, up(7), id)
+		names := make([]string, len(batch))
+		results := make([]batchResult, len(batch))
+		for i, q := range batch {
+			names[i] = q.item.name
+			results[i].file = &api.File{Filename: "stored " + q.item.name}
+		}
+		mu.Lock()
+		batches = append(batches, names)
+		mu.Unlock()
+		return results
+	}
+	b := newBatcher(1<<20, 0, slot, commit)
+	stored := make([]string, 3)
+	var wg sync.WaitGroup
+	for i := range stored {
+		wg.Go(func() {
+			file, err := b.add(t.Context(), 7, &batchItem{ctx: t.Context(), name: fmt.Sprintf("f%d", i), size: 1})
+			assert.NoError(t, err)
+			if file != nil {
+				stored[i] = file.Filename
+			}
+		})
+	}
+	<-slotAsked
+	require.Eventually(t, func() bool { return queuedFiles(b) == 3 }, 10*time.Second, time.Millisecond)
+	close(slotGiven)
+	wg.Wait()
+	assert.Equal(t, []string{"stored f0", "stored f1", "stored f2"}, stored)
+	require.Len(t, batches, 1, "the files that waited for the slot go in one request")
+	assert.ElementsMatch(t, []string{"f0", "f1", "f2"}, batches[0])
 }
