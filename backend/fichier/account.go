@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
@@ -182,23 +181,6 @@ func (r *userInfoRead) finish(info *api.UserInfo, err error) (*api.UserInfo, err
 	r.acc.setUserInfo(info)
 	return info, nil
 }
-
-// logStateError reports a failure to share something that only saves
-// calls: the work goes on without it.
-func logStateError(err error) {
-	if err == nil {
-		return
-	}
-	if !stateErrorTold.Swap(true) {
-		fs.Logf(nil, "fichier: couldn't update the shared state (other rclone processes may list or wait "+
-			"again; later errors are logged at DEBUG): %v", err)
-		return
-	}
-	fs.Debugf(nil, "fichier: couldn't update the shared state: %v", err)
-}
-
-// stateErrorTold is set once a state error was logged at NOTICE.
-var stateErrorTold atomic.Bool
 
 // forgetAnswers drops every answer kept for the key, in every process:
 // the listings, the account info and the download URLs. With clocks it

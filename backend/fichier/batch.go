@@ -32,10 +32,12 @@ import (
 // wait at once, and so the size of a batch; a Put returns only once its
 // file is stored.
 //
-// The shape is lib/batcher's: a batch is committed by uploadFiles, a
-// function from items to their results. lib/batcher itself does not fit:
-// it commits after the data went up (here the data is the batch), it
-// batches on a timer, and it has no notion of a destination folder.
+// The shape is lib/batcher's: the batcher knows no Fs; it is handed the
+// function that waits for a call slot and the one that commits a batch,
+// from items to their results (Fs.commitLane, upload.go). lib/batcher
+// itself does not fit: it commits after the data went up (here the data
+// is the batch), it batches on a timer, and it has no notion of a
+// destination folder.
 
 // Limits of one upload.cgi request: 500 files and 500 GB, less room for
 // the form around the files.
@@ -129,9 +131,10 @@ type folderQueue struct {
 // one Fs into batches, by lane: what the request does, and in which
 // folder.
 type batcher struct {
-	f        *Fs
-	maxSize  int64 // larger files go alone; 0 turns batching off
-	maxFiles int   // files per upload request
+	slot     slotFunc   // waits for a call slot of the budget
+	commit   commitFunc // sends one lane's batch
+	maxSize  int64      // larger files go alone; 0 turns batching off
+	maxFiles int        // files per upload request
 	sizes    [laneKinds]*batchSizes
 
 	mu          sync.Mutex
@@ -142,20 +145,30 @@ type batcher struct {
 	alone       map[aloneKey]bool        // files to send alone until they are stored
 }
 
+// slotFunc waits for a call slot of the API budget, and says why there
+// is none if it fails.
+type slotFunc func(ctx context.Context) error
+
+// commitFunc sends batch, the files of lane id, in the call slot booked at
+// slotAt, and returns what became of each, in order.
+type commitFunc func(ctx context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult
+
 // aloneKey names a file in a folder.
 type aloneKey struct {
 	folder int
 	name   string
 }
 
-// newBatcher makes the batcher of f: files up to maxSize go in requests
-// of at most maxFiles files (0: as many as 1fichier takes).
-func newBatcher(f *Fs, maxSize int64, maxFiles int) *batcher {
+// newBatcher makes a batcher whose files up to maxSize go in requests of
+// at most maxFiles files (0: as many as 1fichier takes): each request waits
+// for slot, then goes out through commit.
+func newBatcher(maxSize int64, maxFiles int, slot slotFunc, commit commitFunc) *batcher {
 	if maxFiles <= 0 || maxFiles > maxBatchFiles {
 		maxFiles = maxBatchFiles
 	}
 	b := &batcher{
-		f:        f,
+		slot:     slot,
+		commit:   commit,
 		maxSize:  maxSize,
 		maxFiles: maxFiles,
 		queues:   make(map[laneKey]*folderQueue),
@@ -283,14 +296,14 @@ func (b *batcher) dropIdle(id laneKey, fq *folderQueue) {
 // itself for a server-side operation.
 func (b *batcher) dispatch(ctx context.Context) {
 	for b.awaitReady() {
-		err := b.f.acc.limits.wait(ctx)
+		err := b.slot(ctx)
 		at := time.Now()
 		id, batch, seen := b.next()
 		if len(batch) == 0 {
 			continue // every waiting call was cancelled meanwhile
 		}
 		b.sizes[id.kind].record(ctx, seen)
-		go b.commit(err, at, id, batch)
+		go b.send(err, at, id, batch)
 	}
 }
 
@@ -422,17 +435,17 @@ func (b *batcher) take(fq *folderQueue, maxFiles int) []*queued {
 	return batch
 }
 
-// commit sends batch for lane id in the call slot the dispatcher booked
+// send commits batch for lane id in the call slot the dispatcher booked
 // at slotAt (or gives every file slotErr, why there is none), hands each call
 // its result and lets the lane be chosen again. The request is cancelled
 // only when every one of its calls is.
-func (b *batcher) commit(slotErr error, slotAt time.Time, id laneKey, batch []*queued) {
+func (b *batcher) send(slotErr error, slotAt time.Time, id laneKey, batch []*queued) {
 	var results []batchResult
 	if slotErr != nil {
 		results = failAll(len(batch), slotErr)
 	} else {
 		ctx, cancel := cancelWithAll(batch)
-		results = b.f.commitLane(ctx, slotAt, id, batch)
+		results = b.commit(ctx, slotAt, id, batch)
 		cancel()
 	}
 	for i, q := range batch {
@@ -461,27 +474,6 @@ func (b *batcher) finished(id laneKey) {
 	}
 	b.dropIdle(id, fq)
 	b.ready.Broadcast()
-}
-
-// commitLane sends batch, the files of lane id, in the call slot the
-// dispatcher booked at slotAt, and returns what became of each.
-func (f *Fs) commitLane(ctx context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult {
-	if id.kind != laneUpload {
-		ops := make([]*serverOp, len(batch))
-		for i, q := range batch {
-			ops[i] = q.op
-		}
-		return f.serverOps(ctx, id, ops, slotAt)
-	}
-	items := make([]*batchItem, len(batch))
-	for i, q := range batch {
-		items[i] = q.item
-	}
-	node, err := f.uploadNodeIn(ctx, slotAt)
-	if err != nil {
-		return failAll(len(items), err)
-	}
-	return f.uploadFiles(ctx, node, id.folder, items)
 }
 
 // failAll gives each of n results err.
@@ -595,7 +587,9 @@ func (s *batchSizes) advice(transfers, checkers int) string {
 	case parallel < 32 && busy && perRequest < smallBatch:
 		return fmt.Sprintf("%s because rclone sends at most %s %d files at once; %s 32 would let up to 32 share a request", head, flag, parallel, flag)
 	case folders >= 2 && busy && perRequest < held/3:
-		return fmt.Sprintf("%s because they arrive from %.0f folders at once (rclone's queue mixes folders once it holds --max-backlog files); --order-by name keeps each folder's files together", head, folders)
+		return fmt.Sprintf("%s because they arrive from %.0f folders at once "+
+			"(rclone's queue mixes folders once it holds --max-backlog files); "+
+			"--order-by name keeps each folder's files together", head, folders)
 	}
 	return ""
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
 	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
 	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
 	"github.com/rclone/rclone/fs"
@@ -440,7 +441,7 @@ func queueOf(n int) *folderQueue {
 // wait elsewhere; until then the fullest goes, and on a tie the one
 // passed over the longest.
 func TestBatchNoFolderWaitsForever(t *testing.T) {
-	b := newBatcher(nil, 1, 0)
+	b := newBatcher(1, 0, nil, nil)
 	b.queues[up(1)] = queueOf(1)
 	for round := range maxPassedOver {
 		b.queues[up(2)] = queueOf(10)
@@ -455,7 +456,7 @@ func TestBatchNoFolderWaitsForever(t *testing.T) {
 	assert.Equal(t, up(1), id, "passed over %d times, the lone file goes", maxPassedOver)
 	assert.Len(t, batch, 1)
 
-	b = newBatcher(nil, 1, 0)
+	b = newBatcher(1, 0, nil, nil)
 	b.queues[up(1)], b.queues[up(2)] = queueOf(3), queueOf(3)
 	for i, q := range b.queues[up(1)].waiting {
 		q.seq = uint64(10 + i)
@@ -470,7 +471,7 @@ func TestBatchNoFolderWaitsForever(t *testing.T) {
 
 // batch_size caps the files of one request.
 func TestBatchSizeCapsRequest(t *testing.T) {
-	b := newBatcher(nil, 1, 4)
+	b := newBatcher(1, 4, nil, nil)
 	b.queues[up(7)] = queueOf(10)
 	_, batch, _ := b.next()
 	assert.Len(t, batch, 4)
@@ -563,7 +564,7 @@ func TestBatchAdviceJudgesEachRun(t *testing.T) {
 // next batch as full goes beside it, and so does any beside a request of
 // more data.
 func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
-	b := newBatcher(nil, overlapBytes, 0)
+	b := newBatcher(overlapBytes, 0, nil, nil)
 	b.queues[up(1)], b.queues[up(2)] = queueOf(3), queueOf(5)
 	id, _, _ := b.next()
 	require.Equal(t, up(2), id)
@@ -580,7 +581,7 @@ func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 	ready, _ = b.readiness()
 	assert.True(t, ready, "once the request is done, even one file goes")
 
-	b = newBatcher(nil, overlapBytes, 0)
+	b = newBatcher(overlapBytes, 0, nil, nil)
 	b.queues[up(2)] = &folderQueue{}
 	for i := range 2 {
 		b.queues[up(2)].waiting = append(b.queues[up(2)].waiting, &queued{item: &batchItem{name: fmt.Sprint(i), size: overlapBytes / 2}})
@@ -596,7 +597,7 @@ func TestBatchSmallRequestHoldsAScantierNext(t *testing.T) {
 // any request ends without it gaining a file: it then goes beside the
 // next one instead of keeping its transfer from the next batches.
 func TestBatchStalledFolderGoesBesideAFullerRequest(t *testing.T) {
-	b := newBatcher(nil, overlapBytes, 0)
+	b := newBatcher(overlapBytes, 0, nil, nil)
 	b.queues[up(1)], b.queues[up(2)] = queueOf(1), queueOf(3)
 	id, _, _ := b.next()
 	require.Equal(t, up(2), id)
@@ -644,4 +645,51 @@ func TestBatchAdviceServerSide(t *testing.T) {
 		assert.Contains(t, got, tc.want)
 		assert.Contains(t, got, tc.flag)
 	}
+}
+
+// The batcher needs no Fs: handed a slot wait and a commit, it sends
+// the files that gathered while the slot was awaited as one batch, in
+// the slot it got, and gives each caller its own result.
+func TestBatcherCommitsThroughItsFunctions(t *testing.T) {
+	slotAsked, slotGiven := make(chan struct{}), make(chan struct{})
+	slot := func(ctx context.Context) error {
+		close(slotAsked)
+		<-slotGiven
+		return nil
+	}
+	var mu sync.Mutex
+	var batches [][]string
+	commit := func(_ context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult {
+		assert.False(t, slotAt.IsZero(), "the batch goes in the slot the dispatcher got")
+		assert.Equal(t, up(7), id)
+		names := make([]string, len(batch))
+		results := make([]batchResult, len(batch))
+		for i, q := range batch {
+			names[i] = q.item.name
+			results[i].file = &api.File{Filename: "stored " + q.item.name}
+		}
+		mu.Lock()
+		batches = append(batches, names)
+		mu.Unlock()
+		return results
+	}
+	b := newBatcher(1<<20, 0, slot, commit)
+	stored := make([]string, 3)
+	var wg sync.WaitGroup
+	for i := range stored {
+		wg.Go(func() {
+			file, err := b.add(t.Context(), 7, &batchItem{ctx: t.Context(), name: fmt.Sprintf("f%d", i), size: 1})
+			assert.NoError(t, err)
+			if file != nil {
+				stored[i] = file.Filename
+			}
+		})
+	}
+	<-slotAsked
+	require.Eventually(t, func() bool { return queuedFiles(b) == 3 }, 10*time.Second, time.Millisecond)
+	close(slotGiven)
+	wg.Wait()
+	assert.Equal(t, []string{"stored f0", "stored f1", "stored f2"}, stored)
+	require.Len(t, batches, 1, "the files that waited for the slot go in one request")
+	assert.ElementsMatch(t, []string{"f0", "f1", "f2"}, batches[0])
 }

@@ -337,7 +337,8 @@ func TestCommandACLRestrictsDownloads(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, otherGetsToken())
 
-	out := mustCommand(t, f, "acl", []string{"doc.txt"}, map[string]string{"email": "friend@example.com, boss@example.com", "premium": "1"}).(*fichier.FileACL)
+	opt := map[string]string{"email": "friend@example.com, boss@example.com", "premium": "1"}
+	out := mustCommand(t, f, "acl", []string{"doc.txt"}, opt).(*fichier.FileACL)
 	assert.Equal(t, []string{"friend@example.com", "boss@example.com"}, out.ACL.Email)
 	assert.Equal(t, 1, out.ACL.Premium)
 	assert.Equal(t, http.StatusForbidden, otherGetsToken(), "other@example.com is not on the list")
@@ -626,7 +627,8 @@ func TestImportOfCopiesNotListedYetRelistsNextTime(t *testing.T) {
 
 	out := mustCommand(t, f, "import", []string{link}, nil).([]string)
 	require.Len(t, out, 1)
-	assert.Regexp(t, `^`+regexp.QuoteMeta(link)+`: copied as https://1fichier\.com/\?[a-z0-9]{10} \(not in the folder's listing yet: its name was not checked\)$`, out[0])
+	assert.Regexp(t, `^`+regexp.QuoteMeta(link)+`: copied as https://1fichier\.com/\?[a-z0-9]{10} `+
+		`\(not in the folder's listing yet: its name was not checked\)$`, out[0])
 	listings := srv.Stats().Calls["folder/ls.cgi"]
 	_, err := f.List(context.Background(), "")
 	require.NoError(t, err)

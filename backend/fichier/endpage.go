@@ -2,18 +2,22 @@ package fichier
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/lib/rest"
 )
 
 // end.pl answers JSON only when asked with the "JSON: 1" header, and it has
@@ -24,6 +28,51 @@ import (
 // per file with its name, size, download link and removal link, in that
 // order. Reading it lets an upload that worked be taken as one instead of
 // being looked for in a listing.
+
+// uploadNode is an upload server and the session ID to use on it.
+type uploadNode struct {
+	root string // scheme://host
+	id   string
+}
+
+// sessionForgotten reports whether end.pl answered that it does not know
+// the session: it forgets one within minutes, says its result page (the
+// API documentation says 2 hours), so asking again cannot help, and what
+// was stored is looked for in a fresh listing instead.
+func sessionForgotten(err error) bool {
+	var apiErr *api.Error
+	return errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound
+}
+
+// endAnswer asks end.pl once what the upload session of node stored.
+// One attempt per call: the callers' polls are the retry loops. JSON is
+// asked for, but end.pl has been seen answering its HTML page instead
+// (rclone #4382, #7971): its table is read then, at no extra call.
+func (f *Fs) endAnswer(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
+	opts := rest.Opts{
+		Method:       "GET",
+		RootURL:      node.root,
+		Parameters:   url.Values{"xid": {node.id}},
+		ExtraHeaders: map[string]string{"JSON": "1"},
+	}
+	var body []byte
+	if err := f.call(ctx, &apiCall{path: api.UploadEnd, opts: opts, response: &body, retry: retryByCaller}); err != nil {
+		return nil, err
+	}
+	return decodeEndAnswer(body)
+}
+
+// uploadedFile turns an end.pl link into a listing entry. end.pl gives no
+// date or content type: the date is now.
+func uploadedFile(link api.UploadedLink, name string) *api.File {
+	return &api.File{
+		URL:      link.Download,
+		Filename: name,
+		Size:     link.Size,
+		Date:     apiTime(time.Now()),
+		Checksum: strings.ToLower(link.Whirlpool),
+	}
+}
 
 // decodeEndAnswer reads the files of an upload from end.pl's answer body,
 // whichever form it came in: the JSON asked for or the HTML page.

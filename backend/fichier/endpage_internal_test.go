@@ -153,83 +153,102 @@ func endRow(name, size, id string) string {
 		`<td class="normal"><a href="https://1fichier.com/?%s">https://1fichier.com/?%s</a></td><td class="normal"></td></tr>`, name, size, id, id)
 }
 
-func TestEndPageTolerance(t *testing.T) {
-	const header = `<tr><th>File name</th><th>Size</th><th>Download link</th><th>Removal link</th></tr>`
-	one := func(name string, size int64, id, remove string) []api.UploadedLink {
-		return []api.UploadedLink{{Filename: name, Size: api.Int(size), Download: "https://1fichier.com/?" + id, Remove: remove}}
-	}
-	for _, tc := range []struct {
-		name string
-		page string
-		want []api.UploadedLink
-	}{{
+// endHeader is the header row of end.pl's table, for the cases below.
+const endHeader = `<tr><th>File name</th><th>Size</th><th>Download link</th><th>Removal link</th></tr>`
+
+// oneLink is the answer of a page that lists one file.
+func oneLink(name string, size int64, id, remove string) []api.UploadedLink {
+	return []api.UploadedLink{{Filename: name, Size: api.Int(size), Download: "https://1fichier.com/?" + id, Remove: remove}}
+}
+
+// endPageCase is an end.pl page and the links it should be read as.
+type endPageCase struct {
+	name string
+	page string
+	want []api.UploadedLink
+}
+
+// endPageMarkupCases are pages whose HTML is written in other ways than
+// the emulator's: the files are found all the same.
+func endPageMarkupCases() []endPageCase {
+	return []endPageCase{{
 		name: "emulator shape",
-		page: `<table class="premium">` + header + endRow("a.txt", "5", "aaaaaaaaaa") + `</table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
+		page: `<table class="premium">` + endHeader + endRow("a.txt", "5", "aaaaaaaaaa") + `</table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
 	}, {
 		name: "attributes in other order, quotes and case",
 		page: `<HTML><BODY><Table Border=0 CLASS = 'wide  Premium' id=t><TR><TD CLASS=normal>a.txt</TD><TD>5</TD>` +
 			`<TD><A TARGET=_blank HREF = "https://1fichier.com/?aaaaaaaaaa" >link</A></TD></TR></Table></BODY></HTML>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
 	}, {
 		name: "white space around and inside cells",
 		page: "<table class=\"premium\">\n\t<tr>\n\t\t<td>\n\t\t\tmy  file.txt \n\t\t</td>\n<td> 1\u00a0234 </td>\n" +
 			"<td>\n<a href=\" https://1fichier.com/?aaaaaaaaaa \">x</a>\n</td>\n</tr>\n</table>",
-		want: one("my  file.txt", 1234, "aaaaaaaaaa", ""),
+		want: oneLink("my  file.txt", 1234, "aaaaaaaaaa", ""),
 	}, {
 		name: "entities in the name and the links",
 		page: `<table class="premium">` + endRow("&Eacute;t&eacute; &lt;1&gt; &amp; &#x263A;.txt", "7", "aaaaaaaaaa") + `</table>`,
-		want: one("Été <1> & ☺.txt", 7, "aaaaaaaaaa", ""),
-	}, {
-		name: "removal cell missing",
-		page: `<table class="premium">` + header + `<tr><td>a.txt</td><td>5</td><td><a href="https://1fichier.com/?aaaaaaaaaa">x</a></td></tr></table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
-	}, {
-		name: "removal link",
-		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td><a href="https://1fichier.com/?aaaaaaaaaa">x</a></td>` +
-			`<td><a href="https://1fichier.com/remove/aaaaaaaaaa/Ab1c">y</a></td></tr></table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", "https://1fichier.com/remove/aaaaaaaaaa/Ab1c"),
-	}, {
-		name: "links as text only",
-		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td>https://1fichier.com/?aaaaaaaaaa</td>` +
-			`<td>https://1fichier.com/remove/aaaaaaaaaa/Ab1c</td></tr></table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", "https://1fichier.com/remove/aaaaaaaaaa/Ab1c"),
-	}, {
-		name: "scheme-relative link",
-		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td><a href="//1fichier.com/?aaaaaaaaaa">x</a></td></tr></table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
+		want: oneLink("Été <1> & ☺.txt", 7, "aaaaaaaaaa", ""),
 	}, {
 		name: "header row of td cells",
 		page: `<table class="premium"><tr><td>Name</td><td>Size</td><td>Link</td><td>Remove</td></tr>` + endRow("a.txt", "5", "aaaaaaaaaa") + `</table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
 	}, {
 		name: "thead and tbody",
-		page: `<table class="premium"><thead>` + header + `</thead><tbody>` + endRow("a.txt", "5", "aaaaaaaaaa") + `</tbody></table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
-	}, {
-		name: "size with a unit of bytes",
-		page: `<table class="premium">` + endRow("a.txt", "5 octets", "aaaaaaaaaa") + `</table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
-	}, {
-		name: "size that cannot be exact",
-		page: `<table class="premium">` + endRow("a.txt", "1.2 MB", "aaaaaaaaaa") + `</table>`,
-		want: one("a.txt", -1, "aaaaaaaaaa", ""),
+		page: `<table class="premium"><thead>` + endHeader + `</thead><tbody>` + endRow("a.txt", "5", "aaaaaaaaaa") + `</tbody></table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
 	}, {
 		name: "other premium table first, nested table skipped",
 		page: `<table class="premium"><tr><td>Offer</td><td>Price</td><td>Go</td></tr></table>` +
 			`<table class="premium"><tr><td>a.txt</td><td>5</td><td><a href="https://1fichier.com/?aaaaaaaaaa">x</a></td>` +
 			`<td><table><tr><td>x</td><td>1</td><td>https://1fichier.com/?bbbbbbbbbb</td></tr></table></td></tr></table>`,
-		want: one("a.txt", 5, "aaaaaaaaaa", ""),
-	}, {
-		name: "two files, a footer row skipped",
-		page: `<table class="premium">` + header + endRow("a.txt", "5", "aaaaaaaaaa") + endRow("b.txt", "6", "bbbbbbbbbb") +
-			`<tr><td colspan="4">2 files</td></tr></table>`,
-		want: append(one("a.txt", 5, "aaaaaaaaaa", ""), one("b.txt", 6, "bbbbbbbbbb", "")...),
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
 	}, {
 		name: "table with no file yet",
-		page: `<table class="premium">` + header + `</table>`,
+		page: `<table class="premium">` + endHeader + `</table>`,
 		want: []api.UploadedLink{},
-	}} {
+	}}
+}
+
+// endPageCellCases are rows whose cells say a file's link, removal link
+// and size in other ways than the emulator's.
+func endPageCellCases() []endPageCase {
+	return []endPageCase{{
+		name: "removal cell missing",
+		page: `<table class="premium">` + endHeader + `<tr><td>a.txt</td><td>5</td><td><a href="https://1fichier.com/?aaaaaaaaaa">x</a></td></tr></table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
+	}, {
+		name: "removal link",
+		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td><a href="https://1fichier.com/?aaaaaaaaaa">x</a></td>` +
+			`<td><a href="https://1fichier.com/remove/aaaaaaaaaa/Ab1c">y</a></td></tr></table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", "https://1fichier.com/remove/aaaaaaaaaa/Ab1c"),
+	}, {
+		name: "links as text only",
+		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td>https://1fichier.com/?aaaaaaaaaa</td>` +
+			`<td>https://1fichier.com/remove/aaaaaaaaaa/Ab1c</td></tr></table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", "https://1fichier.com/remove/aaaaaaaaaa/Ab1c"),
+	}, {
+		name: "scheme-relative link",
+		page: `<table class="premium"><tr><td>a.txt</td><td>5</td><td><a href="//1fichier.com/?aaaaaaaaaa">x</a></td></tr></table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
+	}, {
+		name: "size with a unit of bytes",
+		page: `<table class="premium">` + endRow("a.txt", "5 octets", "aaaaaaaaaa") + `</table>`,
+		want: oneLink("a.txt", 5, "aaaaaaaaaa", ""),
+	}, {
+		name: "size that cannot be exact",
+		page: `<table class="premium">` + endRow("a.txt", "1.2 MB", "aaaaaaaaaa") + `</table>`,
+		want: oneLink("a.txt", -1, "aaaaaaaaaa", ""),
+	}, {
+		name: "two files, a footer row skipped",
+		page: `<table class="premium">` + endHeader + endRow("a.txt", "5", "aaaaaaaaaa") + endRow("b.txt", "6", "bbbbbbbbbb") +
+			`<tr><td colspan="4">2 files</td></tr></table>`,
+		want: append(oneLink("a.txt", 5, "aaaaaaaaaa", ""), oneLink("b.txt", 6, "bbbbbbbbbb", "")...),
+	}}
+}
+
+func TestEndPageTolerance(t *testing.T) {
+	for _, tc := range append(endPageMarkupCases(), endPageCellCases()...) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseEndPage([]byte(tc.page))
 			require.NoError(t, err)

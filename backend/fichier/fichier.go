@@ -459,7 +459,8 @@ func websiteFor(apiURL *url.URL) string {
 // checkOptions validates opt and makes its values usable.
 func checkOptions(opt *Options) (*url.URL, error) {
 	if opt.APIKey == "" && opt.SharedFolder == "" {
-		return nil, errors.New("fichier: api_key is not set: create a key at https://1fichier.com/console/params.pl and set it in the config or in RCLONE_FICHIER_API_KEY")
+		return nil, errors.New("fichier: api_key is not set: create a key at https://1fichier.com/console/params.pl " +
+			"and set it in the config or in RCLONE_FICHIER_API_KEY")
 	}
 	opt.APIURL = strings.TrimRight(opt.APIURL, "/")
 	apiURL, err := url.Parse(opt.APIURL)
@@ -498,7 +499,8 @@ func checkBatchOptions(opt *Options) error {
 	case "off":
 		opt.BatchMaxSize = 0
 	case "async":
-		return errors.New("fichier: batch_mode async is not offered: an upload returns only once 1fichier stored the file, so a move never deletes a source whose upload may yet fail; use sync (the default) or off")
+		return errors.New("fichier: batch_mode async is not offered: an upload returns only once 1fichier stored the file, " +
+			"so a move never deletes a source whose upload may yet fail; use sync (the default) or off")
 	default:
 		return fmt.Errorf("fichier: batch_mode must be sync or off, not %q", opt.BatchMode)
 	}
@@ -554,7 +556,7 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	f := newBareFs(ctx, opt, apiURL)
 	f.name = name
 	f.root = root
-	f.batcher = newBatcher(f, int64(opt.BatchMaxSize), opt.BatchSize)
+	f.batcher = newBatcher(int64(opt.BatchMaxSize), opt.BatchSize, f.acc.limits.wait, f.commitLane)
 	f.features = (&fs.Features{
 		DuplicateFiles:          true,
 		CanHaveEmptyDirectories: true,
@@ -562,7 +564,8 @@ func NewFs(ctx context.Context, name, root string, m configmap.Mapper) (fs.Fs, e
 	}).Fill(ctx, f)
 	if opt.SharedFolder != "" {
 		f.shared = newListCache(openState(stateDir(), f.websiteURL, "shared folder\x00"+opt.SharedFolder+"\x00"+opt.FolderPassword))
-		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
+		f.features.Disable("Copy").Disable("Move").Disable("DirMove").Disable("MergeDirs").Disable("Purge").
+			Disable("PutUnchecked").Disable("PublicLink").Disable("About").Disable("UserInfo")
 		return f, nil
 	}
 	noteSizeOnly(ctx, f)
@@ -771,7 +774,8 @@ func (f *Fs) fetchListing(ctx context.Context, id int) (*folderListing, error) {
 	wait := func() (func(), error) { return f.acc.limits.waitList(ctx, id) }
 	rules := []departRule{f.acc.limits.listRule(id)}
 	var folders api.FolderListResponse
-	err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, rules: rules, request: &api.FolderListRequest{FolderID: id, Files: 1}, response: &folders})
+	request := &api.FolderListRequest{FolderID: id, Files: 1}
+	err := f.call(ctx, &apiCall{path: api.FolderLs, before: wait, rules: rules, request: request, response: &folders})
 	if err != nil {
 		if apiKind(err) == api.KindNotFound {
 			return nil, fs.ErrorDirNotFound
@@ -1180,7 +1184,8 @@ func (f *Fs) removeFile(ctx context.Context, id int, fileURL string) error {
 // returns src as an *Object, or cant unless src belongs to the same
 // 1fichier account as f, then where remote goes (its folders created as
 // needed): its folder, its API name and the folder's current listing.
-func (f *Fs) serverSide(ctx context.Context, src fs.Object, remote string, cant error) (srcObj *Object, id int, name string, before *folderListing, err error) {
+func (f *Fs) serverSide(ctx context.Context, src fs.Object, remote string, cant error) (
+	srcObj *Object, id int, name string, before *folderListing, err error) {
 	srcObj, ok := src.(*Object)
 	if !ok || srcObj.fs.acc != f.acc || srcObj.fs.opt.SharedFolder != "" {
 		return nil, 0, "", nil, cant
@@ -1391,7 +1396,8 @@ func (f *Fs) readUserInfo(ctx context.Context, retry retryPolicy) (*api.UserInfo
 	}
 	read := f.acc.readingUserInfo(ctx)
 	var info api.UserInfo
-	err := f.call(ctx, &apiCall{path: api.UserInfoPath, before: read.waitTurn, rules: f.acc.limits.userInfoRules(), request: struct{}{}, response: &info, retry: retry})
+	err := f.call(ctx, &apiCall{path: api.UserInfoPath, before: read.waitTurn, rules: f.acc.limits.userInfoRules(),
+		request: struct{}{}, response: &info, retry: retry})
 	return read.finish(&info, err)
 }
 

@@ -33,24 +33,6 @@ import (
 // for a few seconds): an entry younger than this is asked again.
 const uploadSettleTime = 30 * time.Second
 
-// journalEntry is one upload request as the journal keeps it, or one
-// call that makes something (Op, see opjournal.go).
-type journalEntry struct {
-	Op     string        `json:"k,omitempty"` // "" for an upload
-	Folder int           `json:"f"`
-	Node   string        `json:"n"` // upload node root, scheme://host
-	Files  []journalFile `json:"i"`
-	Sent   time.Time     `json:"s"` // when the request started
-	Owner  processID     `json:"o"`
-}
-
-// journalFile is one file of a journalEntry.
-type journalFile struct {
-	Name string `json:"n"`
-	Size int64  `json:"s"`
-	From string `json:"u,omitempty"` // a copy's source, a remote upload's URL
-}
-
 // journal is this process's side of the shared journal: the entries its
 // own requests are sending or resolving, which nobody else may resolve.
 type journal struct {
@@ -132,14 +114,11 @@ func (j *journal) resolveOnce(ctx context.Context, xid string, resolve func() er
 	return nil
 }
 
-// begin records an upload of items into folder through node before it
+// begin records an upload of files into folder through node before it
 // is sent, and claims it.
-func (j *journal) begin(folder int, node *uploadNode, items []*batchItem) {
+func (j *journal) begin(folder int, node *uploadNode, files []journalFile) {
 	j.claim(node.id)
-	e := journalEntry{Folder: folder, Node: node.root, Sent: time.Now(), Owner: thisProcess}
-	for _, item := range items {
-		e.Files = append(e.Files, journalFile{Name: item.name, Size: item.size})
-	}
+	e := journalEntry{Folder: folder, Node: node.root, Files: files, Sent: time.Now(), Owner: thisProcess}
 	err := j.db.update(func(k *keyTx) error { return k.putJournal(node.id, &e) })
 	logStateError(err)
 }
@@ -260,7 +239,8 @@ func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) e
 		case sessionForgotten(err):
 			return f.resolveFromListing(ctx, xid, e)
 		case err != nil:
-			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), so nothing is sent again yet: %w", e.Folder, xid, err))
+			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), "+
+				"so nothing is sent again yet: %w", e.Folder, xid, err))
 		case len(links) > 0 || time.Since(e.Sent) > scaled(uploadSettleTime, f.opt.TimeScale):
 			files := linkedFiles(links, e.Files)
 			if len(files) > 0 {
@@ -319,13 +299,6 @@ func linkedFiles(links []api.UploadedLink, want []journalFile) []api.File {
 		}
 	}
 	return files
-}
-
-// processID names a running process: its PID and, where the system
-// tells, when it started, so a PID used again later is not taken for it.
-type processID struct {
-	PID   int   `json:"p"`
-	Start int64 `json:"t,omitempty"`
 }
 
 // thisProcess is this rclone.

@@ -76,14 +76,6 @@ type limits struct {
 	told         map[string]bool
 }
 
-// floodState is the flood gate as the state file keeps it.
-type floodState struct {
-	LockedUntil time.Time     `json:"locked_until"` // no API call before this
-	LastWait    time.Duration `json:"last_wait"`    // length of the last lock we waited for
-	LastFlood   time.Time     `json:"last_flood"`   // when the last lock started
-	Slowdown    int           `json:"slowdown"`     // the call interval is multiplied by this
-}
-
 // slowdown returns the factor calls are spaced by at now.
 func (s *floodState) slowdown(now time.Time) time.Duration {
 	if s.Slowdown < 1 || now.Sub(s.LastFlood) > slowdownMemory {
@@ -217,7 +209,8 @@ func (l *limits) bounded(rule string, t, now time.Time, limit time.Duration) tim
 	if t.Sub(now) <= limit {
 		return t
 	}
-	fs.Logf(nil, "fichier: the shared state's %s clock is %v ahead, more than 1fichier's rules can make anyone wait (%v): it was written with a wrong clock; waiting %v at most", rule, t.Sub(now).Round(time.Second), limit, limit)
+	fs.Logf(nil, "fichier: the shared state's %s clock is %v ahead, more than 1fichier's rules can make anyone wait (%v): "+
+		"it was written with a wrong clock; waiting %v at most", rule, t.Sub(now).Round(time.Second), limit, limit)
 	return now.Add(limit)
 }
 
@@ -489,7 +482,8 @@ func (l *limits) flood(reason string) time.Duration {
 		wait = floodWait
 	}
 	if slowdown > 0 {
-		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), then spacing calls %dx further apart for the next %v", reason, wait, showTime(time.Now().Add(wait)), slowdown, slowdownMemory)
+		fs.Logf(nil, "1fichier: %s: pausing every API call for %v (until %s), "+
+			"then spacing calls %dx further apart for the next %v", reason, wait, showTime(time.Now().Add(wait)), slowdown, slowdownMemory)
 	}
 	return wait
 }
@@ -534,7 +528,8 @@ func (l *limits) waitList(ctx context.Context, folderID int) (release func(), er
 	}
 	release = func() { l.giveBackList(folderID, at.Add(listInterval), before) }
 	wait := time.Until(at)
-	l.announce("listing", wait, "waiting %v to list folder %d (1fichier allows one listing of a folder per %v)", wait.Round(time.Second), folderID, listInterval)
+	l.announce("listing", wait, "waiting %v to list folder %d (1fichier allows one listing of a folder per %v)",
+		wait.Round(time.Second), folderID, listInterval)
 	return release, sleep(ctx, wait)
 }
 
@@ -591,7 +586,8 @@ func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
 		return nil, fmt.Errorf("couldn't book an account info call: %w", err)
 	}
 	wait := time.Until(at)
-	l.announce("user info", wait, "waiting %v to read the account info (1fichier allows it once per %v per account and once per %v per IP)", wait.Round(time.Second), userInfoPerUser, userInfoPerIP)
+	l.announce("user info", wait, "waiting %v to read the account info "+
+		"(1fichier allows it once per %v per account and once per %v per IP)", wait.Round(time.Second), userInfoPerUser, userInfoPerIP)
 	release = func() {
 		err := l.db.update(func(k *keyTx) error {
 			if !k.clock(clockUserInfoUser).Equal(at.Add(perUser)) {
@@ -603,7 +599,10 @@ func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
 				name   []byte
 				host   bool
 				before time.Time
-			}{{clockUserInfoIP, true, beforeIP}, {clockUserInfoUser, false, beforeUser}, {clockUserInfoIPLeft, true, leftIP}, {clockUserInfoUserLeft, false, leftUser}} {
+			}{
+				{clockUserInfoIP, true, beforeIP}, {clockUserInfoUser, false, beforeUser},
+				{clockUserInfoIPLeft, true, leftIP}, {clockUserInfoUserLeft, false, leftUser},
+			} {
 				if err := k.setEitherClock(c.name, c.host, c.before); err != nil {
 					return err
 				}

@@ -595,3 +595,15 @@ func (c *listCache) urls(folderID int) map[string]bool {
 	}
 	return set
 }
+
+// newInListing returns the newest file of l called name, of this size,
+// that was not among known.
+func newInListing(l *folderListing, name string, size int64, known map[string]bool) (*api.File, bool) {
+	fresh := &folderListing{}
+	for _, file := range l.files {
+		if int64(file.Size) == size && !known[file.URL] {
+			fresh.files = append(fresh.files, file)
+		}
+	}
+	return pickFile(fresh, name)
+}

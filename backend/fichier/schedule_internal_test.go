@@ -373,7 +373,8 @@ func TestReplaceKilledBeforeRemovalIsFinished(t *testing.T) {
 	old := put(t, f, "a.txt", "old content").(*Object)
 	const data = "the new content"
 	dead := processID{PID: 1<<22 - 5}
-	entry := journalEntry{Op: opReplace, Folder: 0, Files: []journalFile{{Name: "a.txt", Size: int64(len(data)), From: old.url}}, Sent: time.Now(), Owner: dead}
+	stored := []journalFile{{Name: "a.txt", Size: int64(len(data)), From: old.url}}
+	entry := journalEntry{Op: opReplace, Folder: 0, Files: stored, Sent: time.Now(), Owner: dead}
 	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("replace-dead01", &entry) }))
 	_, err := srv.PutFile(srv.Key, 0, "a.txt", []byte(data))
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
@@ -101,54 +102,6 @@ var (
 
 // answerUserInfo is the key of the user/info answer in the answers bucket.
 var answerUserInfo = []byte("user_info")
-
-// The encodings of stored values.
-
-// downloadToken is a download URL from get_token.cgi and when to stop using it.
-type downloadToken struct {
-	URL     string    `json:"url"`
-	Expires time.Time `json:"expires"`
-}
-
-// storedUserInfo is the user/info.cgi answer as the state keeps it.
-type storedUserInfo struct {
-	At   time.Time     `json:"at"`
-	Info *api.UserInfo `json:"info"`
-}
-
-// listingMeta is a stored listing's header. Version changes with every
-// change to the listing, so a process can keep its decoded copy.
-type listingMeta struct {
-	Fetched time.Time `json:"fetched"`
-	Version int64     `json:"version"`
-}
-
-// storedFile and storedDir are a listing's entries as the state keeps
-// them: short field names and the checksum in bytes, to keep the state of
-// a large account small. Added is when our own change added the entry
-// (zero for entries of a fetched listing), and Seq its place in the
-// listing: the API's order, then our additions in time order, so that of
-// two files with one name and date the later upload stays the later one.
-type storedFile struct {
-	URL      string    `json:"u"`
-	Name     string    `json:"n"`
-	Size     int64     `json:"s"`
-	Date     api.Time  `json:"d"`
-	Checksum []byte    `json:"w,omitempty"`
-	Type     string    `json:"t,omitempty"`
-	Pass     int64     `json:"p,omitempty"`
-	Added    time.Time `json:"a,omitzero"`
-	Seq      int64     `json:"q,omitempty"`
-}
-
-type storedDir struct {
-	ID         int       `json:"i"`
-	Name       string    `json:"n"`
-	CreateDate api.Time  `json:"d,omitempty"`
-	Pass       int64     `json:"p,omitempty"`
-	Added      time.Time `json:"a,omitzero"`
-	Seq        int64     `json:"q,omitempty"`
-}
 
 // toStoredFile and toStoredDir make entries of the API's items.
 func toStoredFile(f api.File, added time.Time, seq int64) storedFile {
@@ -1054,4 +1007,142 @@ func (k *keyTx) eachJournal(fn func(xid string, e journalEntry)) {
 func (k *keyTx) subfolders(folderID int) (dirs []storedDir) {
 	k.eachEntry(folderID, func(storedFile) {}, func(d storedDir) { dirs = append(dirs, d) })
 	return dirs
+}
+
+// logStateError reports a failure to share something that only saves
+// calls: the work goes on without it.
+func logStateError(err error) {
+	if err == nil {
+		return
+	}
+	if !stateErrorTold.Swap(true) {
+		fs.Logf(nil, "fichier: couldn't update the shared state (other rclone processes may list or wait "+
+			"again; later errors are logged at DEBUG): %v", err)
+		return
+	}
+	fs.Debugf(nil, "fichier: couldn't update the shared state: %v", err)
+}
+
+// stateErrorTold is set once a state error was logged at NOTICE.
+var stateErrorTold atomic.Bool
+
+// claimPruning stamps the start of a pruning pass at now and reports
+// true, unless the last pass started less than every ago.
+func (k *keyTx) claimPruning(now time.Time, every time.Duration) (bool, error) {
+	b := k.tx.Bucket(bucketFile)
+	if now.Sub(getTime(b, stampPruned)) < every {
+		return false, nil
+	}
+	return true, putTime(b, stampPruned, now)
+}
+
+// pruneRule says what a pruning pass drops, and how many entries one
+// of its transactions looks at.
+type pruneRule struct {
+	listedBefore time.Time // listings fetched before this
+	goneBefore   time.Time // removal marks, and entries of folders with no listing, older than this
+	now          time.Time // listing clocks and download URLs past this
+	step         int       // entries per transaction
+	listingStep  int       // listings per transaction: each may hold 5000 files
+}
+
+// pruneDrop reports whether the entry key, value v, of the bucket it is
+// asked about is to go.
+type pruneDrop func(k *keyTx, key, v []byte) (bool, error)
+
+// prune deletes what rule says to, bucket by bucket, each step in a
+// transaction of its own, so the lock is never held long.
+func (s *stateDB) prune(rule pruneRule) error {
+	stages := []struct {
+		bucket []byte
+		step   int
+		drop   pruneDrop
+	}{
+		{bucketMeta, rule.listingStep, func(k *keyTx, key, v []byte) (bool, error) {
+			var meta listingMeta
+			if json.Unmarshal(v, &meta) == nil && !meta.Fetched.Before(rule.listedBefore) {
+				return false, nil
+			}
+			return true, k.clearEntries(keyID(key))
+		}},
+		{bucketFiles, rule.step, func(k *keyTx, key, v []byte) (bool, error) {
+			var f storedFile
+			return json.Unmarshal(v, &f) != nil || orphan(k, key, f.Added, rule.goneBefore), nil
+		}},
+		{bucketDirs, rule.step, func(k *keyTx, key, v []byte) (bool, error) {
+			var d storedDir
+			return json.Unmarshal(v, &d) != nil || orphan(k, key, d.Added, rule.goneBefore), nil
+		}},
+		{bucketGone, rule.step, func(_ *keyTx, _, v []byte) (bool, error) {
+			return decodeTime(v).Before(rule.goneBefore), nil
+		}},
+		{bucketListClock, rule.step, func(_ *keyTx, _, v []byte) (bool, error) {
+			return rule.now.After(decodeTime(v)), nil
+		}},
+		{bucketTokens, rule.step, func(_ *keyTx, _, v []byte) (bool, error) {
+			var t downloadToken
+			return json.Unmarshal(v, &t) != nil || rule.now.After(t.Expires), nil
+		}},
+	}
+	for _, stage := range stages {
+		if err := s.pruneBucket(stage.bucket, stage.step, stage.drop); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// orphan reports whether the entry at key, added at added, belongs to a
+// folder with no stored listing and is older than cutoff.
+func orphan(k *keyTx, key []byte, added, cutoff time.Time) bool {
+	if len(key) < 8 || !added.Before(cutoff) {
+		return false
+	}
+	_, listed := k.listingMeta(keyID(key))
+	return !listed
+}
+
+// pruneBucket deletes the entries of a key's bucket that drop says to,
+// looking at step entries per transaction.
+func (s *stateDB) pruneBucket(name []byte, step int, drop pruneDrop) error {
+	var from []byte
+	for {
+		var next []byte
+		err := s.update(func(k *keyTx) error {
+			var err error
+			next, err = pruneFrom(k, k.bucket(name), from, step, drop)
+			return err
+		})
+		if err != nil || next == nil {
+			return err
+		}
+		from = next
+	}
+}
+
+// pruneFrom deletes what drop says to of the step entries of b from the
+// key from on, and returns the key to go on from, or nil at the end.
+// Keys are gathered first and deleted after: a cursor that deletes as it
+// goes skips entries.
+func pruneFrom(k *keyTx, b *bolt.Bucket, from []byte, step int, drop pruneDrop) (next []byte, err error) {
+	var old [][]byte
+	cur := b.Cursor()
+	key, v := cur.Seek(from)
+	for n := 0; key != nil && n < step; key, v = cur.Next() {
+		n++
+		if v == nil {
+			continue
+		}
+		gone, err := drop(k, key, v)
+		if err != nil {
+			return nil, err
+		}
+		if gone {
+			old = append(old, bytes.Clone(key))
+		}
+	}
+	if key != nil {
+		next = bytes.Clone(key)
+	}
+	return next, deleteAll(b, old)
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path"
 	"time"
+
+	"github.com/rclone/rclone/fs"
 )
 
 // Status is what the status command shows of the shared state of the
@@ -45,6 +47,32 @@ type PendingUpload struct {
 	Files   []string `json:"files"`
 	Sent    string   `json:"sent"`
 	PID     int      `json:"pid"`
+}
+
+// statusHelp is the help of the status command.
+var statusHelp = fs.CommandHelp{
+	Name:  "status",
+	Short: "Show the shared state of the remote's key: flood lock, call slots, listings, pending uploads.",
+	Long: `This shows what every rclone process on this machine knows of the
+remote's API key, from the shared state file, without any API call:
+whether a flood lock holds and until when, the slowdown after recent
+floods (calls spaced that many times further apart), the next free
+call slot and account info slot, every folder under the remote whose
+listing is stored (when it was fetched, how old it is, how many files,
+and the earliest time 1fichier allows the next listing), the upload
+requests of the journal not yet known to be stored, and the state
+file's path and size. Times are RFC 3339 in local time.
+
+Run it beside a command that waits (its NOTICE names this command) to
+see what it waits for.
+
+` + "```console" + `
+rclone backend status 1fichier:
+rclone backend status 1fichier:backup -o json
+` + "```",
+	Opts: map[string]string{
+		"json": "Print the status as JSON, for scripts (durations in seconds).",
+	},
 }
 
 // statusCommand shows the shared state of the remote's key. It makes no

@@ -72,6 +72,28 @@ func (f *Fs) uploadAlone(ctx context.Context, id int, item *batchItem) (*api.Fil
 	return result.file, result.err
 }
 
+// commitLane is the batcher's commit (see commitFunc): it sends batch,
+// the files of lane id, in the call slot the dispatcher booked at slotAt,
+// and returns what became of each.
+func (f *Fs) commitLane(ctx context.Context, slotAt time.Time, id laneKey, batch []*queued) []batchResult {
+	if id.kind != laneUpload {
+		ops := make([]*serverOp, len(batch))
+		for i, q := range batch {
+			ops[i] = q.op
+		}
+		return f.serverOps(ctx, id, ops, slotAt)
+	}
+	items := make([]*batchItem, len(batch))
+	for i, q := range batch {
+		items[i] = q.item
+	}
+	node, err := f.uploadNodeIn(ctx, slotAt)
+	if err != nil {
+		return failAll(len(items), err)
+	}
+	return f.uploadFiles(ctx, node, id.folder, items)
+}
+
 // mimeTypeOf guesses the content type 1fichier will give a file called
 // name. Listings show a type without parameters, which seems to come from
 // the extension; the type of the uploaded part is not known to be kept.
@@ -80,12 +102,6 @@ func mimeTypeOf(name string) string {
 		return mimeType
 	}
 	return "application/octet-stream"
-}
-
-// uploadNode is an upload server and the session ID to use on it.
-type uploadNode struct {
-	root string // scheme://host
-	id   string
 }
 
 // trustedHost reports whether the API key may be sent to host: the API's
@@ -249,7 +265,7 @@ func (f *Fs) sendFiles(ctx context.Context, node *uploadNode, id int, items []*b
 // hold a file stays for whoever lists the folder next to resolve.
 func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []*batchItem) []batchResult {
 	known := f.acc.listings.urls(id)
-	f.acc.journal.begin(id, node, items)
+	f.acc.journal.begin(id, node, journalFiles(items))
 	defer f.acc.journal.release(node.id)
 	sent, readErrs, err := f.sendFiles(ctx, node, id, items)
 	if err != nil && !sent {
@@ -274,6 +290,15 @@ func (f *Fs) uploadFiles(ctx context.Context, node *uploadNode, id int, items []
 	}
 	f.settleBatch(id, node.id, results)
 	return results
+}
+
+// journalFiles returns the files of items as the journal keeps them.
+func journalFiles(items []*batchItem) []journalFile {
+	files := make([]journalFile, len(items))
+	for i, item := range items {
+		files[i] = journalFile{Name: item.name, Size: item.size}
+	}
+	return files
 }
 
 // linkedFile is the listing entry of item, which end.pl gave link.
@@ -325,7 +350,8 @@ func (f *Fs) uploadFailed(id int, items []*batchItem, readErrs []error, err erro
 		case readErrs != nil && readErrs[i] != nil:
 			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: %w", item.name, readErrs[i]))
 		case len(items) > 1 && !refused && fserrors.IsRetryError(err):
-			results[i].err = fserrors.RetryError(fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err))
+			err := fmt.Errorf("couldn't upload %q: the request carrying it and %d other files failed: %w", item.name, len(items)-1, err)
+			results[i].err = fserrors.RetryError(err)
 		default:
 			results[i].err = fmt.Errorf("couldn't upload %q: %w", item.name, err)
 			if len(items) == 1 {
@@ -387,33 +413,6 @@ func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLin
 	return nil, fmt.Errorf("couldn't confirm the upload: %w", err)
 }
 
-// sessionForgotten reports whether end.pl answered that it does not know
-// the session: it forgets one within minutes, says its result page (the
-// API documentation says 2 hours), so asking again cannot help, and what
-// was stored is looked for in a fresh listing instead.
-func sessionForgotten(err error) bool {
-	var apiErr *api.Error
-	return errors.As(err, &apiErr) && apiErr.HTTPStatus == http.StatusNotFound
-}
-
-// endAnswer asks end.pl once what the upload session of node stored.
-// One attempt per call: the callers' polls are the retry loops. JSON is
-// asked for, but end.pl has been seen answering its HTML page instead
-// (rclone #4382, #7971): its table is read then, at no extra call.
-func (f *Fs) endAnswer(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
-	opts := rest.Opts{
-		Method:       "GET",
-		RootURL:      node.root,
-		Parameters:   url.Values{"xid": {node.id}},
-		ExtraHeaders: map[string]string{"JSON": "1"},
-	}
-	var body []byte
-	if err := f.call(ctx, &apiCall{path: api.UploadEnd, opts: opts, response: &body, retry: retryByCaller}); err != nil {
-		return nil, err
-	}
-	return decodeEndAnswer(body)
-}
-
 // matchLinks pairs end.pl's links with the items uploaded, by name (the
 // names in one request are distinct), or by position when the service
 // renamed files but listed one link per file. An item with no link gets
@@ -433,18 +432,6 @@ func matchLinks(links []api.UploadedLink, items []*batchItem) []*api.UploadedLin
 		}
 	}
 	return matched
-}
-
-// uploadedFile turns an end.pl link into a listing entry. end.pl gives no
-// date or content type: the date is now.
-func uploadedFile(link api.UploadedLink, name string) *api.File {
-	return &api.File{
-		URL:      link.Download,
-		Filename: name,
-		Size:     link.Size,
-		Date:     apiTime(time.Now()),
-		Checksum: strings.ToLower(link.Whirlpool),
-	}
 }
 
 // findUploaded looks for the files of items that an upload stored
@@ -471,16 +458,4 @@ func (f *Fs) findUploaded(ctx context.Context, id int, items []*batchItem, resul
 		fs.Infof(f, "upload of %q was stored although its answer was lost: using it", item.name)
 		results[i].file = file
 	}
-}
-
-// newInListing returns the newest file of l called name, of this size,
-// that was not among known.
-func newInListing(l *folderListing, name string, size int64, known map[string]bool) (*api.File, bool) {
-	fresh := &folderListing{}
-	for _, file := range l.files {
-		if int64(file.Size) == size && !known[file.URL] {
-			fresh.files = append(fresh.files, file)
-		}
-	}
-	return pickFile(fresh, name)
 }
