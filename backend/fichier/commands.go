@@ -625,3 +625,13 @@ func notice(ctx context.Context, f *Fs, format string, args ...any) {
 		fn(fmt.Sprintf(format, args...))
 	}
 }
+
+// commandFolder returns the ID of the remote's folder for the backend
+// command cmd, made first when create is set.
+func (f *Fs) commandFolder(ctx context.Context, cmd string, create bool) (int, error) {
+	id, err := f.folderOf(ctx, "", create)
+	if err != nil {
+		return 0, fmt.Errorf("%s: couldn't find the remote's folder: %w", cmd, err)
+	}
+	return id, nil
+}

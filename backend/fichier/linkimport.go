@@ -220,9 +220,9 @@ func (f *Fs) importCommand(ctx context.Context, arg []string, opt map[string]str
 	if err != nil {
 		return nil, err
 	}
-	id, err := f.folderOf(ctx, "", true)
+	id, err := f.commandFolder(ctx, "import", true)
 	if err != nil {
-		return nil, fmt.Errorf("import: couldn't find the remote's folder: %w", err)
+		return nil, err
 	}
 	err = f.sendImports(ctx, id, items, len(items) > removeBatch || opt["from"] != "")
 	if countCopied(items) > 0 {

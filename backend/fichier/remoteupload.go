@@ -148,9 +148,9 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	if err != nil {
 		return nil, err
 	}
-	id, err := f.folderOf(ctx, "", true)
+	id, err := f.commandFolder(ctx, "remote-upload", true)
 	if err != nil {
-		return nil, fmt.Errorf("remote-upload: couldn't find the remote's folder: %w", err)
+		return nil, err
 	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
 	// An earlier rclone may have died asking for these very URLs: its

@@ -19,6 +19,7 @@ import (
 	"github.com/rclone/rclone/fs/hash"
 	"github.com/rclone/rclone/fs/object"
 	"github.com/rclone/rclone/fs/operations"
+	fssync "github.com/rclone/rclone/fs/sync"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
@@ -391,6 +392,31 @@ func TestReplaceKilledBeforeRemovalIsFinished(t *testing.T) {
 	assert.NotEqual(t, old.url, files[0].URL)
 }
 
+// leaveKilledCopy writes the journal entry that a process killed in a
+// server-side copy of from (under its own name) into folder leaves.
+func leaveKilledCopy(t *testing.T, f *Fs, folder int, from *Object) {
+	t.Helper()
+	dead := processID{PID: 1<<22 - 5}
+	copied := []journalFile{{Name: path.Base(from.remote), Size: from.size, From: from.url}}
+	entry := journalEntry{Op: opCopy, Folder: folder, Files: copied, Sent: time.Now(), Owner: dead}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("cp-killed", &entry) }))
+}
+
+// copyInNewProcess copies f.bin from the remote root src to dst server
+// side, as a new process, and returns what folder dstID then holds.
+func copyInNewProcess(t *testing.T, srv *emulator.TestServer, src, dst string, dstID int) []emulator.FileInfo {
+	t.Helper()
+	ctx := context.Background()
+	forgetAccounts()
+	o, err := fichiertest.NewFs(t, srv, src, nil).NewObject(ctx, "f.bin")
+	require.NoError(t, err)
+	_, err = fichiertest.NewFs(t, srv, dst, nil).(*Fs).Copy(ctx, o, "f.bin")
+	require.NoError(t, err)
+	files, err := srv.Files(srv.Key, int64(dstID))
+	require.NoError(t, err)
+	return files
+}
+
 // TestCopyKilledBeforeRemovalIsFinished: a server-side copy onto a file
 // of the same name was made, and the process died before it removed the
 // file the copy replaces (the explorer's seed 2, a copy killed at its
@@ -408,20 +434,11 @@ func TestCopyKilledBeforeRemovalIsFinished(t *testing.T) {
 	require.NoError(t, err)
 	time.Sleep(time.Second) // 1fichier's dates count seconds: the copy is the newer file
 	// What the killed process left: its journal entry, and the copy made.
-	dead := processID{PID: 1<<22 - 5}
-	copied := []journalFile{{Name: "f.bin", Size: int64(len(data)), From: from.url}}
-	entry := journalEntry{Op: opCopy, Folder: cID, Files: copied, Sent: time.Now(), Owner: dead}
-	require.NoError(t, fc.acc.db.update(func(k *keyTx) error { return k.putJournal("cp-dead01", &entry) }))
+	leaveKilledCopy(t, fc, cID, from)
 	_, err = srv.PutFile(srv.Key, int64(cID), "f.bin", []byte(data))
 	require.NoError(t, err)
 
-	forgetAccounts()
-	src, err := fichiertest.NewFs(t, srv, "b", nil).NewObject(ctx, "f.bin")
-	require.NoError(t, err)
-	_, err = fichiertest.NewFs(t, srv, "c", nil).(*Fs).Copy(ctx, src, "f.bin")
-	require.NoError(t, err)
-	files, err := srv.Files(srv.Key, int64(cID))
-	require.NoError(t, err)
+	files := copyInNewProcess(t, srv, "b", "c", cID)
 	require.Len(t, files, 1, "one f.bin")
 	assert.Equal(t, int64(len(data)), files[0].Size)
 	assert.Zero(t, calls(srv, "file/cp.cgi"), "the copy is not made again")
@@ -478,14 +495,9 @@ func TestMoveWithUnknownOutcomeListsAfresh(t *testing.T) {
 	srv := emulator.NewTestServer(t, opts)
 	ctx, ci := fs.AddConfig(context.Background())
 	ci.LowLevelRetries = 2
-	fa := fichiertest.NewFs(t, srv, "a", nil).(*Fs)
-	fb := fichiertest.NewFs(t, srv, "b", nil).(*Fs)
-	x := put(t, fb, "x.bin", "moved")
-	put(t, fa, "y.bin", "there")
-	_, err := fa.List(ctx, "")
-	require.NoError(t, err)
+	_, fa, x := moveSetup(t, srv, "b", "a")
 
-	_, err = fa.Move(ctx, x, "x.bin")
+	_, err := fa.Move(ctx, x, "x.bin")
 	require.Error(t, err, "every answer lost")
 	require.NoError(t, operations.Delete(ctx, fa))
 
@@ -559,19 +571,10 @@ func TestCopyKilledUnderLaggingListingsIsNotMadeAgain(t *testing.T) {
 	require.NoError(t, fa.Mkdir(ctx, ""))
 	aID, err := fa.folderOf(ctx, "", false)
 	require.NoError(t, err)
-	dead := processID{PID: 1<<22 - 5}
-	copied := []journalFile{{Name: "f.bin", Size: from.size, From: from.url}}
-	entry := journalEntry{Op: opCopy, Folder: aID, Files: copied, Sent: time.Now(), Owner: dead}
-	require.NoError(t, fa.acc.db.update(func(k *keyTx) error { return k.putJournal("cp-dead02", &entry) }))
+	leaveKilledCopy(t, fa, aID, from)
 	apiPost(t, srv, api.FileCp, &api.CopyFileRequest{URLs: []string{from.url}, FolderID: aID})
 
-	forgetAccounts()
-	src, err := fichiertest.NewFs(t, srv, "b", nil).NewObject(ctx, "f.bin")
-	require.NoError(t, err)
-	_, err = fichiertest.NewFs(t, srv, "a", nil).(*Fs).Copy(ctx, src, "f.bin")
-	require.NoError(t, err)
-	files, err := srv.Files(srv.Key, int64(aID))
-	require.NoError(t, err)
+	files := copyInNewProcess(t, srv, "b", "a", aID)
 	assert.Len(t, files, 1, "one copy")
 	assert.Equal(t, int64(1), calls(srv, "file/cp.cgi"), "only the killed process's copy")
 }
@@ -647,4 +650,55 @@ func TestForgottenSessionUnderLaggingListings(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
 	assert.Equal(t, 1, srv.FileCount(), "one a.txt")
+}
+
+// moveSetup makes the remote roots from and to, each with a file
+// (from's x.bin is to move), and lists from: it returns an Fs of each
+// and x.bin.
+func moveSetup(t *testing.T, srv *emulator.TestServer, from, to string) (src, dst *Fs, x fs.Object) {
+	t.Helper()
+	src = fichiertest.NewFs(t, srv, from, nil).(*Fs)
+	dst = fichiertest.NewFs(t, srv, to, nil).(*Fs)
+	x = put(t, src, "x.bin", "the file to move")
+	put(t, dst, "y.bin", "already there")
+	_, err := src.List(context.Background(), "")
+	require.NoError(t, err)
+	return src, dst, x
+}
+
+// TestMoveAgainAfterAnUnrecordedMove is the explorer's bug I: a
+// server-side move of folder a into c whose file/mv.cgi was done but
+// never recorded (the process was killed before the answer; another
+// client's move does the same), then the move run again by a process
+// that still uses its listing of a and lists c afresh. The file shows
+// in both, with one URL, and looks already moved: rclone deletes the
+// source, and a removal by URL would delete the only copy, now in c.
+func TestMoveAgainAfterAnUnrecordedMove(t *testing.T) {
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	ctx := context.Background()
+	fa, fc, x := moveSetup(t, srv, "a", "c")
+	cID, err := fc.folderOf(ctx, "", false)
+	require.NoError(t, err)
+
+	apiPost(t, srv, api.FileMv, &api.MoveFileRequest{URLs: []string{x.(*Object).url}, DestinationFolderID: cID})
+	// This process has used a's listing (and keeps using it for the
+	// cache time, as any cache); c it has not listed (forgotten), and
+	// it lists it once 1fichier allows, past the lag of listings.
+	fc.acc.listings.forgetFolder(cID)
+	_, _, listInterval := fc.acc.limits.settings()
+	time.Sleep(max(listInterval, fc.acc.listings.lag) + fc.acc.listings.lag/10)
+
+	require.NoError(t, fssync.MoveDir(ctx, fc, fa, false, false))
+
+	inC, err := srv.Files(srv.Key, int64(cID))
+	require.NoError(t, err)
+	var names []string
+	for _, file := range inC {
+		names = append(names, file.Name)
+	}
+	assert.ElementsMatch(t, []string{"x.bin", "y.bin"}, names, "the moved file is kept, once")
+	entries, err := fa.List(ctx, "")
+	require.NoError(t, err)
+	assert.Empty(t, entries, "a no longer shows the file")
+	assert.Zero(t, calls(srv, "file/rm.cgi"), "nothing removed")
 }

@@ -1,14 +1,10 @@
 package fichier
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
-	"github.com/rclone-fichier/rclone-fichier/fstest/emulator"
-	"github.com/rclone-fichier/rclone-fichier/fstest/fichiertest"
-	"github.com/rclone/rclone/fs/sync"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -80,46 +76,4 @@ func TestSightingsPlace(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestMoveAgainAfterAnUnrecordedMove is the explorer's bug I: a
-// server-side move of folder a into c whose file/mv.cgi was done but
-// never recorded (the process was killed before the answer; another
-// client's move does the same), then the move run again by a process
-// that still uses its listing of a and lists c afresh. The file shows
-// in both, with one URL, and looks already moved: rclone deletes the
-// source, and a removal by URL would delete the only copy, now in c.
-func TestMoveAgainAfterAnUnrecordedMove(t *testing.T) {
-	srv := emulator.NewTestServer(t, fichiertest.Options())
-	ctx := context.Background()
-	fa := fichiertest.NewFs(t, srv, "a", nil).(*Fs)
-	fc := fichiertest.NewFs(t, srv, "c", nil).(*Fs)
-	x := put(t, fa, "x.bin", "the only copy")
-	put(t, fc, "y.bin", "already there")
-	_, err := fa.List(ctx, "")
-	require.NoError(t, err)
-	cID, err := fc.folderOf(ctx, "", false)
-	require.NoError(t, err)
-
-	apiPost(t, srv, api.FileMv, &api.MoveFileRequest{URLs: []string{x.(*Object).url}, DestinationFolderID: cID})
-	// This process has used a's listing (and keeps using it for the
-	// cache time, as any cache); c it has not listed (forgotten), and
-	// it lists it once 1fichier allows, past the lag of listings.
-	fc.acc.listings.forgetFolder(cID)
-	_, _, listInterval := fc.acc.limits.settings()
-	time.Sleep(max(listInterval, fc.acc.listings.lag) + fc.acc.listings.lag/10)
-
-	require.NoError(t, sync.MoveDir(ctx, fc, fa, false, false))
-
-	inC, err := srv.Files(srv.Key, int64(cID))
-	require.NoError(t, err)
-	var names []string
-	for _, file := range inC {
-		names = append(names, file.Name)
-	}
-	assert.ElementsMatch(t, []string{"x.bin", "y.bin"}, names, "the moved file is kept, once")
-	entries, err := fa.List(ctx, "")
-	require.NoError(t, err)
-	assert.Empty(t, entries, "a no longer shows the file")
-	assert.Zero(t, calls(srv, "file/rm.cgi"), "nothing removed")
 }

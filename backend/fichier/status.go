@@ -82,9 +82,9 @@ func (f *Fs) statusCommand(ctx context.Context, opt map[string]string) (any, err
 	if err != nil {
 		return nil, err
 	}
-	rootID, err := f.folderOf(ctx, "", false)
+	rootID, err := f.commandFolder(ctx, "status", false)
 	if err != nil {
-		return nil, fmt.Errorf("status: couldn't find the remote's folder: %w", err)
+		return nil, err
 	}
 	st, err := f.readStatus(rootID)
 	if err != nil {
