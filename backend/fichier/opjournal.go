@@ -118,8 +118,11 @@ func (f *Fs) settleReplace(ctx context.Context, e journalEntry, l *folderListing
 func (f *Fs) settledListing(ctx context.Context, e *journalEntry) (*folderListing, error) {
 	var l *folderListing
 	for _, until := range f.lookTimes(e.Sent) {
-		if l != nil && (e.shownIn(l) || l.fetched.After(until)) {
-			break
+		switch {
+		case l != nil && e.shownIn(l):
+			return l, nil
+		case l != nil && !l.fetched.Before(until):
+			continue // the last listing was made late enough for this look
 		}
 		if err := sleep(ctx, time.Until(until)); err != nil {
 			return nil, err

@@ -634,10 +634,15 @@ func TestForgottenSessionUnderLaggingListings(t *testing.T) {
 	opts := fichiertest.Options()
 	opts.ListingDelay = time.Minute
 	f, srv := newTestFs(t, opts, "", nil)
+	// The upload is sent as the folder is listed: the next listing
+	// comes a listing interval later, past uploadSettleTime (scaled) but
+	// within the lag, and does not show the file yet.
+	l, err := f.listing(context.Background(), 0, 0)
+	require.NoError(t, err)
 	const data = "stored by a killed rclone"
 	dead := processID{PID: 1<<22 - 3}
 	files := []journalFile{{Name: "a.txt", Size: int64(len(data))}}
-	entry := journalEntry{Folder: 0, Node: srv.URL, Files: files, Sent: time.Now(), Owner: dead}
+	entry := journalEntry{Folder: 0, Node: srv.URL, Files: files, Sent: l.fetched, Owner: dead}
 	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("deadxid002", &entry) }))
 	uploadElsewhere(t, srv, 0, "a.txt", data)
 	uploads := calls(srv, "upload.cgi")
@@ -646,7 +651,7 @@ func TestForgottenSessionUnderLaggingListings(t *testing.T) {
 	again := fichiertest.NewFs(t, srv, "", nil)
 	src := object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(data)), true,
 		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
-	_, err := again.Put(context.Background(), strings.NewReader(data), src)
+	_, err = again.Put(context.Background(), strings.NewReader(data), src)
 	require.NoError(t, err)
 	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
 	assert.Equal(t, 1, srv.FileCount(), "one a.txt")
