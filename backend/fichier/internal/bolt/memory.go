@@ -152,6 +152,22 @@ func (tx *Tx) ForEach(fn func(name []byte, b *Bucket) error) error {
 	})
 }
 
+// Size returns how many bytes the state holds: its keys, values and
+// bucket names (bbolt's is the file's size).
+func (tx *Tx) Size() int64 { return tx.root.size() }
+
+// size is the bytes of n's keys, values and buckets, and all below.
+func (n *node) size() int64 {
+	var total int64
+	for k, v := range n.values {
+		total += int64(len(k) + len(v))
+	}
+	for k, sub := range n.subs {
+		total += int64(len(k)) + sub.size()
+	}
+	return total
+}
+
 // WriteTo fails: there is no file to copy.
 func (tx *Tx) WriteTo(io.Writer) (int64, error) { return 0, ErrNotSupported }
 
