@@ -685,22 +685,21 @@ func (f *Fs) ensureFolder(ctx context.Context, dir string, id int) (int, error) 
 }
 
 // listedRecently reports whether folder id's stored listing was fetched
-// so recently that its listing slot is still closed, and shows folder
-// child (or is child's own).
+// within 1fichier's listing interval, so no new one could be fresher,
+// and shows folder child (or is child's own). The folder's slot alone
+// does not tell: a listing that failed (the folder is gone) closes it
+// too, and the stored listing may be older. Nor does a child that only
+// our own recent change put there (listedIn).
 func (f *Fs) listedRecently(id, child int) bool {
-	if id < 0 || f.acc.limits.listSlotOpen(id) {
+	if id < 0 {
 		return false
 	}
+	_, _, listInterval := f.acc.limits.settings()
 	l := f.acc.listings.stored(id)
-	if l == nil || id == child {
-		return l != nil
+	if l == nil || time.Since(l.fetched) >= listInterval {
+		return false
 	}
-	for _, folder := range l.folders {
-		if folder.ID == child {
-			return true
-		}
-	}
-	return false
+	return id == child || f.acc.listings.listedIn(id, child)
 }
 
 // parentOf returns the ID of the parent folder of dir (of the remote),

@@ -246,6 +246,12 @@ func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) e
 			if len(files) > 0 {
 				fs.Infof(f, "an earlier upload (session %s) stored %d file(s) its rclone did not record: recording them", xid, len(files))
 			}
+			if len(files) < len(e.Files) {
+				// end.pl has been seen listing fewer files than were
+				// stored: the others are looked for in the folder.
+				f.acc.journal.record(e.Folder, xid, files, false)
+				return f.resolveFromListing(ctx, xid, e)
+			}
 			f.acc.journal.record(e.Folder, xid, files, true)
 			return nil
 		}

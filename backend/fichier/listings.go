@@ -563,6 +563,22 @@ func (c *listCache) forgetListings() {
 	c.forgetInProcess()
 }
 
+// listedIn reports whether the stored listing of parent shows folder
+// child as 1fichier listed it: a subfolder that only our own recent
+// change put into the listing (kept while listings may lag behind it)
+// may have been deleted since, and the listing would not tell.
+func (c *listCache) listedIn(parent, child int) bool {
+	listed := false
+	err := c.db.view(func(k *keyTx) error {
+		k.eachEntry(parent, func(storedFile) {}, func(d storedDir) {
+			listed = listed || (d.ID == child && d.Added.IsZero())
+		})
+		return nil
+	})
+	logStateError(err)
+	return listed
+}
+
 // ownAdditions returns the files that our own changes put into folderID
 // since its stored listing was fetched (uploads, copies and moves a
 // fresh listing has not shown yet), as far as the state knows.

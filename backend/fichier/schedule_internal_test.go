@@ -579,48 +579,47 @@ func TestCopyKilledUnderLaggingListingsIsNotMadeAgain(t *testing.T) {
 	assert.Equal(t, int64(1), calls(srv, "file/cp.cgi"), "only the killed process's copy")
 }
 
-// uploadElsewhere uploads data as name into folder dir through the API,
-// as another client (or a killed rclone) would: outside the backend and
-// its state, so listings show it only after the emulator's delay.
-func uploadElsewhere(t *testing.T, srv *emulator.TestServer, dir int, name, data string) {
+// uploadElsewhere uploads files (name to content) into folder dir in one
+// request through the API, as another client (or a killed rclone) would:
+// outside the backend and its state, so listings show them only after
+// the emulator's delay. It asks end.pl nothing, and returns the
+// session's node and ID.
+func uploadElsewhere(t *testing.T, srv *emulator.TestServer, dir int, files map[string]string) (node, xid string) {
 	t.Helper()
-	gap := func() { time.Sleep(2 * time.Second / fichiertest.TimeScale) } // as apiPost: never the call too many
-	get := func(url string, out any) {
-		gap()
-		req, err := http.NewRequest("GET", url, nil)
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+srv.Key)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("JSON", "1")
-		resp, err := srv.Client().Do(req)
-		require.NoError(t, err)
-		defer func() { _ = resp.Body.Close() }()
-		require.Equal(t, http.StatusOK, resp.StatusCode, url)
-		require.NoError(t, json.NewDecoder(resp.Body).Decode(out))
-	}
-	var node api.UploadServerResponse
-	get(srv.APIURL+"/upload/get_upload_server.cgi", &node)
+	time.Sleep(2 * time.Second / fichiertest.TimeScale) // as apiPost: never the call too many
+	req, err := http.NewRequest("GET", srv.APIURL+"/upload/get_upload_server.cgi", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.Key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	var server api.UploadServerResponse
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&server))
+	require.NoError(t, resp.Body.Close())
+
 	var form bytes.Buffer
 	mw := multipart.NewWriter(&form)
 	require.NoError(t, mw.WriteField("did", strconv.Itoa(dir)))
-	part, err := mw.CreateFormFile("file[]", name)
-	require.NoError(t, err)
-	_, err = part.Write([]byte(data))
-	require.NoError(t, err)
+	for name, data := range files {
+		part, err := mw.CreateFormFile("file[]", name)
+		require.NoError(t, err)
+		_, err = part.Write([]byte(data))
+		require.NoError(t, err)
+	}
 	require.NoError(t, mw.Close())
-	req, err := http.NewRequest("POST", "http://"+node.URL+"/upload.cgi?id="+node.ID, &form)
+	node = "http://" + server.URL
+	time.Sleep(2 * time.Second / fichiertest.TimeScale)
+	req, err = http.NewRequest("POST", node+"/upload.cgi?id="+server.ID, &form)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+srv.Key)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	gap()
 	client := *srv.Client()
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := client.Do(req)
+	resp, err = client.Do(req)
 	require.NoError(t, err)
+	require.Equal(t, http.StatusFound, resp.StatusCode)
 	require.NoError(t, resp.Body.Close())
-	var end api.EndUploadResponse
-	get("http://"+node.URL+"/end.pl?xid="+node.ID, &end)
-	require.Len(t, end.Links, 1)
+	return node, server.ID
 }
 
 // TestForgottenSessionUnderLaggingListings: as
@@ -644,7 +643,7 @@ func TestForgottenSessionUnderLaggingListings(t *testing.T) {
 	files := []journalFile{{Name: "a.txt", Size: int64(len(data))}}
 	entry := journalEntry{Folder: 0, Node: srv.URL, Files: files, Sent: l.fetched, Owner: dead}
 	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("deadxid002", &entry) }))
-	uploadElsewhere(t, srv, 0, "a.txt", data)
+	uploadElsewhere(t, srv, 0, map[string]string{"a.txt": data})
 	uploads := calls(srv, "upload.cgi")
 
 	forgetAccounts()
@@ -706,4 +705,63 @@ func TestMoveAgainAfterAnUnrecordedMove(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, entries, "a no longer shows the file")
 	assert.Zero(t, calls(srv, "file/rm.cgi"), "nothing removed")
+}
+
+// TestEndPlCutShortResolvesFromListing: a killed process's upload of two
+// files stored both, and end.pl, asked by the next process, lists one
+// (it has been seen cut short). The other is looked for in the folder's
+// listing rather than taken as not stored: the next Put of it sends
+// nothing (the explorer's seed 12: it was uploaded a second time).
+func TestEndPlCutShortResolvesFromListing(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.Faults = "end.pl=end-short:1"
+	f, srv := newTestFs(t, opts, "", nil)
+	// A listing from just before the upload: as fresh as 1fichier lets a
+	// new one be, the next process takes it.
+	_, err := f.listing(context.Background(), 0, 0)
+	require.NoError(t, err)
+	files := map[string]string{"one.bin": "the first file", "two.bin": "the second file"}
+	node, xid := uploadElsewhere(t, srv, 0, files)
+	dead := processID{PID: 1<<22 - 3}
+	entry := journalEntry{Folder: 0, Node: node, Sent: time.Now(), Owner: dead,
+		Files: []journalFile{{Name: "one.bin", Size: 14}, {Name: "two.bin", Size: 15}}}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal(xid, &entry) }))
+	uploads := calls(srv, "upload.cgi")
+
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil)
+	for name, data := range files {
+		src := object.NewStaticObjectInfo(name, time.Now(), int64(len(data)), true,
+			map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+		_, err := again.Put(context.Background(), strings.NewReader(data), src)
+		require.NoError(t, err)
+	}
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
+	assert.Equal(t, 2, srv.FileCount())
+}
+
+// TestFailedListingConfirmsNoFolder: a process found a folder gone (its
+// listing answered "not found") and died before it forgot the folder.
+// The folder's listing slot is closed by that attempt, and the stored
+// listing is still there, older: the next process must not take the
+// folder for listed recently, and its upload goes into the folder made
+// again, not into the account's root (the explorer's seed 6).
+func TestFailedListingConfirmsNoFolder(t *testing.T) {
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	ctx := context.Background()
+	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, f, "dir/a.txt", "before")
+	old, err := f.folderOf(ctx, "dir", false)
+	require.NoError(t, err)
+	_, _, listInterval := f.acc.limits.settings()
+	time.Sleep(listInterval)
+	removeFolderElsewhere(t, srv, old)
+	_, err = f.fetchListing(ctx, old)
+	require.ErrorIs(t, err, fs.ErrorDirNotFound, "the dying process's listing")
+
+	forgetAccounts()
+	put(t, fichiertest.NewFs(t, srv, "", nil), "dir/b.txt", "after")
+	root, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	assert.Empty(t, root, "nothing in the account's root")
 }

@@ -105,10 +105,17 @@ func (g *generator) opOf(w *Worker, kind string) (Op, bool) {
 
 // serverSide completes a server-side copy or move: from a folder whose
 // files the model knows for sure (none another client touched) to
-// another.
+// another (for a move, one another client did not change either).
 func (g *generator) serverSide(w *Worker, op Op) (Op, bool) {
 	op.Src = g.pick(Folders)
 	if op.Src == op.Dst || len(w.mustFiles(op.Src)) == 0 || g.isStale(w, op.Src) {
+		return op, false
+	}
+	if op.Kind == OpSSMove && g.isStale(w, op.Dst) {
+		// A move deletes a source whose twin (same name and size) the
+		// destination's listing shows; after another client moved or
+		// deleted that twin, a listing may still show it (as fresh as
+		// 1fichier allows, or lagging), and no client could tell.
 		return op, false
 	}
 	for _, p := range w.Remote.under(op.Src) {

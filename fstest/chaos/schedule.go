@@ -117,6 +117,13 @@ func (g *generator) round(n int, forget []int) Round {
 	g.delay = r.ListingDelay
 	r.ClockStep = n > 1 && g.rng.Float64() < 0.15
 	r.DiskFull = n > 1 && g.rng.Float64() < 0.12
+	if r.DiskFull {
+		// Processes that cannot write the shared state cannot tell the
+		// next ones what they changed, and a lagging listing does not
+		// show it yet: no client could know. A full cache disk comes
+		// with listings that do not lag.
+		r.ListingDelay, g.delay = 0, 0
+	}
 	g.stale = map[int]map[string]bool{}
 	if n > 1 && !r.DiskFull && g.rng.Float64() < 0.4 {
 		r.Ext = g.extChanges()
