@@ -304,8 +304,8 @@ func TestTimeScaleHeaderOnEveryAnswer(t *testing.T) {
 	}
 
 	for _, scale := range []float64{0, 1} {
-		real := NewTestServer(t, Options{TimeScale: scale})
-		r := real.api(t, "user/info.cgi", nil)
+		unscaled := NewTestServer(t, Options{TimeScale: scale})
+		r := unscaled.api(t, "user/info.cgi", nil)
 		require.Equal(t, http.StatusOK, r.Code)
 		assert.Empty(t, r.Header.Values(TimeScaleHeader), "scale %v", scale)
 	}
