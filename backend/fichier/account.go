@@ -23,9 +23,9 @@ type account struct {
 	limits   *limits
 	listings *listCache
 	journal  *journal
+	scale    *timeScale // of a test server's clocks (timescale.go)
 
-	tokenFetch   sync.Mutex // held while a token is fetched
-	tokenLife    time.Duration
+	tokenFetch   sync.Mutex   // held while a token is fetched
 	refusedNames refusedNames // names 1fichier refused, in this process
 	room         folderRoom   // uploads on their way, by folder
 }
@@ -40,7 +40,7 @@ var (
 // shares the same budget, so the most careful value of each wins, with a
 // NOTICE. Only hashes of the key are kept, in memory and in the state.
 func accountFor(opt *Options) *account {
-	id := sha256.Sum256([]byte(canonicalURL(opt.APIURL) + "\x00" + opt.APIKey))
+	id := accountID(opt)
 	accountsMu.Lock()
 	defer accountsMu.Unlock()
 	acc := accounts[id]
@@ -51,21 +51,30 @@ func accountFor(opt *Options) *account {
 			limits:   newLimits(db, opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)),
 			listings: newListCache(db),
 			journal:  newJournal(db),
-			// The download host's five minutes less a margin for the
-			// clock and the request in flight.
-			tokenLife: scaled(tokenLifetime, opt.TimeScale),
+			scale:    newTimeScale(opt.APIURL, storedTimeScale(db)),
 		}
-		acc.limits.scaleBuiltins(opt.TimeScale)
-		acc.listings.lag = scaled(listingLag, opt.TimeScale)
+		acc.limits.scale = acc.scale
+		acc.listings.lag, acc.listings.scale = listingLag, acc.scale
 		acc.listings.startPruning(max(time.Duration(opt.ListCacheTime), defaultListCacheTime))
 		accounts[id] = acc
 		return acc
 	}
-	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval), opt.TimeScale); len(changed) > 0 {
+	if changed := acc.limits.tighten(opt.APIRate, time.Duration(opt.FloodWait), time.Duration(opt.ListInterval)); len(changed) > 0 {
 		fs.Logf(nil, "fichier: several remotes use one API key with different limits; every remote of the "+
 			"key now uses the most careful: %s", strings.Join(changed, ", "))
 	}
 	return acc
+}
+
+// tokenLife is how long a download URL is used: the download host's five
+// minutes less a margin for the clock and the request in flight.
+func (a *account) tokenLife() time.Duration {
+	return a.scale.of(tokenLifetime)
+}
+
+// accountID names the account of opt's key and API URL in accounts.
+func accountID(opt *Options) [sha256.Size]byte {
+	return sha256.Sum256([]byte(canonicalURL(opt.APIURL) + "\x00" + opt.APIKey))
 }
 
 // token returns a still valid download URL for fileURL, if any process

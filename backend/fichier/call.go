@@ -163,6 +163,7 @@ func (f *Fs) send(ctx context.Context, srv *rest.Client, opts *rest.Opts, c *api
 	}
 	d := &departure{limits: f.acc.limits, ctx: ctx, rules: c.rules}
 	resp, err := f.exchange(d.trace(), srv, opts, c.request, c.response)
+	f.acc.learnTimeScale(resp)
 	if err != nil && !d.reached.Load() && ctx.Err() == nil {
 		return resp, newUnreachedError(err)
 	}

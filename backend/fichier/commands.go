@@ -610,7 +610,7 @@ func (f *Fs) tokenCommand(ctx context.Context, arg []string, opt map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
+	return &DownloadToken{File: remote, URL: link, Expires: time.Now().Add(f.acc.tokenLife()).Truncate(time.Second).Local()}, nil
 }
 
 // progressKey is the context key of a func(string) that receives, besides

@@ -128,9 +128,12 @@ premium downloads from datacenter and VPN addresses.`,
 		}, {
 			Help: `The 1fichier API endpoint.
 
-Only change this to point rclone at a test server such as the 1fichier
-emulator of the backend's tests. The API key is sent to this host, so
-anything but https or a loopback address gets a warning.`,
+Only change this to point rclone at a test server. The API key is sent
+to this host, so anything but https or a loopback address gets a
+warning. A test server may run 1fichier's rules faster than real time
+and say so in an X-Time-Scale answer header: the clocks rclone knows
+without an option (download links, account info) then follow it. It is
+only heeded from a host outside 1fichier.com.`,
 			Name:     "api_url",
 			Default:  defaultAPIURL,
 			Advanced: true,
@@ -224,19 +227,6 @@ Bigger files go alone. 0 turns batching off, as batch_mode off does.`,
 			Default:  fs.SizeSuffix(64 * 1024 * 1024),
 			Advanced: true,
 		}, {
-			Help: `For tests only: run 1fichier's built-in clocks this many times faster.
-
-The 1fichier emulator of the backend's tests can run 1fichier's rules
-faster than the real service (its --time-scale flag). Set the same
-factor here so that the clocks the backend knows without an option (a
-download link lasts 5 minutes, the account info may be read once per 5
-minutes, and once a minute per IP) follow it. Never change it for 1fichier itself: it
-would break 1fichier's rules.`,
-			Name:     "time_scale",
-			Default:  1.0,
-			Advanced: true,
-			Hide:     fs.OptionHideConfigurator,
-		}, {
 			Name:     config.ConfigEncoding,
 			Help:     config.ConfigEncodingHelp,
 			Advanced: true,
@@ -261,7 +251,6 @@ type Options struct {
 	BatchMode      string               `config:"batch_mode"`
 	BatchSize      int                  `config:"batch_size"`
 	BatchMaxSize   fs.SizeSuffix        `config:"batch_max_size"`
-	TimeScale      float64              `config:"time_scale"`
 	Enc            encoder.MultiEncoder `config:"encoding"`
 }
 
@@ -475,9 +464,6 @@ func checkOptions(opt *Options) (*url.URL, error) {
 	}
 	if err := checkBatchOptions(opt); err != nil {
 		return nil, err
-	}
-	if opt.TimeScale <= 0 {
-		return nil, fmt.Errorf("fichier: time_scale must be more than 0, not %v (it is for tests against a sped-up emulator; leave it at 1)", opt.TimeScale)
 	}
 	for _, pw := range []*string{&opt.FilePassword, &opt.FolderPassword} {
 		if *pw == "" {
@@ -1598,7 +1584,7 @@ func (o *Object) downloadLink(ctx context.Context, fresh bool) (string, error) {
 	if resp.URL == "" {
 		return "", fmt.Errorf("couldn't get a download link for %q: 1fichier sent none", o.remote)
 	}
-	o.fs.acc.setToken(o.url, resp.URL, time.Now().Add(o.fs.acc.tokenLife))
+	o.fs.acc.setToken(o.url, resp.URL, time.Now().Add(o.fs.acc.tokenLife()))
 	return resp.URL, nil
 }
 

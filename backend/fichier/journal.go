@@ -241,7 +241,7 @@ func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) e
 		case err != nil:
 			return fserrors.RetryError(fmt.Errorf("couldn't find out what an earlier upload into folder %d stored (session %s), "+
 				"so nothing is sent again yet: %w", e.Folder, xid, err))
-		case len(links) > 0 || time.Since(e.Sent) > scaled(uploadSettleTime, f.opt.TimeScale):
+		case len(links) > 0 || time.Since(e.Sent) > f.acc.scale.of(uploadSettleTime):
 			files := linkedFiles(links, e.Files)
 			if len(files) > 0 {
 				fs.Infof(f, "an earlier upload (session %s) stored %d file(s) its rclone did not record: recording them", xid, len(files))
@@ -255,7 +255,7 @@ func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) e
 			f.acc.journal.record(e.Folder, xid, files, true)
 			return nil
 		}
-		if err := sleep(ctx, time.Until(e.Sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
+		if err := sleep(ctx, time.Until(e.Sent.Add(f.acc.scale.of(uploadSettleTime)))); err != nil {
 			return err
 		}
 	}

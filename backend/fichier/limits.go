@@ -71,8 +71,7 @@ type limits struct {
 	interval     time.Duration // between two calls, 1/api_rate
 	floodWait    time.Duration
 	listInterval time.Duration // with its margin
-	userInfoIP   time.Duration // with its margin
-	userInfoUser time.Duration // with its margin
+	scale        *timeScale    // of the user/info spacing; nil is real time
 	told         map[string]bool
 }
 
@@ -95,8 +94,6 @@ func newLimits(db *stateDB, callsPerSecond float64, floodWait, listInterval time
 		// The server sees our calls later than we send them, and not
 		// always by the same delay: keep a 10% margin.
 		listInterval: withMargin(listInterval),
-		userInfoIP:   withMargin(userInfoPerIP),
-		userInfoUser: withMargin(userInfoPerUser),
 		told:         make(map[string]bool),
 	}
 }
@@ -111,16 +108,10 @@ func withMargin(d time.Duration) time.Duration {
 	return d + d/10
 }
 
-// scaled divides d by scale, for a test server that runs 1fichier's
-// rules scale times faster.
-func scaled(d time.Duration, scale float64) time.Duration {
-	return time.Duration(float64(d) / scale)
-}
-
 // tighten applies another remote's settings for the same key: the most
 // careful of each wins, as two remotes of one key share one budget. It
 // returns what changed, for a NOTICE.
-func (l *limits) tighten(callsPerSecond float64, floodWait, listInterval time.Duration, scale float64) []string {
+func (l *limits) tighten(callsPerSecond float64, floodWait, listInterval time.Duration) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var changed []string
@@ -136,20 +127,7 @@ func (l *limits) tighten(callsPerSecond float64, floodWait, listInterval time.Du
 		l.listInterval = li
 		changed = append(changed, fmt.Sprintf("list_interval %v", listInterval))
 	}
-	if ui := withMargin(scaled(userInfoPerUser, scale)); ui > l.userInfoUser {
-		l.userInfoIP, l.userInfoUser = withMargin(scaled(userInfoPerIP, scale)), ui
-		changed = append(changed, fmt.Sprintf("time_scale %g", scale))
-	}
 	return changed
-}
-
-// scaleBuiltins divides the built-in clocks (the user/info spacing) by
-// scale, for a test server whose rules run scale times faster.
-func (l *limits) scaleBuiltins(scale float64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.userInfoIP = withMargin(scaled(userInfoPerIP, scale))
-	l.userInfoUser = withMargin(scaled(userInfoPerUser, scale))
 }
 
 // settings returns the call interval, flood wait and listing interval.
@@ -160,11 +138,60 @@ func (l *limits) settings() (interval, floodWait, listInterval time.Duration) {
 }
 
 // userInfoIntervals returns the spacing of user/info.cgi per IP and per
-// user, with their margins.
+// user, with their margins, at the server's time scale.
 func (l *limits) userInfoIntervals() (perIP, perUser time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.userInfoIP, l.userInfoUser
+	return userInfoSpans(l.scale.get())
+}
+
+// userInfoSpans returns the spacing of user/info.cgi per IP and per user,
+// with their margins, at a time scale.
+func userInfoSpans(scale float64) (perIP, perUser time.Duration) {
+	return withMargin(time.Duration(float64(userInfoPerIP) / scale)), withMargin(time.Duration(float64(userInfoPerUser) / scale))
+}
+
+// rescaleUserInfoClocks moves the user/info clocks still ahead of now,
+// counted at the time scale from, to the scale to (see rescaledClock).
+func rescaleUserInfoClocks(k *keyTx, from, to float64, now time.Time) error {
+	oldIP, oldUser := userInfoSpans(from)
+	newIP, newUser := userInfoSpans(to)
+	for _, c := range []struct {
+		name      []byte
+		host      bool
+		old, span time.Duration
+	}{
+		{clockUserInfoIP, true, oldIP, newIP}, {clockUserInfoIPLeft, true, oldIP, newIP},
+		{clockUserInfoUser, false, oldUser, newUser}, {clockUserInfoUserLeft, false, oldUser, newUser},
+	} {
+		var t time.Time
+		if c.host {
+			t = k.hostClock(c.name)
+		} else {
+			t = k.clock(c.name)
+		}
+		if !t.After(now) {
+			continue
+		}
+		if err := k.setEitherClock(c.name, c.host, rescaledClock(t, now, c.old, c.span)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rescaledClock moves t, one spacing old after a booking or departure, to
+// one spacing span after it. A clock is never brought nearer than span
+// from now, in case it was counted at the new spacing already (the IP's
+// clocks are shared with the server's other keys).
+func rescaledClock(t, now time.Time, old, span time.Duration) time.Time {
+	moved := t.Add(span - old)
+	if span >= old {
+		return moved
+	}
+	floor := now.Add(span)
+	if t.Before(floor) {
+		floor = t
+	}
+	return latest(moved, floor)
 }
 
 // sleep waits for d or until ctx is done.

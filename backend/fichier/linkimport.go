@@ -541,7 +541,7 @@ func (f *Fs) linkToken(ctx context.Context, link string, opt map[string]string) 
 	if resp.URL == "" {
 		return nil, fmt.Errorf("token: couldn't get a download link for %s: 1fichier sent none", link)
 	}
-	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife).Truncate(time.Second).Local()}, nil
+	return &DownloadToken{File: link, URL: resp.URL, Expires: time.Now().Add(f.acc.tokenLife()).Truncate(time.Second).Local()}, nil
 }
 
 // lostImport is what importLost needs of an import call whose answer

@@ -68,8 +68,9 @@ type listFetch struct {
 // let us have for 20 s more. Past that, a process's first look at a
 // folder fetches it, and sees what changed behind rclone's back.
 type listCache struct {
-	db  *stateDB
-	lag time.Duration // see listingLag
+	db    *stateDB
+	lag   time.Duration // see listingLag
+	scale *timeScale    // divides lag; nil is real time
 
 	mu       sync.Mutex
 	seen     map[int]bool     // folders this process has used a listing of
@@ -247,7 +248,7 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	var orphans map[string][]api.File
 	err := c.db.update(func(k *keyTx) error {
 		meta, _ := k.listingMeta(folderID)
-		since := l.fetched.Add(-c.lag)
+		since := l.fetched.Add(-c.currentLag())
 		files, dirs := lateChanges(k, folderID, since)
 		orphans = orphansOf(k, folderID, l, dirs)
 		if err := k.clearEntries(folderID); err != nil {
@@ -350,7 +351,12 @@ func (c *listCache) decodedCopy(folderID int, version int64, l *folderListing) *
 // place says whether the file fileURL is still in folderID as far as
 // this process saw (sightings.place).
 func (c *listCache) place(folderID int, fileURL string) error {
-	return c.sight.place(folderID, fileURL, c.lag)
+	return c.sight.place(folderID, fileURL, c.currentLag())
+}
+
+// currentLag is lag as the server runs it (see timeScale).
+func (c *listCache) currentLag() time.Duration {
+	return c.scale.of(c.lag)
 }
 
 // lateChanges returns the entries of folderID that our own changes added

@@ -139,7 +139,7 @@ func (f *Fs) settledListing(ctx context.Context, e *journalEntry) (*folderListin
 // once, once it has had uploadSettleTime to show, and once a listing
 // that lags as much as listings may (listingLag) would show it.
 func (f *Fs) lookTimes(sent time.Time) []time.Time {
-	return []time.Time{{}, sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)), sent.Add(f.acc.listings.lag)}
+	return []time.Time{{}, sent.Add(f.acc.scale.of(uploadSettleTime)), sent.Add(f.acc.listings.currentLag())}
 }
 
 // shownIn reports whether listing l shows all that the entry's call
@@ -218,7 +218,7 @@ func isLost(err error) bool {
 func (f *Fs) findFolder(ctx context.Context, req *api.MakeFolderRequest, sent time.Time) (id int, found bool, err error) {
 	for look := 0; look < 2; look++ {
 		if look == 1 {
-			if err := sleep(ctx, time.Until(sent.Add(scaled(uploadSettleTime, f.opt.TimeScale)))); err != nil {
+			if err := sleep(ctx, time.Until(sent.Add(f.acc.scale.of(uploadSettleTime)))); err != nil {
 				return 0, false, err
 			}
 		}

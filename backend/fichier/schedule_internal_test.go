@@ -193,7 +193,7 @@ func TestPutIntoFolderDeletedElsewhere(t *testing.T) {
 			require.NoError(t, err)
 			removeFolderElsewhere(t, srv, old)
 			_, _, listInterval := f.acc.limits.settings()
-			time.Sleep(max(listInterval, f.acc.listings.lag))
+			time.Sleep(max(listInterval, f.acc.listings.currentLag()))
 
 			put(t, f, remote, "second")
 			root, err := srv.Files(srv.Key, 0)
@@ -463,7 +463,7 @@ func TestUploadsIntoFolderDeletedMeanwhileAreMovedBack(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, root, 1, "1fichier put the upload into the root")
 	_, _, listInterval := f.acc.limits.settings()
-	time.Sleep(max(listInterval, f.acc.listings.lag))
+	time.Sleep(max(listInterval, f.acc.listings.currentLag()))
 
 	forgetAccounts()
 	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
@@ -521,7 +521,7 @@ func TestUpdateOfOldVersionBesideTheNewOne(t *testing.T) {
 	_, err := srv.PutFile(srv.Key, 0, "a.bin", []byte(data))
 	require.NoError(t, err)
 	_, _, listInterval := f.acc.limits.settings()
-	time.Sleep(max(listInterval, f.acc.listings.lag))
+	time.Sleep(max(listInterval, f.acc.listings.currentLag()))
 	forgetAccounts()
 	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
 	_, err = again.List(ctx, "")
@@ -690,7 +690,7 @@ func TestMoveAgainAfterAnUnrecordedMove(t *testing.T) {
 	// it lists it once 1fichier allows, past the lag of listings.
 	fc.acc.listings.forgetFolder(cID)
 	_, _, listInterval := fc.acc.limits.settings()
-	time.Sleep(max(listInterval, fc.acc.listings.lag) + fc.acc.listings.lag/10)
+	time.Sleep(max(listInterval, fc.acc.listings.currentLag()) + fc.acc.listings.currentLag()/10)
 
 	require.NoError(t, fssync.MoveDir(ctx, fc, fa, false, false))
 

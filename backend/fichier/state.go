@@ -74,6 +74,7 @@ var (
 	bucketTokens    = []byte("tokens")    // file URL -> downloadToken
 	bucketAnswers   = []byte("answers")   // named answers: user info
 	bucketJournal   = []byte("journal")   // folder ID + upload session ID -> journalEntry
+	bucketServer    = []byte("server")    // what the server told of itself (below)
 
 	// Top level.
 	bucketHost = []byte("host") // clocks of the IP, whatever the key
@@ -102,6 +103,10 @@ var (
 
 // answerUserInfo is the key of the user/info answer in the answers bucket.
 var answerUserInfo = []byte("user_info")
+
+// serverTimeScale is the key of a test server's time scale (timescale.go)
+// in the server bucket.
+var serverTimeScale = []byte("time_scale")
 
 // toStoredFile and toStoredDir make entries of the API's items.
 func toStoredFile(f api.File, added time.Time, seq int64) storedFile {
@@ -662,6 +667,20 @@ func (k *keyTx) setEitherClock(name []byte, host bool, t time.Time) error {
 		return k.setHostClock(name, t)
 	}
 	return k.setClock(name, t)
+}
+
+// timeScale returns the time scale the server told, 1 for none.
+func (k *keyTx) timeScale() float64 {
+	var scale float64
+	if getJSON(k.bucket(bucketServer), serverTimeScale, &scale) && scale > 0 {
+		return scale
+	}
+	return 1
+}
+
+// setTimeScale stores the time scale the server told.
+func (k *keyTx) setTimeScale(scale float64) error {
+	return putJSON(k.bucket(bucketServer), serverTimeScale, scale)
 }
 
 // flood returns the flood gate's state.

@@ -97,15 +97,15 @@ func TestLimitsAreSharedBetweenProcesses(t *testing.T) {
 
 func TestRemotesOfOneKeyTakeTheMostCarefulLimits(t *testing.T) {
 	l := newLimits(newTestState(t), 2, time.Minute, 30*time.Second)
-	changed := l.tighten(3, time.Hour, 10*time.Second, 1)
+	changed := l.tighten(3, time.Hour, 10*time.Second)
 	assert.Equal(t, []string{"flood_wait 1h0m0s"}, changed)
-	changed = l.tighten(1, time.Minute, time.Minute, 1)
+	changed = l.tighten(1, time.Minute, time.Minute)
 	assert.Equal(t, []string{"api_rate 1", "list_interval 1m0s"}, changed)
 	interval, floodWait, listInterval := l.settings()
 	assert.Equal(t, time.Second, interval)
 	assert.Equal(t, time.Hour, floodWait)
 	assert.Equal(t, withMargin(time.Minute), listInterval)
-	assert.Empty(t, l.tighten(2, time.Minute, 30*time.Second, 1), "less careful settings change nothing")
+	assert.Empty(t, l.tighten(2, time.Minute, 30*time.Second), "less careful settings change nothing")
 }
 
 func TestUserInfoSlotIsGivenBackForABadKey(t *testing.T) {

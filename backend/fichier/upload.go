@@ -23,8 +23,8 @@ import (
 
 // Polling end.pl: it has been seen answering an HTML page, or no links,
 // for a while after a successful upload. The waits are 1fichier's clock
-// (time_scale divides them): the whole poll must fit in the few minutes
-// end.pl may remember a session.
+// (a test server's time scale divides them): the whole poll must fit in
+// the few minutes end.pl may remember a session.
 const (
 	endPollAttempts  = 6
 	endPollFirstWait = time.Second
@@ -390,7 +390,7 @@ func badSources(items []*batchItem, readErrs []error) []*batchItem {
 // endUpload reads the result of the upload from end.pl, polling while it
 // answers HTML or no links, and returns the links it lists.
 func (f *Fs) endUpload(ctx context.Context, node *uploadNode) ([]api.UploadedLink, error) {
-	wait := scaled(endPollFirstWait, f.opt.TimeScale)
+	wait := f.acc.scale.of(endPollFirstWait)
 	var err error
 	for attempt := 1; ; attempt++ {
 		var links []api.UploadedLink

@@ -325,7 +325,7 @@ func TestCheckStored(t *testing.T) {
 func TestScaledOptions(t *testing.T) {
 	assert.Empty(t, scaledOptions(1), "the real limits: the defaults")
 	assert.Equal(t, map[string]string{"api_rate": "20", "list_interval": "3s", "list_cache_time": "1m0s",
-		"flood_wait": "30s", "time_scale": "10"}, scaledOptions(10))
+		"flood_wait": "30s"}, scaledOptions(10))
 }
 
 func TestShellLine(t *testing.T) {

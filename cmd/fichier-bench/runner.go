@@ -76,8 +76,8 @@ func (b *bench) startScaled(dir string, scale float64, plain bool) (*emu, error)
 // scaledOptions are the backend's options for an emulator running
 // scale times faster: its default pacing (2 calls/s, 30 s between
 // listings of a folder, listings kept 10 minutes, 5 minutes after a
-// flood) sped up as much, and time_scale for the clocks that have no
-// option. Unlike the tests' fichiertest.RateOptions it keeps the default
+// flood) sped up as much; the clocks that have no option follow the
+// emulator's answers. Unlike the tests' fichiertest.RateOptions it keeps the default
 // 2 calls/s, so that a wall time times scale estimates one at the real
 // limits. At scale 1 it sets nothing: the defaults.
 func scaledOptions(scale float64) map[string]string {
@@ -90,7 +90,6 @@ func scaledOptions(scale float64) map[string]string {
 		"list_interval":   d(30 * time.Second),
 		"list_cache_time": d(10 * time.Minute),
 		"flood_wait":      d(5 * time.Minute),
-		"time_scale":      strconv.FormatFloat(scale, 'g', -1, 64),
 	}
 }
 

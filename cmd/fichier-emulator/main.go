@@ -153,7 +153,8 @@ func (cfg *config) flagSet(stderr io.Writer) *flag.FlagSet {
 		return err
 	})
 	fs.StringVar(&cfg.email, "email", "", "e-mail of the first account; further accounts get `E` with +2, +3... before the @ (default: the emulator's userN@emulator.invalid)")
-	fs.Float64Var(&cfg.timeScale, "time-scale", 1, "divide every rate-rule, token and listing-delay duration by `F` (100 = rules run 100 times faster)")
+	fs.Float64Var(&cfg.timeScale, "time-scale", 1, "divide every rate-rule, token and listing-delay duration by `F` (100 = rules run 100 times faster); "+
+		"every answer then carries the header X-Time-Scale: F")
 	fs.StringVar(&cfg.dataDir, "data", "", "persist files and metadata in `DIR` (default: memory only)")
 	fs.StringVar(&cfg.proxy, "proxy", "", "also run an HTTPS-intercepting proxy for *.1fichier.com on `host:port`")
 	fs.StringVar(&cfg.caOut, "ca-out", "", "write the proxy's CA certificate (PEM) to `FILE`; needs --proxy")

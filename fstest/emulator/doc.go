@@ -154,6 +154,17 @@
 // back-off for this message); every call during the lock gets the same
 // answer and does not extend it. A refused call does not use up a slot.
 //
+// # Time scale header
+//
+// With a TimeScale other than 1, every answer (API, upload node,
+// download host, website, /debug) carries the header X-Time-Scale
+// (TimeScaleHeader) with the factor, as strconv.FormatFloat writes it:
+// "X-Time-Scale: 20". It is the emulator's test-mode extension, not part
+// of 1fichier's API, which never sends it. It lets a client that knows
+// 1fichier's clocks without being told them (a download URL's five
+// minutes, user/info's spacing) run them as fast as the emulator does,
+// with no option of its own. At real time no header is sent.
+//
 // # Faults
 //
 // Options.Faults / Server.Faults() inject failures, scripted per

@@ -281,3 +281,34 @@ func TestParseListRule(t *testing.T) {
 	_, err = New(Options{Accounts: []Account{{Key: "k", Offer: OfferPremium}}, ListRule: "both"})
 	assert.Error(t, err)
 }
+
+// TestTimeScaleHeaderOnEveryAnswer: a sped-up emulator tells its scale
+// on every answer, a success, a refusal, a flood answer, an unknown path
+// and /debug alike; at real time it tells nothing.
+func TestTimeScaleHeaderOnEveryAnswer(t *testing.T) {
+	t.Parallel()
+	ts := NewTestServer(t, Options{TimeScale: 20})
+	for _, c := range []struct {
+		name string
+		r    rawResp
+		code int
+	}{
+		{"ok", ts.api(t, "user/info.cgi", nil), http.StatusOK},
+		{"bad key", ts.apiKey(t, "wrong", "folder/ls.cgi", map[string]any{}), http.StatusUnauthorized},
+		{"unknown path", do(t, http.MethodGet, ts.URL+"/nowhere", nil, nil), http.StatusNotFound},
+		{"debug", do(t, http.MethodGet, ts.URL+"/debug/stats", nil, nil), http.StatusOK},
+		{"flood", ts.api(t, "user/info.cgi", nil), http.StatusForbidden},
+	} {
+		assert.Equal(t, c.code, c.r.Code, c.name)
+		assert.Equal(t, "20", c.r.Header.Get(TimeScaleHeader), c.name)
+	}
+
+	for _, scale := range []float64{0, 1} {
+		unscaled := NewTestServer(t, Options{TimeScale: scale})
+		r := unscaled.api(t, "user/info.cgi", nil)
+		require.Equal(t, http.StatusOK, r.Code)
+		assert.Empty(t, r.Header.Values(TimeScaleHeader), "scale %v", scale)
+	}
+	fractional := NewTestServer(t, Options{TimeScale: 2.5, NoRateLimits: true})
+	assert.Equal(t, "2.5", fractional.api(t, "user/info.cgi", nil).Header.Get(TimeScaleHeader))
+}

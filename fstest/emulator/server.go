@@ -340,10 +340,18 @@ func (s *Server) maxFileSize() int64 {
 // ---------------------------------------------------------------------
 // Routing
 
+// TimeScaleHeader is the answer header that tells a sped-up emulator's
+// TimeScale (see the package doc): the emulator's own extension, which
+// 1fichier never sends.
+const TimeScaleHeader = "X-Time-Scale"
+
 // ServeHTTP serves the whole emulator: API, upload node, download host,
 // website and /debug/stats.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if s.scale != 1 {
+		w.Header().Set(TimeScaleHeader, strconv.FormatFloat(s.scale, 'g', -1, 64))
+	}
 	endpoint, serve := s.route(r)
 	if r.Body != nil {
 		r.Body = &countingReader{r: r.Body, n: &s.stats.bytesIn}

@@ -220,7 +220,8 @@ func (e *Emulator) ClearStats() error {
 
 // Env returns environment variables defining remote name on this
 // emulator, with the backend's rates scaled by scale (1 for the real
-// limits, TimeScale when the emulator runs with --time-scale TimeScale).
+// limits, TimeScale when the emulator runs with --time-scale TimeScale);
+// its other clocks follow the emulator's X-Time-Scale header.
 func (e *Emulator) Env(name string, scale float64) []string {
 	vals := RateOptions(scale)
 	vals["type"] = "fichier"

@@ -24,7 +24,8 @@ import (
 
 // TimeScale is how much faster than real time the tests run 1fichier's
 // rules: the emulator divides its durations by it, and Config divides the
-// backend's to match.
+// backend's rate options to match. The clocks the backend knows without
+// an option follow the emulator's X-Time-Scale answer header.
 const TimeScale = 100
 
 // Options returns emulator options with the documented rate rules on,
@@ -49,8 +50,8 @@ func Config(srv *emulator.TestServer) configmap.Simple {
 // RateOptions returns the backend's rate options (defaults: 2 calls/s,
 // 30 s between listings of a folder, listings kept 10 min, 5 min pause
 // after a flood) sped up by scale, to match an emulator whose rules run
-// scale times faster, and time_scale for the clocks that have no option
-// (download links, account info).
+// scale times faster. The clocks that have no option (download links,
+// account info) the backend learns from the emulator's answers.
 func RateOptions(scale float64) map[string]string {
 	scaled := func(d time.Duration) string {
 		return time.Duration(float64(d) / scale).String()
@@ -68,7 +69,6 @@ func RateOptions(scale float64) map[string]string {
 		"list_interval":   scaled(30 * time.Second),
 		"list_cache_time": scaled(10 * time.Minute),
 		"flood_wait":      scaled(5 * time.Minute),
-		"time_scale":      fmt.Sprint(scale),
 	}
 }
 

@@ -2,7 +2,8 @@
 # standalone fichier-emulator, time-scaled with the rate rules on, and
 # defines the remote TestFichier: from environment variables only, with
 # the backend's rates scaled like the emulator's rules (as
-# fichiertest.RateOptions does).
+# fichiertest.RateOptions does); the backend's other clocks follow the
+# emulator's X-Time-Scale answer header.
 #
 # start_emulator BINARY SCALE LOGDIR sets API_URL, STATS_URL and EMU_PID,
 # and stops the emulator when the calling script exits.
