@@ -255,7 +255,7 @@ func (f *Fs) resolveUploadNow(ctx context.Context, xid string, e journalEntry) e
 			f.acc.journal.record(e.Folder, xid, files, true)
 			return nil
 		}
-		if err := sleep(ctx, time.Until(e.Sent.Add(f.acc.scale.of(uploadSettleTime)))); err != nil {
+		if err := sleep(ctx, time.Until(notLaterThanNow(e.Sent).Add(f.acc.scale.of(uploadSettleTime)))); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,4 +60,13 @@ func TestResolveOnceLeavesEntriesBeingSent(t *testing.T) {
 		return nil
 	})
 	assert.NoError(t, err)
+}
+
+// TestNotLaterThanNow: a journal entry's time from before the clock was
+// set back is not waited for.
+func TestNotLaterThanNow(t *testing.T) {
+	past := time.Now().Add(-time.Minute)
+	assert.Equal(t, past, notLaterThanNow(past))
+	future := time.Now().Add(time.Hour)
+	assert.False(t, notLaterThanNow(future).After(time.Now()))
 }

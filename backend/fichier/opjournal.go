@@ -137,9 +137,20 @@ func (f *Fs) settledListing(ctx context.Context, e *journalEntry) (*folderListin
 
 // lookTimes returns when to look for what a call sent at sent made: at
 // once, once it has had uploadSettleTime to show, and once a listing
-// that lags as much as listings may (listingLag) would show it.
+// that lags as much as listings may (listingLag) would show it; from
+// now at the latest, should the clock have been set back since.
 func (f *Fs) lookTimes(sent time.Time) []time.Time {
+	sent = notLaterThanNow(sent)
 	return []time.Time{{}, sent.Add(f.acc.scale.of(uploadSettleTime)), sent.Add(f.acc.listings.currentLag())}
+}
+
+// notLaterThanNow returns t, or now if t is later: a time recorded
+// before the clock was set back would otherwise be waited for as long.
+func notLaterThanNow(t time.Time) time.Time {
+	if now := time.Now(); t.After(now) {
+		return now
+	}
+	return t
 }
 
 // shownIn reports whether listing l shows all that the entry's call
