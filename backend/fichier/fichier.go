@@ -1636,6 +1636,12 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 		fs.Debugf(o, "already holds this content (size and Whirlpool): nothing sent")
 		return nil
 	}
+	// An earlier try of this Update, or another rclone's upload of the
+	// name, may have stored the content with its answer lost: the
+	// journal's entries of the folder are settled first.
+	if err := o.fs.settleUploads(ctx, o.folderID, o.apiName()); err != nil {
+		return err
+	}
 	if twin := o.twinHolding(ctx, src); twin != nil {
 		fs.Debugf(o, "another file of this name holds this content already (%s): nothing sent, this one removed", twin.url)
 		old := o.url

@@ -767,3 +767,32 @@ func TestFailedListingConfirmsNoFolder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, root, "nothing in the account's root")
 }
+
+// TestUpdateRetriedAfterLostAnswerSendsNothing: an Update's upload was
+// stored but its answer lost (an emulator restart: end.pl no longer
+// knows the session), under listings that lag a minute. rclone tries
+// the Update again on the same old object: the journal's entry is
+// settled first, the new version found, and nothing is sent (the
+// explorer's seed 5: the content was stored twice).
+func TestUpdateRetriedAfterLostAnswerSendsNothing(t *testing.T) {
+	opts := fichiertest.Options()
+	opts.ListingDelay = time.Minute
+	f, srv := newTestFs(t, opts, "", nil)
+	ctx := context.Background()
+	old := put(t, f, "a.bin", "old").(*Object)
+	const data = "the new version"
+	entry := journalEntry{Folder: 0, Node: srv.URL, Sent: time.Now(), Owner: thisProcess,
+		Files: []journalFile{{Name: "a.bin", Size: int64(len(data))}}}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("lostxid001", &entry) }))
+	uploadElsewhere(t, srv, 0, map[string]string{"a.bin": data})
+	uploads := calls(srv, "upload.cgi")
+
+	src := object.NewStaticObjectInfo("a.bin", time.Now(), int64(len(data)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	require.NoError(t, old.Update(ctx, strings.NewReader(data), src))
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
+	files, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, files, 1, "the new version alone")
+	assert.Equal(t, int64(len(data)), files[0].Size)
+}
