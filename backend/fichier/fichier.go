@@ -685,7 +685,7 @@ func (f *Fs) listedRecently(id, child int) bool {
 	if l == nil || time.Since(l.fetched) >= listInterval {
 		return false
 	}
-	return id == child || f.acc.listings.listedIn(id, child)
+	return id == child || f.acc.listings.listedIn(id, child, listInterval)
 }
 
 // parentOf returns the ID of the parent folder of dir (of the remote),

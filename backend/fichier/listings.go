@@ -261,7 +261,10 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 			}
 		}
 		for i, dir := range l.folders {
-			if _, late := dirs[dir.ID]; !late && !gone[goneName(goneFolder, strconv.Itoa(dir.ID))] {
+			if d, late := dirs[dir.ID]; late {
+				d.Listed = true
+				dirs[dir.ID] = d
+			} else if !gone[goneName(goneFolder, strconv.Itoa(dir.ID))] {
 				dirs[dir.ID] = toStoredDir(dir, time.Time{}, int64(i))
 			}
 		}
@@ -570,14 +573,16 @@ func (c *listCache) forgetListings() {
 }
 
 // listedIn reports whether the stored listing of parent shows folder
-// child as 1fichier listed it: a subfolder that only our own recent
-// change put into the listing (kept while listings may lag behind it)
-// may have been deleted since, and the listing would not tell.
-func (c *listCache) listedIn(parent, child int) bool {
+// child as 1fichier listed it, or as our own change put it there less
+// than within ago (as recent as a listing could be). A subfolder our
+// change put there earlier, which no fetched listing has shown since
+// (it is kept while listings may lag behind it), may have been deleted
+// meanwhile, and the listing would not tell.
+func (c *listCache) listedIn(parent, child int, within time.Duration) bool {
 	listed := false
 	err := c.db.view(func(k *keyTx) error {
 		k.eachEntry(parent, func(storedFile) {}, func(d storedDir) {
-			listed = listed || (d.ID == child && d.Added.IsZero())
+			listed = listed || (d.ID == child && (d.Added.IsZero() || d.Listed || time.Since(d.Added) < within))
 		})
 		return nil
 	})

@@ -55,6 +55,9 @@ type storedDir struct {
 	Pass       int64     `json:"p,omitempty"`
 	Added      time.Time `json:"a,omitzero"`
 	Seq        int64     `json:"q,omitempty"`
+	// Listed is set on an entry our own change added (Added) once a
+	// fetched listing showed it too.
+	Listed bool `json:"l,omitempty"`
 }
 
 // journalEntry is one upload request as the journal keeps it, or one
