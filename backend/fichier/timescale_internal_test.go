@@ -221,12 +221,17 @@ func TestOnlyATestServerMaySetTheTimeScale(t *testing.T) {
 	}
 }
 
+// TestTimeScaleHeaderValues: a usable factor is taken (spaces around it
+// too); anything else is real time.
 func TestTimeScaleHeaderValues(t *testing.T) {
-	for value, want := range map[string]float64{
-		"": 1, "20": 20, " 2.5 ": 2.5, "0.5": 0.5, "1": 1,
-		"0": 1, "-3": 1, "fast": 1, "NaN": 1, "+Inf": 1, "1e10": 1,
+	for _, tc := range []struct {
+		value string
+		want  float64
+	}{
+		{"", 1}, {"20", 20}, {"\t2.5 ", 2.5}, {"0.5", 0.5}, {"1", 1},
+		{"0", 1}, {"-3", 1}, {"fast", 1}, {"NaN", 1}, {"+Inf", 1}, {"1e10", 1},
 	} {
-		assert.Equal(t, want, parseTimeScale(value), "%q", value)
+		assert.Equal(t, tc.want, parseTimeScale(tc.value), "%q", tc.value)
 	}
 }
 
