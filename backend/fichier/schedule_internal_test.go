@@ -444,6 +444,18 @@ func TestCopyKilledBeforeRemovalIsFinished(t *testing.T) {
 	assert.Zero(t, calls(srv, "file/cp.cgi"), "the copy is not made again")
 }
 
+// folderWithFile starts a test server and, through an Fs at the
+// account's root, stores dir/a.txt: it returns both and dir's ID.
+func folderWithFile(t *testing.T) (*emulator.TestServer, *Fs, int) {
+	t.Helper()
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, f, "dir/a.txt", "stored before")
+	id, err := f.folderOf(context.Background(), "dir", false)
+	require.NoError(t, err)
+	return srv, f, id
+}
+
 // TestUploadsIntoFolderDeletedMeanwhileAreMovedBack: a folder this
 // process made and uses is deleted by another client; this process's
 // next upload into it goes, as 1fichier does with an unknown folder, to
@@ -451,12 +463,8 @@ func TestCopyKilledBeforeRemovalIsFinished(t *testing.T) {
 // finds it gone, makes it again and moves that file into it: the root
 // is left empty, and the folder holds both files.
 func TestUploadsIntoFolderDeletedMeanwhileAreMovedBack(t *testing.T) {
-	srv := emulator.NewTestServer(t, fichiertest.Options())
 	ctx := context.Background()
-	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
-	put(t, f, "dir/a.txt", "before the deletion")
-	old, err := f.folderOf(ctx, "dir", false)
-	require.NoError(t, err)
+	srv, f, old := folderWithFile(t)
 	removeFolderElsewhere(t, srv, old)
 	put(t, f, "dir/b.txt", "after the deletion")
 	root, err := srv.Files(srv.Key, 0)
@@ -508,6 +516,20 @@ func TestMoveWithUnknownOutcomeListsAfresh(t *testing.T) {
 	assert.Empty(t, files, "the moved file is deleted with the others")
 }
 
+// updateSendsNothing updates o with data, asserts that no upload was
+// sent, and returns the files of the account's root.
+func updateSendsNothing(t *testing.T, srv *emulator.TestServer, o *Object, data string) []emulator.FileInfo {
+	t.Helper()
+	uploads := calls(srv, "upload.cgi")
+	src := object.NewStaticObjectInfo(path.Base(o.remote), time.Now(), int64(len(data)), true,
+		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	require.NoError(t, o.Update(context.Background(), strings.NewReader(data), src))
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent")
+	files, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	return files
+}
+
 // TestUpdateOfOldVersionBesideTheNewOne: a folder holds two files of one
 // name, the old version and the new one an interrupted sync stored
 // (the explorer's seed 5). rclone takes the first for the destination
@@ -526,15 +548,8 @@ func TestUpdateOfOldVersionBesideTheNewOne(t *testing.T) {
 	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
 	_, err = again.List(ctx, "")
 	require.NoError(t, err)
-	uploads := calls(srv, "upload.cgi")
-
 	first := again.newObject("a.bin", 0, &api.File{URL: old.url, Filename: "a.bin", Size: api.Int(3), Checksum: old.whirlpool})
-	src := object.NewStaticObjectInfo("a.bin", time.Now(), int64(len(data)), true,
-		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
-	require.NoError(t, first.Update(ctx, strings.NewReader(data), src))
-	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent")
-	files, err := srv.Files(srv.Key, 0)
-	require.NoError(t, err)
+	files := updateSendsNothing(t, srv, first, data)
 	require.Len(t, files, 1)
 	assert.Equal(t, int64(len(data)), files[0].Size)
 	assert.Equal(t, files[0].URL, first.url)
@@ -749,16 +764,12 @@ func TestEndPlCutShortResolvesFromListing(t *testing.T) {
 // folder for listed recently, and its upload goes into the folder made
 // again, not into the account's root (the explorer's seed 6).
 func TestFailedListingConfirmsNoFolder(t *testing.T) {
-	srv := emulator.NewTestServer(t, fichiertest.Options())
 	ctx := context.Background()
-	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
-	put(t, f, "dir/a.txt", "before")
-	old, err := f.folderOf(ctx, "dir", false)
-	require.NoError(t, err)
+	srv, f, old := folderWithFile(t)
 	_, _, listInterval := f.acc.limits.settings()
 	time.Sleep(listInterval)
 	removeFolderElsewhere(t, srv, old)
-	_, err = f.fetchListing(ctx, old)
+	_, err := f.fetchListing(ctx, old)
 	require.ErrorIs(t, err, fs.ErrorDirNotFound, "the dying process's listing")
 
 	forgetAccounts()
@@ -778,21 +789,13 @@ func TestUpdateRetriedAfterLostAnswerSendsNothing(t *testing.T) {
 	opts := fichiertest.Options()
 	opts.ListingDelay = time.Minute
 	f, srv := newTestFs(t, opts, "", nil)
-	ctx := context.Background()
 	old := put(t, f, "a.bin", "old").(*Object)
 	const data = "the new version"
 	entry := journalEntry{Folder: 0, Node: srv.URL, Sent: time.Now(), Owner: thisProcess,
 		Files: []journalFile{{Name: "a.bin", Size: int64(len(data))}}}
 	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("lostxid001", &entry) }))
 	uploadElsewhere(t, srv, 0, map[string]string{"a.bin": data})
-	uploads := calls(srv, "upload.cgi")
-
-	src := object.NewStaticObjectInfo("a.bin", time.Now(), int64(len(data)), true,
-		map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
-	require.NoError(t, old.Update(ctx, strings.NewReader(data), src))
-	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent again")
-	files, err := srv.Files(srv.Key, 0)
-	require.NoError(t, err)
+	files := updateSendsNothing(t, srv, old, data)
 	require.Len(t, files, 1, "the new version alone")
 	assert.Equal(t, int64(len(data)), files[0].Size)
 }

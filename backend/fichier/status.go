@@ -78,10 +78,6 @@ rclone backend status 1fichier:backup -o json
 // statusCommand shows the shared state of the remote's key. It makes no
 // API call.
 func (f *Fs) statusCommand(ctx context.Context, opt map[string]string) (any, error) {
-	asJSON, err := optBool(opt, "json")
-	if err != nil {
-		return nil, err
-	}
 	rootID, err := f.commandFolder(ctx, "status", false)
 	if err != nil {
 		return nil, err
@@ -90,7 +86,11 @@ func (f *Fs) statusCommand(ctx context.Context, opt map[string]string) (any, err
 	if err != nil {
 		return nil, fmt.Errorf("status: couldn't read the shared state: %w", err)
 	}
-	if asJSON {
+	asJSON, err := optBool(opt, "json")
+	switch {
+	case err != nil:
+		return nil, err
+	case asJSON:
 		return st, nil
 	}
 	return st.lines(), nil
