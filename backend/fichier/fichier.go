@@ -1325,13 +1325,19 @@ func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
 	if err != nil {
 		return err
 	}
+	// As every server-side move (moveOps): journalled, and recorded in
+	// the listings and in where this process saw each file.
 	err = inBatches(l.files, func(batch []api.File) error {
-		req := api.MoveFileRequest{DestinationFolderID: dst}
-		for _, file := range batch {
-			req.URLs = append(req.URLs, file.URL)
+		ops := make([]*serverOp, len(batch))
+		for i, file := range batch {
+			ops[i] = &serverOp{ctx: ctx, url: file.URL, from: id, name: file.Filename, file: file}
 		}
-		var resp api.MoveFileResponse
-		return f.call(ctx, &apiCall{path: api.FileMv, request: &req, response: &resp})
+		for _, r := range f.moveOps(ctx, dst, ops, time.Time{}) {
+			if r.err != nil {
+				return r.err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("MergeDirs: couldn't move files out of %q: %w", dir.Remote(), err)
