@@ -1144,18 +1144,53 @@ func (f *Fs) Purge(ctx context.Context, dir string) error {
 // a server-side copy or move onto an existing name replaces it, as rclone
 // expects, instead of leaving a duplicate.
 func (f *Fs) replaced(ctx context.Context, id int, leaf, keepURL string, before *folderListing) error {
-	var stale []string
-	for _, file := range before.files {
-		if file.Filename == leaf && file.URL != keepURL {
-			stale = append(stale, file.URL)
-		}
-	}
-	for _, u := range stale {
+	for _, u := range othersNamed(before, leaf, keepURL) {
 		if err := f.removeFile(ctx, id, u); err != nil {
 			return fmt.Errorf("couldn't remove the file replaced by %q: %w", leaf, err)
 		}
 	}
 	return nil
+}
+
+// othersNamed returns the URLs of the files called leaf in l but keepURL.
+func othersNamed(l *folderListing, leaf, keepURL string) []string {
+	var urls []string
+	for _, file := range l.files {
+		if file.Filename == leaf && file.URL != keepURL {
+			urls = append(urls, file.URL)
+		}
+	}
+	return urls
+}
+
+// superseding journals a server-side copy or move of src onto leaf in folder id, whose listing before shows files of that name:
+// should this process die between the call and their removal (replaced),
+// whoever lists the folder next removes them once the new file is there
+// (settleReplace). It returns nil when nothing is replaced.
+func (f *Fs) superseding(id int, leaf string, src *Object, before *folderListing) *opEntry {
+	old := othersNamed(before, leaf, src.url)
+	if len(old) == 0 {
+		return nil
+	}
+	files := make([]journalFile, len(old))
+	for i, u := range old {
+		files[i] = journalFile{Name: leaf, Size: src.size, From: u}
+	}
+	return f.acc.journal.beginOp(opSupersede, id, files)
+}
+
+// endSuperseding drops entry (superseding) when the replacement is over:
+// the old files removed, or the call surely made nothing (err is
+// 1fichier's refusal). Otherwise it stays for whoever lists folder id
+// next.
+func (f *Fs) endSuperseding(ctx context.Context, id int, entry *opEntry, done bool, err error) {
+	if entry == nil {
+		return
+	}
+	if done || (ctx.Err() == nil && !errors.As(err, new(unknownOutcome)) && apiKind(err) != api.KindOther) {
+		f.acc.journal.record(id, entry.xid, nil, true)
+	}
+	f.acc.journal.release(entry.xid)
 }
 
 // removeFile deletes the file fileURL of folder id, in the folder's next
@@ -1201,12 +1236,16 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 			return o, f.replaced(ctx, id, name, there.URL, before)
 		}
 	}
+	entry := f.superseding(id, name, srcObj, before)
 	file, err := f.serverOp(ctx, laneKey{kind: laneCopy, folder: id}, opOf(ctx, srcObj, name))
 	if err != nil {
+		f.endSuperseding(ctx, id, entry, false, err)
 		return nil, fmt.Errorf("couldn't copy %q: %w", src.Remote(), err)
 	}
 	f.acc.listings.addFile(id, *file)
-	if err := f.replaced(ctx, id, name, file.URL, before); err != nil {
+	err = f.replaced(ctx, id, name, file.URL, before)
+	f.endSuperseding(ctx, id, entry, err == nil, err)
+	if err != nil {
 		return nil, err
 	}
 	return f.newObject(remote, id, file), nil
@@ -1235,11 +1274,15 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	if id == srcObj.folderID && name == srcObj.apiName() {
 		return srcObj, nil
 	}
+	entry := f.superseding(id, name, srcObj, before)
 	file, err := f.moveFile(ctx, srcObj, id, name)
 	if err != nil {
+		f.endSuperseding(ctx, id, entry, false, err)
 		return nil, fmt.Errorf("couldn't move %q: %w", src.Remote(), err)
 	}
-	if err := f.replaced(ctx, id, name, file.URL, before); err != nil {
+	err = f.replaced(ctx, id, name, file.URL, before)
+	f.endSuperseding(ctx, id, entry, err == nil, err)
+	if err != nil {
 		return nil, err
 	}
 	return f.newObject(remote, id, file), nil

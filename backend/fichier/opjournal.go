@@ -41,6 +41,11 @@ const (
 	// the file at Files[0].From, which is removed once the new one is
 	// stored.
 	opReplace = "replace"
+	// opSupersede is a server-side copy or move onto Files[0].Name: the
+	// Files' From are the files of that name the folder held before,
+	// removed once another file of that name and size is there. The new
+	// file is told by its URL, not its date: a moved file keeps its date.
+	opSupersede = "supersede"
 )
 
 // opEntry names a journalled call: its key and when it was sent.
@@ -82,7 +87,7 @@ func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 		}
 	} else if l, err := f.settledListing(ctx, &e); err != nil {
 		return fmt.Errorf("couldn't check an earlier call into folder %d: %w", e.Folder, err)
-	} else if e.Op == opReplace {
+	} else if e.Op == opReplace || e.Op == opSupersede {
 		if err := f.settleReplace(ctx, e, l); err != nil {
 			return err
 		}
@@ -91,22 +96,59 @@ func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 	return nil
 }
 
-// settleReplace finishes an Update whose process died between its
-// upload and the removal of the file it replaces: when the folder's
-// fresh listing l holds the new file (its name and size, stored since the
-// entry was written, not the old one), the old one is removed, as the
-// Update would have; otherwise the old one was never replaced and stays.
+// settleReplace finishes an Update (opReplace), or a server-side copy
+// or move onto a taken name (opSupersede), whose process died between
+// its call and the removal of what it replaces: when the folder's fresh
+// listing l holds the new file, the old ones are removed, as the process
+// would have; otherwise nothing was replaced and they stay.
 func (f *Fs) settleReplace(ctx context.Context, e journalEntry, l *folderListing) error {
-	want := e.Files[0]
-	file, ok := newInListing(l, want.Name, want.Size, map[string]bool{want.From: true})
-	if !ok || file.Date.Parse(parisTime).Before(e.Sent.Add(-time.Minute)) {
+	if !e.replacementIn(l) {
 		return nil
 	}
-	fs.Infof(f, "an earlier replacement of %q was stored but its old version not removed: removing %s", want.Name, want.From)
-	if err := f.removeFile(ctx, e.Folder, want.From); err != nil {
-		return fmt.Errorf("couldn't remove the old version of %q that an earlier replacement left: %w", want.Name, err)
+	want := e.Files[0]
+	stored := listedURLs(l)
+	for _, old := range e.Files {
+		if !stored[old.From] {
+			continue
+		}
+		fs.Infof(f, "an earlier replacement of %q was made but its old version not removed: removing %s", want.Name, old.From)
+		if err := f.removeFile(ctx, e.Folder, old.From); err != nil {
+			return fmt.Errorf("couldn't remove the old version of %q that an earlier replacement left: %w", want.Name, err)
+		}
 	}
 	return nil
+}
+
+// replacementIn reports whether listing l holds the new file of a
+// replacement entry: for an Update, a file of its name and size stored
+// since the entry was written, not the old one; for a server-side copy
+// or move, a file of its name and size that is none of the old ones.
+func (e *journalEntry) replacementIn(l *folderListing) bool {
+	want := e.Files[0]
+	if e.Op == opSupersede {
+		_, ok := newInListing(l, want.Name, want.Size, fromSet(e.Files))
+		return ok
+	}
+	_, ok := madeSince(l, want.Name, want.Size, map[string]bool{want.From: true}, e.Sent)
+	return ok
+}
+
+// fromSet returns the From URLs of files as a set.
+func fromSet(files []journalFile) map[string]bool {
+	set := make(map[string]bool, len(files))
+	for _, file := range files {
+		set[file.From] = true
+	}
+	return set
+}
+
+// listedURLs returns the URLs of l's files as a set.
+func listedURLs(l *folderListing) map[string]bool {
+	urls := make(map[string]bool, len(l.files))
+	for _, file := range l.files {
+		urls[file.URL] = true
+	}
+	return urls
 }
 
 // settledListing fetches a fresh listing of the entry's folder once its
@@ -154,18 +196,18 @@ func notLaterThanNow(t time.Time) time.Time {
 }
 
 // shownIn reports whether listing l shows all that the entry's call
-// would have made: a copy's or a replacement's files (by name and size,
-// made since the call), a folder (by name), a move's files (by URL: in
-// the folder they went to, not in those they left).
+// would have made: a copy's files (by name and size, made since the
+// call), a replacement's new file (replacementIn), a folder (by name), a
+// move's files (by URL: in the folder they went to, not in those they
+// left).
 func (e *journalEntry) shownIn(l *folderListing) bool {
 	switch e.Op {
 	case opMkdir:
 		return slices.ContainsFunc(l.folders, func(d api.SubFolder) bool { return d.Name == e.Files[0].Name })
+	case opReplace, opSupersede:
+		return e.replacementIn(l)
 	case opMove, opMoveOut:
-		urls := make(map[string]bool, len(l.files))
-		for _, file := range l.files {
-			urls[file.URL] = true
-		}
+		urls := listedURLs(l)
 		into := e.Op == opMove
 		return !slices.ContainsFunc(e.Files, func(want journalFile) bool { return urls[want.From] != into })
 	}

@@ -505,7 +505,7 @@ func (f *Fs) findCopies(ctx context.Context, id int, entry *opEntry, ops []*serv
 		l, err := f.cachedListing(ctx, id, 0)
 		if err != nil {
 			for _, i := range unfinished(results) {
-				results[i].err = fmt.Errorf("couldn't copy %q, nor find out whether it was copied: %w", ops[i].file.Filename, err)
+				results[i].err = unknownOutcome{fmt.Errorf("couldn't copy %q, nor find out whether it was copied: %w", ops[i].file.Filename, err)}
 			}
 			return
 		}
@@ -521,6 +521,13 @@ func (f *Fs) findCopies(ctx context.Context, id int, entry *opEntry, ops []*serv
 		}
 	}
 }
+
+// unknownOutcome is the error of a call that may have done its work:
+// what it would have made may be there.
+type unknownOutcome struct{ error }
+
+// Unwrap returns the error within.
+func (e unknownOutcome) Unwrap() error { return e.error }
 
 // madeSince returns the newest file of l called name, of this size, not
 // among known and no older than sent (listing dates have a second's
