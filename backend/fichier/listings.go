@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rclone-fichier/rclone-fichier/backend/fichier/api"
+	"github.com/rclone/rclone/fs"
 )
 
 // folderListing is what we know of one folder: its subfolders and files,
@@ -114,6 +115,8 @@ type freshFn func(fetched time.Time) bool
 // share a single fetch. The result is a copy the caller may keep.
 func (c *listCache) get(ctx context.Context, folderID int, maxAge time.Duration, fresh freshFn, fetch fetchFn) (*folderListing, error) {
 	if l := c.stored(folderID); l != nil && c.usable(folderID, l, maxAge, fresh) {
+		fs.Debugf(nil, "fichier: folder %d: using its stored listing of %v ago (%d files, %d folders)",
+			folderID, time.Since(l.fetched).Round(time.Millisecond), len(l.files), len(l.folders))
 		return l, nil
 	}
 	c.mu.Lock()
@@ -250,6 +253,8 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 		meta, _ := k.listingMeta(folderID)
 		since := l.fetched.Add(-c.currentLag())
 		files, dirs := lateChanges(k, folderID, since)
+		fs.Debugf(nil, "fichier: folder %d listed: %d files, %d folders; our own changes since %s it may not show yet: %d files, %d folders",
+			folderID, len(l.files), len(l.folders), since.Format(time.RFC3339Nano), len(files), len(dirs))
 		orphans = orphansOf(k, folderID, l, dirs)
 		if err := k.clearEntries(folderID); err != nil {
 			return err
