@@ -1163,9 +1163,10 @@ func othersNamed(l *folderListing, leaf, keepURL string) []string {
 	return urls
 }
 
-// superseding journals a server-side copy or move of src onto leaf in folder id, whose listing before shows files of that name:
-// should this process die between the call and their removal (replaced),
-// whoever lists the folder next removes them once the new file is there
+// superseding journals a server-side copy or move of src onto leaf in
+// folder id, whose listing before shows files of that name: should this
+// process die between the call and their removal (replaced), whoever
+// lists the folder next removes them once the new file is there
 // (settleReplace). It returns nil when nothing is replaced.
 func (f *Fs) superseding(id int, leaf string, src *Object, before *folderListing) *opEntry {
 	old := othersNamed(before, leaf, src.url)
@@ -1179,18 +1180,23 @@ func (f *Fs) superseding(id int, leaf string, src *Object, before *folderListing
 	return f.acc.journal.beginOp(opSupersede, id, files)
 }
 
-// endSuperseding drops entry (superseding) when the replacement is over:
-// the old files removed, or the call surely made nothing (err is
-// 1fichier's refusal). Otherwise it stays for whoever lists folder id
-// next.
-func (f *Fs) endSuperseding(ctx context.Context, id int, entry *opEntry, done bool, err error) {
+// endSuperseding drops entry (superseding) once settled: the old files
+// removed, or the call surely made nothing (nothingMade). Otherwise it
+// stays for whoever lists folder id next.
+func (f *Fs) endSuperseding(id int, entry *opEntry, settled bool) {
 	if entry == nil {
 		return
 	}
-	if done || (ctx.Err() == nil && !errors.As(err, new(unknownOutcome)) && apiKind(err) != api.KindOther) {
+	if settled {
 		f.acc.journal.record(id, entry.xid, nil, true)
 	}
 	f.acc.journal.release(entry.xid)
+}
+
+// nothingMade reports whether a server-side copy or move that failed
+// with err surely changed nothing: 1fichier refused it, in an answer.
+func nothingMade(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && !errors.As(err, new(unknownOutcome)) && apiKind(err) != api.KindOther
 }
 
 // removeFile deletes the file fileURL of folder id, in the folder's next
@@ -1239,12 +1245,12 @@ func (f *Fs) Copy(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	entry := f.superseding(id, name, srcObj, before)
 	file, err := f.serverOp(ctx, laneKey{kind: laneCopy, folder: id}, opOf(ctx, srcObj, name))
 	if err != nil {
-		f.endSuperseding(ctx, id, entry, false, err)
+		f.endSuperseding(id, entry, nothingMade(ctx, err))
 		return nil, fmt.Errorf("couldn't copy %q: %w", src.Remote(), err)
 	}
 	f.acc.listings.addFile(id, *file)
 	err = f.replaced(ctx, id, name, file.URL, before)
-	f.endSuperseding(ctx, id, entry, err == nil, err)
+	f.endSuperseding(id, entry, err == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -1277,11 +1283,11 @@ func (f *Fs) Move(ctx context.Context, src fs.Object, remote string) (fs.Object,
 	entry := f.superseding(id, name, srcObj, before)
 	file, err := f.moveFile(ctx, srcObj, id, name)
 	if err != nil {
-		f.endSuperseding(ctx, id, entry, false, err)
+		f.endSuperseding(id, entry, nothingMade(ctx, err))
 		return nil, fmt.Errorf("couldn't move %q: %w", src.Remote(), err)
 	}
 	err = f.replaced(ctx, id, name, file.URL, before)
-	f.endSuperseding(ctx, id, entry, err == nil, err)
+	f.endSuperseding(id, entry, err == nil)
 	if err != nil {
 		return nil, err
 	}
