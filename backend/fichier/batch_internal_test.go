@@ -18,6 +18,7 @@ import (
 	"github.com/rclone/rclone/fs"
 	"github.com/rclone/rclone/fs/accounting"
 	"github.com/rclone/rclone/fs/fserrors"
+	"github.com/rclone/rclone/fs/hash"
 	"github.com/rclone/rclone/fs/object"
 	fssync "github.com/rclone/rclone/fs/sync"
 	"github.com/stretchr/testify/assert"
@@ -692,4 +693,35 @@ func TestBatcherCommitsThroughItsFunctions(t *testing.T) {
 	assert.Equal(t, []string{"stored f0", "stored f1", "stored f2"}, stored)
 	require.Len(t, batches, 1, "the files that waited for the slot go in one request")
 	assert.ElementsMatch(t, []string{"f0", "f1", "f2"}, batches[0])
+}
+
+// TestPutAfterAnotherProcessStoredTheFile: another running rclone is
+// uploading the very file a Put is asked for, into a folder whose stored
+// listing predates it. The Put waits for that upload to be recorded and
+// then finds the file: the same content is not sent a second time.
+func TestPutAfterAnotherProcessStoredTheFile(t *testing.T) {
+	f, srv := newBatchFs(t, fichiertest.Options())
+	ctx := context.Background()
+	_, err := f.List(ctx, "")
+	require.NoError(t, err)
+	const data = "busy"
+	other := processID{PID: os.Getppid(), Start: processStart(os.Getppid())}
+	entry := journalEntry{Folder: 0, Node: srv.URL, Files: []journalFile{{Name: "busy.txt", Size: 4}}, Sent: time.Now(), Owner: other}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("otherxid02", &entry) }))
+	u, err := srv.PutFile(srv.Key, 0, "busy.txt", []byte(data))
+	require.NoError(t, err)
+	stored, err := srv.Lookup(u)
+	require.NoError(t, err)
+	go func() {
+		time.Sleep(300 * time.Millisecond) // the other process ends its upload
+		file := api.File{URL: u, Filename: stored.Name, Size: api.Int(stored.Size), Checksum: stored.Whirlpool, Date: apiTime(time.Now())}
+		f.acc.journal.record(0, "otherxid02", []api.File{file}, true)
+	}()
+
+	uploads := calls(srv, "upload.cgi")
+	src := object.NewStaticObjectInfo("busy.txt", time.Now(), 4, true, map[hash.Type]string{hash.Whirlpool: whirlpoolOf(t, data)}, nil)
+	_, err = f.Put(ctx, strings.NewReader(data), src)
+	require.NoError(t, err)
+	assert.Equal(t, uploads, calls(srv, "upload.cgi"), "nothing sent")
+	assert.Equal(t, 1, srv.FileCount(), "busy.txt once")
 }

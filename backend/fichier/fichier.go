@@ -963,6 +963,9 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	if err := refuseSize(src.Remote(), src.Size()); err != nil {
 		return nil, err
 	}
+	if err := f.settleName(ctx, src.Remote()); err != nil {
+		return nil, err
+	}
 	existing, err := f.findObject(ctx, src.Remote(), -1)
 	switch {
 	case err == nil:
@@ -972,6 +975,21 @@ func (f *Fs) Put(ctx context.Context, in io.Reader, src fs.ObjectInfo, options .
 	default:
 		return nil, err
 	}
+}
+
+// settleName settles the unfinished uploads into the folder of remote,
+// and waits for those another rclone is sending that carry its name:
+// once they are recorded, Put finds the file they stored and sends
+// nothing when it holds the content. A folder not made yet has none.
+func (f *Fs) settleName(ctx context.Context, remote string) error {
+	leaf, id, err := f.pathOf(ctx, remote, false)
+	switch {
+	case errors.Is(err, fs.ErrorDirNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	return f.settleUploads(ctx, id, f.toAPIName(leaf))
 }
 
 // PutUnchecked uploads the object without checking for an existing file

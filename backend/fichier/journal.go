@@ -39,12 +39,19 @@ type journal struct {
 	db *stateDB
 
 	mu        sync.Mutex
-	busy      map[string]bool          // xid -> being sent or resolved here
-	resolving map[string]chan struct{} // xid -> closed once resolved here
+	busy      map[string]bool        // xid -> being sent or resolved here
+	resolving map[string]*resolution // xid -> its resolution here
+}
+
+// resolution is one goroutine's resolution of a journal entry, which
+// the others wait for.
+type resolution struct {
+	done chan struct{} // closed once it ended
+	err  error         // how it ended, set before done is closed
 }
 
 func newJournal(db *stateDB) *journal {
-	return &journal{db: db, busy: make(map[string]bool), resolving: make(map[string]chan struct{})}
+	return &journal{db: db, busy: make(map[string]bool), resolving: make(map[string]*resolution)}
 }
 
 // claim marks xid as handled by this process, and reports whether it
@@ -66,47 +73,50 @@ func (j *journal) release(xid string) {
 	delete(j.busy, xid)
 }
 
-// claimResolve claims xid for resolving it here. When another goroutine
-// of this process is resolving it already, it returns a channel closed
-// once that ends, to wait for (what the entry made is recorded then);
-// when this process is sending it, it returns neither.
-func (j *journal) claimResolve(xid string) (claimed bool, resolved <-chan struct{}) {
+// claimResolve claims xid for resolving it here, and returns the
+// resolution to fill in (mine). When another goroutine of this process
+// is resolving it already, it returns that resolution to wait for
+// (other); when this process is sending it, neither.
+func (j *journal) claimResolve(xid string) (mine, other *resolution) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if done, ok := j.resolving[xid]; ok {
-		return false, done
+	if r, ok := j.resolving[xid]; ok {
+		return nil, r
 	}
 	if j.busy[xid] {
-		return false, nil
+		return nil, nil
 	}
 	j.busy[xid] = true
-	j.resolving[xid] = make(chan struct{})
-	return true, nil
+	mine = &resolution{done: make(chan struct{})}
+	j.resolving[xid] = mine
+	return mine, nil
 }
 
 // endResolve ends a claimResolve.
 func (j *journal) endResolve(xid string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	close(j.resolving[xid])
+	close(j.resolving[xid].done)
 	delete(j.resolving, xid)
 	delete(j.busy, xid)
 }
 
 // resolveOnce runs resolve for entry xid unless this process sends it,
 // and, when another goroutine is resolving it already, waits for that
-// to end instead: a Put must not look at the folder before what the
-// entry stored is recorded.
+// to end instead and returns how it ended: a Put must not look at the
+// folder before what the entry stored is recorded, nor take a failed
+// resolution for one that recorded it.
 func (j *journal) resolveOnce(ctx context.Context, xid string, resolve func() error) error {
-	claimed, resolved := j.claimResolve(xid)
+	mine, other := j.claimResolve(xid)
 	switch {
-	case claimed:
+	case mine != nil:
 		defer j.endResolve(xid)
-		return resolve()
-	case resolved != nil:
+		mine.err = resolve()
+		return mine.err
+	case other != nil:
 		select {
-		case <-resolved:
-			return nil
+		case <-other.done:
+			return other.err
 		case <-ctx.Done():
 			return ctx.Err()
 		}

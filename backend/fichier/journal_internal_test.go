@@ -2,6 +2,7 @@ package fichier
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,10 +45,38 @@ func TestResolveOnceWaitsForTheResolutionInProgress(t *testing.T) {
 	assert.True(t, recorded.Load())
 
 	// Once resolved, the entry may be claimed again (found still there).
-	claimed, wait := j.claimResolve("xid")
-	assert.True(t, claimed)
-	assert.Nil(t, wait)
+	mine, other := j.claimResolve("xid")
+	assert.NotNil(t, mine)
+	assert.Nil(t, other)
 	j.endResolve("xid")
+}
+
+// TestResolveOnceHandsOnTheFailure: a resolution that fails (1fichier
+// unreachable) fails those who waited for it too. Taken for a success,
+// a Put would read the folder without what the entry stored and send
+// the file again (the explorer's seed 13: a move killed in its upload,
+// run again while the API restarted, stored three files twice).
+func TestResolveOnceHandsOnTheFailure(t *testing.T) {
+	j := newJournal(nil)
+	ctx := context.Background()
+	started, finish := make(chan struct{}), make(chan struct{})
+	unreachable := errors.New("couldn't reach the API")
+	first := make(chan error)
+	go func() {
+		first <- j.resolveOnce(ctx, "xid", func() error {
+			close(started)
+			<-finish
+			return unreachable
+		})
+	}()
+	<-started
+	mine, other := j.claimResolve("xid")
+	require.Nil(t, mine, "resolved twice at once")
+	require.NotNil(t, other, "the resolution in progress is waited for")
+	close(finish)
+	assert.ErrorIs(t, <-first, unreachable)
+	<-other.done
+	assert.ErrorIs(t, other.err, unreachable, "the waiter learns that nothing was recorded")
 }
 
 // TestResolveOnceLeavesEntriesBeingSent: an entry this process is
