@@ -39,7 +39,11 @@ func main() {
 		cfg.Exclude = strings.Split(*exclude, ",")
 	}
 	if *printOnly {
-		fmt.Print(chaos.Generate(cfg.Seed, cfg.Duration, cfg.Exclude...))
+		exclude, note := chaos.MachineExclude(cfg.Exclude)
+		if note != "" {
+			fmt.Fprintln(os.Stderr, "note:", note)
+		}
+		fmt.Print(chaos.Generate(cfg.Seed, cfg.Duration, exclude...))
 		return
 	}
 	if cfg.Scale < 1 || cfg.Duration <= 0 || cfg.Bound <= 0 {
@@ -82,8 +86,8 @@ func cleanUpOnSignal(workDir string) {
 // report prints the outcome and returns the exit status.
 func report(res *chaos.Result, err error) int {
 	s := res.Schedule
-	fmt.Printf("\nseed %d, %v service time: %d of %d rounds, %d rclone runs (%d killed)\n",
-		s.Seed, s.Duration, res.Rounds, len(s.Rounds), res.Commands, res.Killed)
+	fmt.Printf("\nseed %d, %v service time: %d of %d rounds, %d rclone runs (%d killed), of which %d mounts (%d killed)\n",
+		s.Seed, s.Duration, res.Rounds, len(s.Rounds), res.Commands, res.Killed, res.Mounts, res.MountsKilled)
 	for _, n := range res.Notes {
 		fmt.Println("note:", n)
 	}

@@ -5,32 +5,39 @@ import (
 	"strings"
 )
 
-// opWeights weighs the operation kinds a worker draws.
+// opWeights weighs the operation kinds a worker draws. Mount comes
+// last: without it (MachineExclude) a seed draws the schedule it drew
+// before mount was added, the regression seeds of docs/testing.md
+// included.
 var opWeights = []struct {
 	kind   string
 	weight int
 }{
 	{OpCopy, 6}, {OpSync, 4}, {OpMove, 4}, {OpSSCopy, 3}, {OpSSMove, 3}, {OpDelete, 2},
-	{OpDeleteFile, 2}, {OpRcat, 3}, {OpLsf, 2}, {OpAbout, 1}, {OpAccount, 1}, {OpForget, 1},
+	{OpDeleteFile, 2}, {OpRcat, 3}, {OpLsf, 2}, {OpAbout, 1}, {OpAccount, 1}, {OpForget, 1}, {OpMount, 3},
 }
 
 // killable are the kinds whose first run may be killed at a call.
 var killable = map[string]bool{
 	OpCopy: true, OpSync: true, OpMove: true, OpSSCopy: true, OpSSMove: true,
-	OpDelete: true, OpDeleteFile: true, OpRcat: true,
+	OpDelete: true, OpDeleteFile: true, OpRcat: true, OpMount: true,
 }
 
 // op draws an operation of w that is valid in w's model; kinds that are
 // not (nothing to move, say) are drawn again.
 func (g *generator) op(w *Worker) Op {
+	weights := opWeights
+	if g.noMount {
+		weights = weights[:len(weights)-1] // mount is the last: the draws are those of the explorer before mount
+	}
 	total := 0
-	for _, ow := range opWeights {
+	for _, ow := range weights {
 		total += ow.weight
 	}
 	for {
 		n := g.rng.Intn(total)
 		kind := ""
-		for _, ow := range opWeights {
+		for _, ow := range weights {
 			if n < ow.weight {
 				kind = ow.kind
 				break
@@ -45,7 +52,7 @@ func (g *generator) op(w *Worker) Op {
 					when = "after-answer"
 				}
 				op.Kill = &Kill{Call: 1 + g.rng.Intn(10), When: when}
-				if containsAny("kill:"+kind, g.exclude) {
+				if containsAny("kill:"+op.Kind, g.exclude) {
 					op.Kill = nil // drawn all the same: the rest of the schedule stays the seed's
 				}
 			}
@@ -61,13 +68,20 @@ func (g *generator) opOf(w *Worker, kind string) (Op, bool) {
 	case OpCopy, OpSync:
 		g.editLocal(w)
 		op.Files = copyFiles(w.Local)
-	case OpMove:
+	case OpMove, OpMount:
 		op.Files = map[string]Content{}
-		batch := w.unique("mv")
+		prefix := "mv"
+		if kind == OpMount {
+			prefix = "mt"
+		}
+		batch := w.unique(prefix)
 		for k := 1 + g.rng.Intn(4); k > 0; k-- {
 			name := fmt.Sprintf("%s_%d.bin", batch, k)
 			op.Files[name] = w.newContent(name)
 		}
+		// A full cache disk leaves no room for the VFS cache, which
+		// could not hold what is written: no mount in those rounds.
+		return op, kind == OpMove || !g.diskFull
 	case OpSSCopy, OpSSMove:
 		return g.serverSide(w, op)
 	case OpDelete:

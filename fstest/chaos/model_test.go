@@ -35,6 +35,7 @@ func TestScheduleDrawsEveryKind(t *testing.T) {
 				for _, op := range ops {
 					seen[op.Kind] = true
 					seen["kill"] = seen["kill"] || op.Kill != nil
+					seen["kill:"+op.Kind] = seen["kill:"+op.Kind] || op.Kill != nil
 				}
 			}
 			for _, f := range r.Timed {
@@ -43,10 +44,50 @@ func TestScheduleDrawsEveryKind(t *testing.T) {
 		}
 	}
 	for _, kind := range []string{OpCopy, OpSync, OpMove, OpSSCopy, OpSSMove, OpDelete, OpDeleteFile, OpRcat, OpLsf,
-		OpAbout, OpAccount, OpForget, ExtDeleteFile, ExtDeleteFolder, ExtMoveFile, ExtAddFile,
+		OpAbout, OpAccount, OpForget, OpMount, ExtDeleteFile, ExtDeleteFolder, ExtMoveFile, ExtAddFile,
 		FaultStop, FaultBurn, FaultLock, FaultRestart, "faults", "clock", "disk", "delay", "kill"} {
 		assert.True(t, seen[kind], kind)
 	}
+	assert.True(t, seen["kill:"+OpMount], "a mount killed")
+}
+
+// TestMountNotOnFullDiskNorWhereImpossible: no mount is drawn in a
+// round whose cache disk is full, nor with mount left out (a machine
+// without FUSE), where the kinds drawn are all the others.
+func TestMountNotOnFullDiskNorWhereImpossible(t *testing.T) {
+	for _, exclude := range [][]string{nil, {OpMount}} {
+		kinds := map[string]int{}
+		for seed := int64(1); seed <= 5; seed++ {
+			for _, r := range Generate(seed, 30*time.Minute, exclude...).Rounds {
+				for _, ops := range r.Ops {
+					for _, op := range ops {
+						kinds[op.Kind]++
+						assert.False(t, op.Kind == OpMount && r.DiskFull, "seed %d round %d: a mount on a full cache disk", seed, r.N)
+					}
+				}
+			}
+		}
+		if exclude == nil {
+			assert.Positive(t, kinds[OpMount])
+		} else {
+			assert.Zero(t, kinds[OpMount])
+			assert.Len(t, kinds, len(opWeights)-1, "%v", kinds)
+		}
+	}
+}
+
+// TestApplyMount: a mount stores its batch in Dst, new names beside
+// what is there, and reports each file written; it moves nothing and
+// leaves the local tree alone.
+func TestApplyMount(t *testing.T) {
+	w := NewWorker(1, 1)
+	f1, m1, m2 := Content{1, "f1.bin", 1}, Content{1, "mt1_1.bin", 1}, Content{1, "mt1_2.bin", 1}
+	w.Apply(Op{Kind: OpCopy, Dst: "a", Files: map[string]Content{"f1.bin": f1}})
+	eff := w.Apply(Op{Kind: OpMount, Dst: "a", Files: map[string]Content{"mt1_1.bin": m1, "mt1_2.bin": m2}})
+	assert.Equal(t, Tree{"a/f1.bin": {C: f1}, "a/mt1_1.bin": {C: m1}, "a/mt1_2.bin": {C: m2}}, w.Remote)
+	assert.Equal(t, map[string]Content{"a/mt1_1.bin": m1, "a/mt1_2.bin": m2}, eff.Writes)
+	assert.Empty(t, eff.Moves)
+	assert.Equal(t, map[string]Content{"f1.bin": f1}, w.Local)
 }
 
 // TestVersionsChangeSize: rclone compares sizes only, so each version of

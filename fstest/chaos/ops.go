@@ -21,12 +21,13 @@ const (
 	OpAbout      = "about"      // rclone about remote:
 	OpAccount    = "account"    // rclone backend account remote:
 	OpForget     = "forget"     // rclone backend forget remote: (listings only, clocks kept)
+	OpMount      = "mount"      // rclone mount remote:wN/Dst --vfs-cache-mode writes, a fresh batch written into it
 )
 
 // Kill arms the emulator's /debug/kill for the first run of an
 // operation: its process is killed with SIGKILL at the Call-th API call
-// (of any process) after the command starts, before or after the
-// call's answer.
+// (of any process) after the command starts (a mount: after its files
+// are written into it), before or after the call's answer.
 type Kill struct {
 	Call int
 	When string
@@ -39,7 +40,7 @@ type Op struct {
 	Src    string             // a folder of the worker (a, b, c); "" for the lsf of the account's root
 	Dst    string             // a folder of the worker
 	Path   string             // deletefile, rcat: the file, relative to the worker's folder
-	Files  map[string]Content // copy, sync: the whole local tree; move: the batch
+	Files  map[string]Content // copy, sync: the whole local tree; move, mount: the batch
 	Data   Content            // rcat
 	Kill   *Kill
 	// Stale: another client changed Dst this round, and the stored
@@ -55,6 +56,8 @@ func (op Op) String() string {
 	switch op.Kind {
 	case OpCopy, OpSync, OpMove:
 		fmt.Fprintf(&b, " local(%d files: %s) -> %s", len(op.Files), describeFiles(op.Files), op.Dst)
+	case OpMount:
+		fmt.Fprintf(&b, " %s, writing (%d files: %s)", op.Dst, len(op.Files), describeFiles(op.Files))
 	case OpSSCopy, OpSSMove:
 		fmt.Fprintf(&b, " %s -> %s", op.Src, op.Dst)
 	case OpDelete:
@@ -123,6 +126,13 @@ func (w *Worker) Apply(op Op) Effects {
 	case OpRcat:
 		w.Remote.put(op.Path, Entry{C: op.Data})
 		eff.Writes[op.Path] = op.Data
+	case OpMount:
+		// New names only: each file stored once in Dst, as a copy of
+		// the batch into Dst would store it.
+		for _, name := range sortedNames(op.Files) {
+			w.Remote.put(op.Dst+"/"+name, Entry{C: op.Files[name]})
+			eff.Writes[op.Dst+"/"+name] = op.Files[name]
+		}
 	}
 	return eff
 }

@@ -34,27 +34,30 @@ type Config struct {
 
 // Result is what a run found.
 type Result struct {
-	Schedule *Schedule
-	Failures []string // each names its round, worker and operation
-	Commands int      // rclone runs, re-runs included
-	Killed   int      // runs ended by the emulator's SIGKILL
-	Rounds   int      // rounds run
-	Notes    []string // faults skipped, with why
-	WorkDir  string
+	Schedule     *Schedule
+	Failures     []string // each names its round, worker and operation
+	Commands     int      // rclone runs, re-runs included
+	Killed       int      // runs ended by the emulator's SIGKILL
+	Mounts       int      // runs of rclone mount (in Commands)
+	MountsKilled int      // of those, ended by the emulator's SIGKILL
+	Rounds       int      // rounds run
+	Notes        []string // faults skipped, with why
+	WorkDir      string
 }
 
 // runner is the state of one run.
 type runner struct {
-	cfg      Config
-	sched    *Schedule
-	res      *Result
-	emu      *emulator
-	hash     *hasher
-	workers  []*Worker
-	cacheDir string
-	tmpfs    bool // cacheDir is a small tmpfs of our own, which can be filled
-	env      []string
-	start    time.Time
+	cfg        Config
+	sched      *Schedule
+	res        *Result
+	emu        *emulator
+	hash       *hasher
+	workers    []*Worker
+	cacheDir   string
+	tmpfs      bool   // cacheDir is a small tmpfs of our own, which can be filled
+	fusermount string // FUSE's fusermount3 ("" where rclone mount is not possible)
+	env        []string
+	start      time.Time
 
 	mu      sync.Mutex
 	running map[int]*os.Process // by worker: its rclone process now
@@ -67,11 +70,15 @@ type runner struct {
 // error is a failure of the explorer itself (the emulator did not
 // start); what the checks find is in Result.Failures.
 func Run(cfg Config) (*Result, error) {
-	sched := Generate(cfg.Seed, cfg.Duration, cfg.Exclude...)
+	exclude, mountNote := MachineExclude(cfg.Exclude)
+	sched := Generate(cfg.Seed, cfg.Duration, exclude...)
 	res := &Result{Schedule: sched}
 	r, err := newRunner(cfg, sched, res)
 	if err != nil {
 		return res, err
+	}
+	if mountNote != "" {
+		r.note(mountNote)
 	}
 	active.Store(r)
 	defer active.Store((*runner)(nil))
@@ -95,7 +102,7 @@ func Run(cfg Config) (*Result, error) {
 var active atomic.Pointer[runner]
 
 // CleanUp stops the emulator of the Run in progress and unmounts its
-// cache disk, for a program interrupted mid-run (its rclone processes
+// workers' mounts and its cache disk, for a program interrupted mid-run (its rclone processes
 // end with their bound or on their own).
 func CleanUp() {
 	if r := active.Load(); r != nil {
@@ -116,12 +123,13 @@ func newRunner(cfg Config, sched *Schedule, res *Result) (*runner, error) {
 	res.WorkDir = dir
 	r := &runner{cfg: cfg, sched: sched, res: res, hash: &hasher{seed: cfg.Seed, sums: map[Content]string{}},
 		cacheDir: filepath.Join(dir, "cache"), running: map[int]*os.Process{}, broken: map[int]bool{}, start: time.Now()}
-	for _, d := range []string{"data", "cache", "logs", "local", "tmp", "home"} {
+	for _, d := range []string{"data", "cache", "logs", "local", "tmp", "home", "mnt"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err
 		}
 	}
 	r.mountCacheDisk()
+	r.fusermount, _ = fichiertest.Fusermount()
 	emuLog, err := os.Create(filepath.Join(dir, "logs", "emulator.log"))
 	if err != nil {
 		return nil, err
@@ -151,9 +159,11 @@ func (r *runner) mountCacheDisk() {
 	r.tmpfs = true
 }
 
-// close stops the emulator and unmounts the cache disk.
+// close stops the emulator and unmounts the workers' mounts and the
+// cache disk.
 func (r *runner) close() {
 	r.emu.stop()
+	r.unmountAll()
 	if r.tmpfs {
 		_ = exec.Command("umount", "-l", r.cacheDir).Run()
 	}

@@ -39,7 +39,7 @@ func (s *Schedule) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seed %d, duration %v, %d workers, keys %v", s.Seed, s.Duration, len(s.WorkerKeys), s.WorkerKeys)
 	if len(s.Exclude) > 0 {
-		fmt.Fprintf(&b, ", fault rules left out: %s", strings.Join(s.Exclude, " "))
+		fmt.Fprintf(&b, ", left out: %s", strings.Join(s.Exclude, " "))
 	}
 	b.WriteString("\n")
 	for _, r := range s.Rounds {
@@ -51,23 +51,27 @@ func (s *Schedule) String() string {
 // generator draws a schedule from the seed, keeping the models of the
 // workers so that every operation it draws is valid where it runs.
 type generator struct {
-	rng     *rand.Rand
-	specs   []string      // the fault rules to draw from
-	exclude []string      // what Generate was asked to leave out
-	delay   time.Duration // the listing delay of the round being drawn
-	workers []*Worker
-	stale   map[int]map[string]bool // worker -> folders another client changed this round
+	rng      *rand.Rand
+	specs    []string      // the fault rules to draw from
+	exclude  []string      // what Generate was asked to leave out
+	delay    time.Duration // the listing delay of the round being drawn
+	noMount  bool          // "mount" left out: no mount drawn
+	diskFull bool          // the round being drawn fills the cache disk
+	workers  []*Worker
+	stale    map[int]map[string]bool // worker -> folders another client changed this round
 }
 
 // Generate draws the schedule of seed for duration (service time),
 // leaving out the fault rules and the timed faults (sigstop,
 // cpu-burn, state-lock, restart) that contain one of exclude, and the
 // SIGKILLs of the operation kinds named "kill:KIND" in it ("kill" for
-// all), to look past a bug already known.
+// all), to look past a bug already known. With "mount" in exclude (a
+// machine that cannot mount: MachineExclude) no mount is drawn.
 func Generate(seed int64, duration time.Duration, exclude ...string) *Schedule {
 	g := &generator{rng: rand.New(rand.NewSource(seed))}
 	s := &Schedule{Seed: seed, Duration: duration, Exclude: exclude}
 	g.exclude = exclude
+	g.noMount = containsAny(OpMount, exclude)
 	for _, spec := range faultSpecs {
 		if !containsAny(spec, exclude) {
 			g.specs = append(g.specs, spec)
@@ -124,6 +128,7 @@ func (g *generator) round(n int, forget []int) Round {
 		// with listings that do not lag.
 		r.ListingDelay, g.delay = 0, 0
 	}
+	g.diskFull = r.DiskFull
 	g.stale = map[int]map[string]bool{}
 	if n > 1 && !r.DiskFull && g.rng.Float64() < 0.4 {
 		r.Ext = g.extChanges()

@@ -57,13 +57,19 @@ func (r *runner) runOp(w *Worker, n int, op Op) {
 		r.waitVisible()
 	}
 	var lastErr string
+	written := map[string]bool{} // a mount's files written into it, by name, over its runs
 	for run := 1; run <= maxRuns; run++ {
 		kill := op.Kill
 		if run > 1 {
 			kill = nil
 		}
 		label := fmt.Sprintf("r%d-w%d-op%d-run%d", r.round.N, w.ID, n, run)
-		res := r.exec(w, label, r.argsOf(w, op), r.stdinOf(op), kill)
+		var res execResult
+		if op.Kind == OpMount {
+			res = r.mountRun(w, label, op, kill, written)
+		} else {
+			res = r.exec(w, label, r.argsOf(w, op), r.stdinOf(op), kill)
+		}
 		lastErr = res.stderr
 		r.checkRun(w, n, op, eff, res)
 		if res.code == 0 || goneAlready(op, run, res) {
@@ -203,6 +209,8 @@ func (r *runner) argsOf(w *Worker, op Op) []string {
 		return append(args, "lsf", "-R", root+w.Name())
 	case OpAbout:
 		return append(args, "about", root)
+	case OpMount:
+		return append(args, "mount", remote+op.Dst, r.mountPoint(w), "--vfs-cache-mode", "writes", "--vfs-write-back", mountWriteBack)
 	}
 	return append(args, "backend", op.Kind, root) // account, forget
 }
@@ -219,47 +227,75 @@ func (r *runner) stdinOf(op Op) []byte {
 // cfg.Bound, its output kept in the logs directory under label. With
 // kill, the emulator is armed to kill it at a call.
 func (r *runner) exec(w *Worker, label string, args []string, stdin []byte, kill *Kill) execResult {
-	pidFile := filepath.Join(r.res.WorkDir, "tmp", label+".pid")
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Bound)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", `echo $$ > "$0"; exec "$@"`, pidFile, r.cfg.RcloneBin}, args...)...)
-	cmd.Env, cmd.Stdin, cmd.WaitDelay = r.env, bytes.NewReader(stdin), 5*time.Second
-	logFile, err := os.Create(filepath.Join(r.res.WorkDir, "logs", label+".log"))
-	if err != nil {
-		return execResult{code: -1, stderr: err.Error()}
-	}
-	defer func() { _ = logFile.Close() }()
-	_, _ = fmt.Fprintf(logFile, "rclone %s\n", strings.Join(args, " "))
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = logFile, io.MultiWriter(&stderr, logFile)
 	if kill != nil {
 		r.killMu.Lock()
 		defer r.killMu.Unlock()
 	}
-	epoch, start := r.emu.epoch.Load(), time.Now()
-	if err := cmd.Start(); err != nil {
+	p, err := r.startProc(ctx, w, label, args, stdin)
+	if err != nil {
 		return execResult{code: -1, stderr: err.Error()}
 	}
-	r.setRunning(w, cmd.Process)
 	if kill != nil {
-		r.arm(pidFile, kill)
+		r.arm(p.pidFile, kill)
 	}
-	err = cmd.Wait()
-	_ = os.WriteFile(pidFile, []byte("0\n"), 0o644) // a rule firing late kills nobody
+	return r.endProc(ctx, w, p, p.cmd.Wait(), kill != nil)
+}
+
+// proc is one rclone process the explorer started.
+type proc struct {
+	cmd     *exec.Cmd
+	label   string
+	args    []string
+	pidFile string
+	log     *os.File
+	stderr  bytes.Buffer
+	epoch   int64
+	start   time.Time
+}
+
+// startProc starts rclone with args as worker w (nil for none), killed
+// when ctx ends, its PID in a file for /debug/kill and its output kept
+// in the logs directory under label.
+func (r *runner) startProc(ctx context.Context, w *Worker, label string, args []string, stdin []byte) (*proc, error) {
+	p := &proc{label: label, args: args, pidFile: filepath.Join(r.res.WorkDir, "tmp", label+".pid")}
+	p.cmd = exec.CommandContext(ctx, "sh", append([]string{"-c", `echo $$ > "$0"; exec "$@"`, p.pidFile, r.cfg.RcloneBin}, args...)...)
+	p.cmd.Env, p.cmd.Stdin, p.cmd.WaitDelay = r.env, bytes.NewReader(stdin), 5*time.Second
+	var err error
+	if p.log, err = os.Create(filepath.Join(r.res.WorkDir, "logs", label+".log")); err != nil {
+		return nil, err
+	}
+	_, _ = fmt.Fprintf(p.log, "rclone %s\n", strings.Join(args, " "))
+	p.cmd.Stdout, p.cmd.Stderr = p.log, io.MultiWriter(&p.stderr, p.log)
+	p.epoch, p.start = r.emu.epoch.Load(), time.Now()
+	if err := p.cmd.Start(); err != nil {
+		_ = p.log.Close()
+		return nil, err
+	}
+	r.setRunning(w, p.cmd.Process)
+	return p, nil
+}
+
+// endProc records how p ended: waitErr is its Wait's error, ctx its
+// bound, armed whether a kill was armed for it.
+func (r *runner) endProc(ctx context.Context, w *Worker, p *proc, waitErr error, armed bool) execResult {
+	defer func() { _ = p.log.Close() }()
+	_ = os.WriteFile(p.pidFile, []byte("0\n"), 0o644) // a rule firing late kills nobody
 	r.setRunning(w, nil)
-	if kill != nil {
+	if armed {
 		r.disarm()
 	}
-	res := execResult{stderr: stderr.String(), elapsed: time.Since(start), cutOff: r.emu.epoch.Load() != epoch}
+	res := execResult{stderr: p.stderr.String(), elapsed: time.Since(p.start), cutOff: r.emu.epoch.Load() != p.epoch}
 	res.hung = ctx.Err() != nil
-	r.classify(&res, cmd, err)
+	r.classify(&res, p.cmd, waitErr)
 	r.mu.Lock()
 	r.res.Commands++
 	if res.killed {
 		r.res.Killed++
 	}
 	r.mu.Unlock()
-	r.logf("%s: rclone %s: exit %d in %.1fs%s", label, strings.Join(args, " "), res.code, res.elapsed.Seconds(), res.flags())
+	r.logf("%s: rclone %s: exit %d in %.1fs%s", p.label, strings.Join(p.args, " "), res.code, res.elapsed.Seconds(), res.flags())
 	return res
 }
 
