@@ -20,6 +20,11 @@ import (
 // still meets the uploads' calls.
 const mountWriteBack = "1s"
 
+// mountCacheMaxAge is the mount's --vfs-cache-max-age: a mount of a
+// folder drops the clean files earlier mounts of it left in the VFS
+// cache, which shares the 16 MiB cache disk with the state.
+const mountCacheMaxAge = "1s"
+
 // MachineExclude returns exclude with "mount" added where this machine
 // cannot run rclone mount (no /dev/fuse, no fusermount3), with a note
 // saying so ("" where it can).
@@ -136,14 +141,19 @@ func (r *runner) batchStored(w *Worker, op Op) bool {
 
 // vfsClean reports whether rclone's VFS cache holds the file at path
 // (in w's folder) as uploaded: its metadata (vfsMeta/REMOTE/ROOT/NAME,
-// JSON, written in place) says it is not dirty.
+// JSON, written in place; REMOTE is the remote's name with the hash of
+// the options the environment sets, k1{Pmk-k}) says it is not dirty.
 func (r *runner) vfsClean(w *Worker, path string) bool {
-	b, err := os.ReadFile(filepath.Join(r.cacheDir, "vfsMeta", w.RemoteName(), w.Name(), filepath.FromSlash(path)))
-	if err != nil {
-		return false
+	pattern := filepath.Join(r.cacheDir, "vfsMeta", w.RemoteName()+"{*}", w.Name(), filepath.FromSlash(path))
+	metas, _ := filepath.Glob(pattern)
+	for _, meta := range metas {
+		b, err := os.ReadFile(meta)
+		var info struct{ Dirty bool }
+		if err != nil || json.Unmarshal(b, &info) != nil || info.Dirty {
+			return false
+		}
 	}
-	var info struct{ Dirty bool }
-	return json.Unmarshal(b, &info) == nil && !info.Dirty
+	return len(metas) > 0
 }
 
 // unmountStale lazily unmounts dir if something is mounted there (a

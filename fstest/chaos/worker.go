@@ -210,7 +210,8 @@ func (r *runner) argsOf(w *Worker, op Op) []string {
 	case OpAbout:
 		return append(args, "about", root)
 	case OpMount:
-		return append(args, "mount", remote+op.Dst, r.mountPoint(w), "--vfs-cache-mode", "writes", "--vfs-write-back", mountWriteBack)
+		return append(args, "mount", remote+op.Dst, r.mountPoint(w), "--vfs-cache-mode", "writes",
+			"--vfs-write-back", mountWriteBack, "--vfs-cache-max-age", mountCacheMaxAge)
 	}
 	return append(args, "backend", op.Kind, root) // account, forget
 }
