@@ -32,7 +32,8 @@ func main() {
 	printOnly := flag.Bool("print", false, "print the schedule and exit")
 	rcloneFlags := flag.String("rclone-flags", "", "more flags for every rclone command, space separated (-vv shows the calls)")
 	exclude := flag.String("exclude", "", "leave out the fault rules and timed faults containing any of these words, comma separated, "+
-		"and the SIGKILLs of kill:KIND operations (kill: all of them), e.g. folder/mv.cgi,state-lock,kill:delete to look past known bugs")
+		"the SIGKILLs of kill:KIND operations (kill: all of them), and mount operations (mount: the schedules of before mount was added), "+
+		"e.g. folder/mv.cgi,state-lock,kill:delete to look past known bugs")
 	flag.Parse()
 	cfg.RcloneFlags = strings.Fields(*rcloneFlags)
 	if *exclude != "" {

@@ -11,10 +11,10 @@ import (
 
 // shortSeed and shortDuration are the seeded run of make test: rounds
 // of copies, syncs, moves, server-side copies and moves, deletes, rcat,
-// listings and backend commands by several processes at once, under
-// lost answers and errors, SIGKILLs at calls, emulator restarts,
-// lagging listings, clock steps, a full cache disk and another client's
-// changes (its schedule: bin/fichier-chaos -seed 202 -duration 9m
+// listings, backend commands and mounts (where FUSE is) by several
+// processes at once, under lost answers and errors, SIGKILLs at calls,
+// emulator restarts, lagging listings, clock steps, a full cache disk
+// and another client's changes (its schedule: bin/fichier-chaos -seed 202 -duration 9m
 // -exclude ... -print, with shortExclude). It runs 10 times faster
 // than the service, not 20: the faster, the more a loaded machine's
 // scheduling reaches into 1fichier's one-second and 30-second windows.

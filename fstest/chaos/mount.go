@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -139,21 +140,26 @@ func (r *runner) batchStored(w *Worker, op Op) bool {
 	return true
 }
 
-// vfsClean reports whether rclone's VFS cache holds the file at path
-// (in w's folder) as uploaded: its metadata (vfsMeta/REMOTE/ROOT/NAME,
-// JSON, written in place; REMOTE is the remote's name with the hash of
-// the options the environment sets, k1{Pmk-k}) says it is not dirty.
+// vfsClean reports whether rclone's VFS cache holds nothing of the
+// file at path (in w's folder) still to upload: its metadata
+// (vfsMeta/REMOTE/ROOT/NAME, JSON, written in place; REMOTE is the
+// remote's name with the hash of the options the environment sets,
+// k1{Pmk-k}) says it is not dirty, or is gone (a clean file dropped
+// with --vfs-cache-max-age; a written file has metadata until then).
 func (r *runner) vfsClean(w *Worker, path string) bool {
 	pattern := filepath.Join(r.cacheDir, "vfsMeta", w.RemoteName()+"{*}", w.Name(), filepath.FromSlash(path))
 	metas, _ := filepath.Glob(pattern)
 	for _, meta := range metas {
 		b, err := os.ReadFile(meta)
 		var info struct{ Dirty bool }
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
 		if err != nil || json.Unmarshal(b, &info) != nil || info.Dirty {
 			return false
 		}
 	}
-	return len(metas) > 0
+	return true
 }
 
 // unmountStale lazily unmounts dir if something is mounted there (a
