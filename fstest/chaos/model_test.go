@@ -1,6 +1,8 @@
 package chaos
 
 import (
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -175,4 +177,22 @@ func TestGoneAlreadyOnlyForDeletefileReruns(t *testing.T) {
 	assert.False(t, goneAlready(Op{Kind: OpDeleteFile}, 1, notFound), "the first run must find the file")
 	assert.False(t, goneAlready(Op{Kind: OpDeleteFile}, 2, execResult{code: 1}))
 	assert.False(t, goneAlready(Op{Kind: OpDelete}, 2, notFound))
+}
+
+// TestVFSClean: a mount's file counts as uploaded once rclone's VFS
+// cache metadata says it is clean, or is gone; dirty or unreadable
+// metadata does not count.
+func TestVFSClean(t *testing.T) {
+	r := &runner{cacheDir: t.TempDir()}
+	w := NewWorker(1, 1)
+	dir := filepath.Join(r.cacheDir, "vfsMeta", "k1{Pmk-k}", "w1", "a")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	write := func(s string) { require.NoError(t, os.WriteFile(filepath.Join(dir, "mt1_1.bin"), []byte(s), 0o644)) }
+	write(`{"Size": 5, "Dirty": true}`)
+	assert.False(t, r.vfsClean(w, "a/mt1_1.bin"), "dirty")
+	write(`{"Size": 5, "Di`)
+	assert.False(t, r.vfsClean(w, "a/mt1_1.bin"), "half written")
+	write(`{"Size": 5, "Dirty": false}`)
+	assert.True(t, r.vfsClean(w, "a/mt1_1.bin"), "clean")
+	assert.True(t, r.vfsClean(w, "a/mt1_2.bin"), "dropped from the cache")
 }
