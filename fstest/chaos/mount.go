@@ -1,7 +1,6 @@
 package chaos
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -231,21 +230,9 @@ func (m *mountProc) unmount(fusermount, dir string) {
 	}
 }
 
-// isMounted reports whether dir is a mount point, from
-// /proc/self/mountinfo.
+// isMounted reports whether dir is a mount point (not when that cannot
+// be read).
 func isMounted(dir string) bool {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return false
-	}
-	defer func() { _ = f.Close() }()
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		// Field 5 is the mount point (spaces escaped as \040).
-		fields := strings.Fields(lines.Text())
-		if len(fields) > 4 && strings.ReplaceAll(fields[4], `\040`, " ") == dir {
-			return true
-		}
-	}
-	return false
+	mounted, err := fichiertest.IsMounted(dir)
+	return err == nil && mounted
 }

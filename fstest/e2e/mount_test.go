@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,21 +21,12 @@ import (
 // mountWait bounds how long a mount may take to appear or go away.
 const mountWait = 20 * time.Second
 
-// isMounted reports whether dir is a mount point, from /proc/self/mountinfo.
+// isMounted reports whether dir is a mount point.
 func isMounted(t *testing.T, dir string) bool {
 	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
+	mounted, err := fichiertest.IsMounted(dir)
 	require.NoError(t, err)
-	defer func() { _ = f.Close() }()
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		// Field 5 is the mount point (spaces escaped as \040).
-		fields := strings.Fields(lines.Text())
-		if len(fields) > 4 && strings.ReplaceAll(fields[4], `\040`, " ") == dir {
-			return true
-		}
-	}
-	return false
+	return mounted
 }
 
 // mount runs "rclone mount fe:<path> <dir>" with args until the test

@@ -1,10 +1,12 @@
 package fichiertest
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -47,4 +49,23 @@ func RequireMount(t testing.TB) string {
 	_, _ = fmt.Fprintln(os.Stderr, msg)
 	t.Skip(msg)
 	return ""
+}
+
+// IsMounted reports whether dir is a mount point, from
+// /proc/self/mountinfo.
+func IsMounted(dir string) (bool, error) {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = f.Close() }()
+	lines := bufio.NewScanner(f)
+	for lines.Scan() {
+		// Field 5 is the mount point (spaces escaped as \040).
+		fields := strings.Fields(lines.Text())
+		if len(fields) > 4 && strings.ReplaceAll(fields[4], `\040`, " ") == dir {
+			return true, nil
+		}
+	}
+	return false, lines.Err()
 }
