@@ -409,8 +409,12 @@ func (l *limits) claimDeparture(rules []departRule) (retryAt time.Time, err erro
 		}
 		next := l.bounded("departure", k.clock(clockDeparted).Add(gap), now, gap)
 		for i, r := range rules {
-			before[i] = r.next(k)
-			next = latest(next, l.bounded("departure", before[i], now, r.span))
+			bound, err := l.boundRule(k, r, now)
+			if err != nil {
+				return err
+			}
+			before[i] = bound
+			next = latest(next, bound)
 		}
 		if now.Before(next) {
 			retryAt = next
@@ -431,6 +435,19 @@ func (l *limits) claimDeparture(rules []departRule) (retryAt time.Time, err erro
 		return departed.Add(gap), nil
 	}
 	return time.Time{}, nil
+}
+
+// boundRule returns the next departure rule r allows, bounded by its
+// span from now (bounded); a clock further ahead, written with a wrong
+// clock, is set to the bound, so the bound holds for every later call
+// too instead of being waited again and again until the clock passes.
+func (l *limits) boundRule(k *keyTx, r departRule, now time.Time) (time.Time, error) {
+	stored := r.next(k)
+	next := l.bounded("departure", stored, now, r.span)
+	if next.Before(stored) {
+		return next, r.set(k, next)
+	}
+	return next, nil
 }
 
 // recordDeparture records a request leaving at now: the key's last

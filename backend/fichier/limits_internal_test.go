@@ -104,6 +104,28 @@ func TestClocksFarAheadAreBounded(t *testing.T) {
 	assert.LessOrEqual(t, time.Until(list), (slotsAheadLimit+1)*listInterval, "the listing clock is bounded")
 }
 
+// A departure rule's clock further ahead than the rule can make anyone
+// wait (written by a process that counted the rule at another time
+// scale, or with a wrong clock) is waited for once, at most the rule's
+// span: the explorer's W, an about that waited 16.5 s again and again
+// until a clock 2m34s ahead had passed.
+func TestDepartureRuleFarAheadIsWaitedOnce(t *testing.T) {
+	db := newTestState(t)
+	l := newLimits(db, 10, time.Minute, time.Second)
+	r := l.listRule(1)
+	require.NoError(t, db.update(func(k *keyTx) error { return r.set(k, time.Now().Add(time.Hour)) }))
+	start := time.Now()
+	tries := 0
+	for retryAt, err := l.claimDeparture([]departRule{r}); !retryAt.IsZero(); retryAt, err = l.claimDeparture([]departRule{r}) {
+		require.NoError(t, err)
+		require.Less(t, tries, 5, "the far clock is waited for again and again")
+		assert.LessOrEqual(t, time.Until(retryAt), r.span, "each wait is bounded by the rule's span")
+		time.Sleep(time.Until(retryAt))
+		tries++
+	}
+	assert.Less(t, time.Since(start), time.Hour/2, "the call left long before the far clock")
+}
+
 // One key reached through two spellings of one API URL has one state,
 // so one budget: two remotes naming the emulator 127.0.0.1 and localhost
 // would otherwise list the same folder in the same second.
