@@ -839,3 +839,27 @@ func TestServerSideReplacementLeftUnfinishedIsFinished(t *testing.T) {
 		})
 	}
 }
+
+// TestServerSideReplacementNeverMadeKeepsTheOldFile: a process died
+// after it journalled a server-side copy onto a taken name and before
+// the copy was made. The next process to list the folder finds no new
+// file of the name and size (the old one, of the same size as the copy
+// would be, is not taken for it), so the old file, the only one, stays.
+func TestServerSideReplacementNeverMadeKeepsTheOldFile(t *testing.T) {
+	f, srv := newTestFs(t, fichiertest.Options(), "c", nil)
+	old := put(t, f, "f.bin", "the old content").(*Object)
+	dead := processID{PID: 1<<22 - 5}
+	replaced := []journalFile{{Name: "f.bin", Size: int64(len("the new content")), From: old.url}}
+	entry := journalEntry{Op: opSupersede, Folder: old.folderID, Files: replaced, Sent: time.Now(), Owner: dead}
+	require.NoError(t, f.acc.db.update(func(k *keyTx) error { return k.putJournal("supersede-dead1", &entry) }))
+
+	forgetAccounts()
+	entries, err := fichiertest.NewFs(t, srv, "c", nil).List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, old.url, entries[0].(*Object).url, "the old file stays")
+	assert.Zero(t, calls(srv, "file/rm.cgi"))
+	files, err := srv.Files(srv.Key, int64(old.folderID))
+	require.NoError(t, err)
+	assert.Len(t, files, 1)
+}
