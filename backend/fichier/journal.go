@@ -186,7 +186,7 @@ func (f *Fs) settleUploads(ctx context.Context, folder int, name string) error {
 		pending := f.acc.journal.pending(folder)
 		for _, xid := range resolveOrder(pending) {
 			e := pending[xid]
-			if e.Owner.sending(e.Sent) {
+			if e.inFlight() {
 				waiting = waiting || (name != "" && e.holds(name))
 				continue
 			}
@@ -231,6 +231,12 @@ func (e *journalEntry) holds(name string) bool {
 		}
 	}
 	return false
+}
+
+// inFlight reports whether another process may still be sending the
+// call of e: a remote upload whose job is known is sent.
+func (e *journalEntry) inFlight() bool {
+	return e.Job == 0 && e.Owner.sending(e.Sent)
 }
 
 // resolveUpload finds out what the upload of entry xid stored, records

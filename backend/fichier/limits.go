@@ -3,7 +3,9 @@ package fichier
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rclone/rclone/fs"
@@ -73,6 +75,9 @@ type limits struct {
 	listInterval time.Duration // with its margin
 	scale        *timeScale    // of the user/info spacing; nil is real time
 	told         map[string]bool
+	// bookedScale holds math.Float64bits of the time scale this
+	// process's latest user/info booking was counted at; 0 for none.
+	bookedScale atomic.Uint64
 }
 
 // slowdown returns the factor calls are spaced by at now.
@@ -141,6 +146,12 @@ func (l *limits) settings() (interval, floodWait, listInterval time.Duration) {
 // user, with their margins, at the server's time scale.
 func (l *limits) userInfoIntervals() (perIP, perUser time.Duration) {
 	return userInfoSpans(l.scale.get())
+}
+
+// userInfoBookedScale returns the time scale this process's latest
+// user/info booking was counted at, 0 when it made none.
+func (l *limits) userInfoBookedScale() float64 {
+	return math.Float64frombits(l.bookedScale.Load())
 }
 
 // userInfoSpans returns the spacing of user/info.cgi per IP and per user,
@@ -610,7 +621,8 @@ func (l *limits) listSlotOpen(folderID int) bool {
 // key has no user to count against), so a corrected key is checked at
 // once.
 func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
-	perIP, perUser := l.userInfoIntervals()
+	scale := l.scale.get()
+	perIP, perUser := userInfoSpans(scale)
 	var at, beforeIP, beforeUser, leftIP, leftUser time.Time
 	err = l.db.update(func(k *keyTx) error {
 		now := time.Now()
@@ -624,6 +636,7 @@ func (l *limits) waitUserInfo(ctx context.Context) (release func(), err error) {
 		if err := k.setHostClock(clockUserInfoIP, at.Add(perIP)); err != nil {
 			return err
 		}
+		l.bookedScale.Store(math.Float64bits(scale))
 		return k.setClock(clockUserInfoUser, at.Add(perUser))
 	})
 	if err != nil {

@@ -81,7 +81,9 @@ func (f *Fs) resolveOp(ctx context.Context, xid string, e journalEntry) error {
 		// A remote upload's files come into the folder whenever 1fichier
 		// fetches them, sent again or not: a listing needs nothing of
 		// the entry. It stays for a remote-upload of the same URLs
-		// (earlierRemote), until 1fichier would have forgotten the job.
+		// (earlierRemote), until 1fichier would have forgotten the job
+		// (sessionMemory, the longest it is said to keep anything of a
+		// request; how long it lists remote jobs is not documented).
 		if time.Since(e.Sent) < sessionMemory {
 			return nil
 		}
@@ -291,8 +293,9 @@ func (f *Fs) findFolder(ctx context.Context, req *api.MakeFolderRequest, sent ti
 // requestRemote asks 1fichier to fetch urls into folder with
 // remote/request.cgi, exactly once: journalled first, and when the answer
 // is lost, the jobs 1fichier has are looked through for it before it is
-// asked for again. (An earlier rclone's request of the same URLs that
-// died unresolved is earlierRemote's.)
+// asked for again. The entry stays with the job once it is known, so
+// that a re-run reuses it (earlierRemote, as for an earlier rclone's
+// request of the same URLs that died unresolved).
 func (f *Fs) requestRemote(ctx context.Context, req *api.RemoteUploadRequest) (int64, error) {
 	files := make([]journalFile, len(req.URLs))
 	for i, u := range req.URLs {
@@ -302,13 +305,15 @@ func (f *Fs) requestRemote(ctx context.Context, req *api.RemoteUploadRequest) (i
 		entry := f.acc.journal.beginOp(opRemote, req.FolderID, files)
 		var resp api.RemoteUploadResponse
 		err := f.call(ctx, &apiCall{path: api.RemoteRequest, request: req, response: &resp, retry: retryUnsent})
-		jobID, lookErr := int64(resp.ID), error(nil)
-		if isLost(err) {
+		jobID, lookErr := int64(0), error(nil)
+		switch {
+		case err == nil:
+			jobID = int64(resp.ID)
+		case isLost(err):
 			jobID, lookErr = f.findRemoteJob(ctx, req.FolderID, entry.sent, req.URLs)
 		}
-		if lookErr == nil {
-			f.acc.journal.record(req.FolderID, entry.xid, nil, true)
-		}
+		e := journalEntry{Op: opRemote, Folder: req.FolderID, Files: files, Sent: entry.sent, Owner: thisProcess}
+		f.acc.journal.settleRemote(entry.xid, e, jobID, lookErr)
 		f.acc.journal.release(entry.xid)
 		switch {
 		case lookErr != nil:
@@ -324,18 +329,38 @@ func (f *Fs) requestRemote(ctx context.Context, req *api.RemoteUploadRequest) (i
 	}
 }
 
-// earlierRemote resolves the unfinished remote uploads into req's folder
-// that no running process is sending, and returns the job of one that
-// asked for req's very URLs.
+// settleRemote records what became of remote upload entry xid (e): when
+// its job is known, the entry stays with it until 1fichier would have
+// forgotten the job (resolveOp drops it then); when it is known that
+// 1fichier filed none, the entry goes; when that could not be found out
+// (lookErr), it stays as it is for the next one to look.
+func (j *journal) settleRemote(xid string, e journalEntry, job int64, lookErr error) {
+	switch {
+	case job != 0:
+		e.Job = job
+		logStateError(j.db.update(func(k *keyTx) error { return k.putJournal(xid, &e) }))
+	case lookErr == nil:
+		j.record(e.Folder, xid, nil, true)
+	}
+}
+
+// earlierRemote returns the job of an earlier remote upload of req's
+// very URLs into req's folder, known or looked for when its rclone died
+// before it knew; 0 when there is none.
 func (f *Fs) earlierRemote(ctx context.Context, req *api.RemoteUploadRequest) (int64, error) {
 	for xid, e := range f.acc.journal.pending(req.FolderID) {
-		if e.Op != opRemote || e.Owner.sending(e.Sent) || !slices.Equal(fromURLs(e.Files), req.URLs) || !f.acc.journal.claim(xid) {
+		if e.Op != opRemote || !slices.Equal(fromURLs(e.Files), req.URLs) {
+			continue
+		}
+		if e.Job != 0 {
+			notice(ctx, f, "remote upload %d asked for these URLs into this folder at %s: using it (-o again asks anew)", e.Job, e.Sent.Local().Format(time.RFC3339))
+			return e.Job, nil
+		}
+		if e.Owner.sending(e.Sent) || !f.acc.journal.claim(xid) {
 			continue
 		}
 		id, err := f.findRemoteJob(ctx, e.Folder, e.Sent, req.URLs)
-		if err == nil {
-			f.acc.journal.record(e.Folder, xid, nil, true)
-		}
+		f.acc.journal.settleRemote(xid, e, id, err)
 		f.acc.journal.release(xid)
 		if id != 0 || err != nil {
 			return id, err

@@ -119,8 +119,17 @@ is made unawares, the command refuses before asking anything when the
 folder already has a file of the name a URL ends with
 (https://example.com/file.iso would be file.iso). A web server may send
 another name; with ` + "`-o wait`" + ` the listing afterwards finds a name the
-folder now has twice, marks the file "duplicate" and warns.`,
+folder now has twice, marks the file "duplicate" and warns.
+
+A request is written to the shared state before it is sent, and the job
+1fichier filed for it is kept there for 2 hours. Asking again for the
+same URLs, in the same order, into the same folder within that time
+reuses that job instead of making a second one: a command run again
+after it was killed, or after its answer was lost, fetches nothing
+twice. Add ` + "`-o again`" + ` to have 1fichier fetch them anew all the same
+(for example after deleting what the first job stored).`,
 	Opts: map[string]string{
+		"again":   "Ask 1fichier anew even if these URLs were asked for into this folder in the last 2 hours.",
 		"wait":    "Wait for the job to finish and print the resulting links.",
 		"timeout": "With wait, give up waiting after this long (e.g. 1h); the job carries on.",
 	},
@@ -148,16 +157,22 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	if err != nil {
 		return nil, err
 	}
+	again, err := optBool(opt, "again")
+	if err != nil {
+		return nil, err
+	}
 	id, err := f.commandFolder(ctx, "remote-upload", true)
 	if err != nil {
 		return nil, err
 	}
 	req := api.RemoteUploadRequest{URLs: arg, FolderID: id}
-	// An earlier rclone may have died asking for these very URLs: its
-	// job, if 1fichier has it, is this one.
-	jobID, err := f.earlierRemote(ctx, &req)
-	if err != nil {
-		return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
+	// An earlier rclone may have asked for these very URLs, or died
+	// asking: its job, if 1fichier has it, is this one.
+	var jobID int64
+	if !again {
+		if jobID, err = f.earlierRemote(ctx, &req); err != nil {
+			return nil, fmt.Errorf("couldn't start the remote upload: %w", err)
+		}
 	}
 	if jobID == 0 {
 		if err := f.refuseKnownNames(ctx, id, arg); err != nil {

@@ -304,6 +304,42 @@ func TestRemoteUploadLostAnswerAsksOnce(t *testing.T) {
 	assert.Equal(t, []string{"film.mkv"}, namesIn(t, srv, 0), "fetched once")
 }
 
+// A remote upload asked for again (a re-run after the first rclone was
+// killed once 1fichier answered) reuses the job the journal kept, with
+// no call; -o again asks anew.
+func TestRemoteUploadAskedAgainReusesTheJob(t *testing.T) {
+	f, srv, _ := serverSideFs(t, fichiertest.Options(), 0)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/film.mkv" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte("moving pictures"))
+	}))
+	t.Cleanup(web.Close)
+	ctx := context.Background()
+	urls := []string{web.URL + "/film.mkv"}
+	first, err := f.Command(ctx, "remote-upload", urls, nil)
+	require.NoError(t, err)
+	again, err := f.Command(ctx, "remote-upload", urls, nil)
+	require.NoError(t, err)
+	assert.Equal(t, first.(*RemoteUploadJob).ID, again.(*RemoteUploadJob).ID, "the same job")
+	assert.Equal(t, int64(1), calls(srv, "remote/request.cgi"), "asked once")
+	assert.Zero(t, calls(srv, "remote/ls.cgi"), "the job was known")
+
+	missing := []string{web.URL + "/missing.bin"}
+	wait := map[string]string{"wait": "true"}
+	_, err = f.Command(ctx, "remote-upload", missing, wait)
+	require.ErrorContains(t, err, "1 of 1 URL(s) not fetched")
+	_, err = f.Command(ctx, "remote-upload", missing, wait)
+	require.ErrorContains(t, err, "1 of 1 URL(s) not fetched")
+	assert.Equal(t, int64(2), calls(srv, "remote/request.cgi"), "the failed job is reported again, not asked anew")
+	_, err = f.Command(ctx, "remote-upload", missing, map[string]string{"wait": "true", "again": "true"})
+	require.ErrorContains(t, err, "1 of 1 URL(s) not fetched")
+	assert.Equal(t, int64(3), calls(srv, "remote/request.cgi"), "-o again asks anew")
+	assert.Equal(t, []string{"film.mkv"}, namesIn(t, srv, 0))
+}
+
 // Moves and removals are safe to repeat: a lost answer is retried, and
 // a file already moved or gone counts as done.
 func TestServerSideMoveAndRemoveLostAnswers(t *testing.T) {

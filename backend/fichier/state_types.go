@@ -69,6 +69,10 @@ type journalEntry struct {
 	Files  []journalFile `json:"i"`
 	Sent   time.Time     `json:"s"` // when the request started
 	Owner  processID     `json:"o"`
+	// Job is the job 1fichier filed for a remote upload (opRemote), once
+	// known: the entry then stays, so that asking for the same URLs into
+	// the same folder again reuses the job (earlierRemote).
+	Job int64 `json:"j,omitempty"`
 }
 
 // journalFile is one file of a journalEntry.

@@ -118,6 +118,10 @@ func (s *timeScale) learn(h http.Header) (old float64, changed bool) {
 // when it changed, keeps it in the shared state for the next process of
 // the key, with the account info's clocks moved to follow it: a booking
 // made before the first answer of a process is counted at real time.
+// The clocks are counted at the stored scale, or at this process's when
+// it booked the account info itself: another process may have stored
+// the new scale between this one's start and its booking, and this
+// booking still needs moving (rescaledClock leaves one already moved).
 func (a *account) learnTimeScale(resp *http.Response) {
 	if resp == nil {
 		return
@@ -128,15 +132,21 @@ func (a *account) learnTimeScale(resp *http.Response) {
 	}
 	scale := a.scale.get()
 	fs.Debugf(nil, "fichier: the test server runs 1fichier's clocks %g times faster (it ran them %g times faster)", scale, old)
+	booked := a.limits.userInfoBookedScale()
 	err := a.db.update(func(k *keyTx) error {
-		stored := k.timeScale()
-		if stored == scale {
+		from := k.timeScale()
+		if from != scale {
+			if err := k.setTimeScale(scale); err != nil {
+				return err
+			}
+		}
+		if booked != 0 {
+			from = booked
+		}
+		if from == scale {
 			return nil
 		}
-		if err := k.setTimeScale(scale); err != nil {
-			return err
-		}
-		return rescaleUserInfoClocks(k, stored, scale, time.Now())
+		return rescaleUserInfoClocks(k, from, scale, time.Now())
 	})
 	logStateError(err)
 }

@@ -274,8 +274,8 @@ func TestTimeScaleFollowsTheLatestAnswer(t *testing.T) {
 // the old one move to the new spacing; the clocks already behind now
 // stay.
 func TestLearnedTimeScaleIsStoredAndMovesTheUserInfoClocks(t *testing.T) {
-	db := openState(t.TempDir(), "http://127.0.0.1:1/v1", testKey)
-	acc := &account{db: db, scale: newTimeScale("http://127.0.0.1:1/v1", storedTimeScale(db))}
+	acc := scaledAccount(t, 0)
+	db := acc.db
 	now := time.Now()
 	ip1, user1 := userInfoSpans(1)
 	ip20, user20 := userInfoSpans(20)
@@ -309,6 +309,47 @@ func TestLearnedTimeScaleIsStoredAndMovesTheUserInfoClocks(t *testing.T) {
 	assert.Equal(t, 1.0, storedTimeScale(sameState(db)), "real time again")
 	user, _, _ = clocks()
 	between(t, now.Add(user1), after.Add(user1), user, "back to the real spacing")
+}
+
+// scaledAccount returns an account on a fresh state of a test server,
+// with stored as the scale an earlier process stored (0 for none).
+func scaledAccount(t *testing.T, stored float64) *account {
+	t.Helper()
+	const apiURL = "http://127.0.0.1:1/v1"
+	db := openState(t.TempDir(), apiURL, testKey)
+	if stored != 0 {
+		require.NoError(t, db.update(func(k *keyTx) error { return k.setTimeScale(stored) }))
+	}
+	acc := &account{db: db, limits: newLimits(db, 2, time.Minute, 30*time.Second), scale: newTimeScale(apiURL, storedTimeScale(db))}
+	acc.limits.scale = acc.scale
+	return acc
+}
+
+// TestOwnBookingMovesWhenAnotherProcessStoredTheScale: a process that
+// started before any scale was stored books the account info at real
+// time; another process stores the scale before this one's answer
+// comes. The booking still moves to the server's spacing, instead of
+// holding every later account info call for real-time minutes (the
+// explorer's W).
+func TestOwnBookingMovesWhenAnotherProcessStoredTheScale(t *testing.T) {
+	acc := scaledAccount(t, 0)
+	before := time.Now()
+	release, err := acc.limits.waitUserInfo(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, release)
+	booked := time.Now()
+	require.NoError(t, acc.db.update(func(k *keyTx) error { return k.setTimeScale(20) }), "another process learnt the scale")
+
+	acc.learnTimeScale(&http.Response{Header: header("20")})
+	after := time.Now()
+	_, user20 := userInfoSpans(20)
+	var user time.Time
+	require.NoError(t, acc.db.view(func(k *keyTx) error {
+		user = k.clock(clockUserInfoUser)
+		return nil
+	}))
+	assert.False(t, user.Before(before.Add(user20)) || user.After(after.Add(user20)),
+		"one spacing at the server's scale after the booking (%v to %v): %v", booked.Add(user20), after.Add(user20), user)
 }
 
 func TestRescaledClockNeverComesNearerThanTheNewSpacing(t *testing.T) {
