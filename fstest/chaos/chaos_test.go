@@ -27,13 +27,9 @@ const (
 // shortExclude leaves out of the short run the faults that trigger the
 // bugs the explorer found and that are still open (docs/testing.md,
 // "Found by the explorer"). Add a word here (a fault rule, a timed
-// fault, kill:KIND, mount) only with the bug it stands for.
-//
-// mount: W, an about that waited minutes of real time after a clock
-// step (seed 5, first drawn with mounts): mounts change every seed's
-// schedule, and the short run keeps the one that passes until W is
-// fixed.
-var shortExclude = []string{OpMount}
+// fault, kill:KIND, mount) only with the bug it stands for. None is
+// open.
+var shortExclude []string
 
 // logWriter sends the run's log lines to the test's log.
 type logWriter struct{ t *testing.T }
