@@ -326,6 +326,9 @@ func TestRemoteUploadAskedAgainReusesTheJob(t *testing.T) {
 	assert.Equal(t, first.(*RemoteUploadJob).ID, again.(*RemoteUploadJob).ID, "the same job")
 	assert.Equal(t, int64(1), calls(srv, "remote/request.cgi"), "asked once")
 	assert.Zero(t, calls(srv, "remote/ls.cgi"), "the job was known")
+	status, err := f.Command(ctx, "status", nil, map[string]string{"json": "true"})
+	require.NoError(t, err)
+	assert.Empty(t, status.(*Status).Pending, "a known job is not pending")
 
 	missing := []string{web.URL + "/missing.bin"}
 	wait := map[string]string{"wait": "true"}

@@ -123,6 +123,9 @@ func (f *Fs) readStatus(rootID int) (*Status, error) {
 		}
 		st.Folders = f.folderStatuses(k, rootID, now)
 		k.eachJournal(func(xid string, e journalEntry) {
+			if e.Job != 0 {
+				return // a remote upload's known job, kept for a re-run (earlierRemote): not pending
+			}
 			p := PendingUpload{Session: xid, Folder: e.Folder, Sent: showTime(e.Sent), PID: e.Owner.PID, Files: []string{}}
 			for _, file := range e.Files {
 				p.Files = append(p.Files, f.fromAPIName(file.Name))
