@@ -661,13 +661,31 @@ func (f *Fs) ensureFolder(ctx context.Context, dir string, id int) (int, error) 
 		return id, err
 	}
 	fs.Logf(f, "folder %q (%d) was deleted on 1fichier by something else: making it again", dir, id)
-	ours := f.acc.listings.ownAdditions(id)
+	left := f.straysOf(ctx, dir, id)
 	f.forgetGoneFolder(ctx, dir, id)
+	if err := f.ensureParent(ctx, dir); err != nil {
+		return 0, err
+	}
 	again, err := f.folderOf(ctx, dir, true)
 	if err != nil {
 		return 0, err
 	}
-	return again, f.rehome(ctx, dir, again, ours)
+	return again, f.rehome(ctx, dir, left, again)
+}
+
+// ensureParent makes sure the folder above dir, a folder of the remote
+// found deleted, still exists (ensureFolder): it may have gone with dir.
+func (f *Fs) ensureParent(ctx context.Context, dir string) error {
+	parent, _ := dircache.SplitPath(dir)
+	if parent == "" {
+		return nil
+	}
+	id, err := f.folderOf(ctx, parent, false)
+	if err != nil {
+		return nil // not known here: made again with dir
+	}
+	_, err = f.ensureFolder(ctx, parent, id)
+	return err
 }
 
 // listedRecently reports whether folder id's stored listing was fetched
@@ -831,8 +849,10 @@ func (f *Fs) CreateDir(ctx context.Context, pathID, leaf string) (newID string, 
 	f.acc.listings.setEmpty(id)
 	f.acc.listings.confirm(id)
 	f.acc.listings.addFolder(parent, api.SubFolder{ID: id, Name: req.Name, CreateDate: apiTime(time.Now())})
-	if err := f.rehome(ctx, leaf, id, f.acc.listings.takeOrphans(parent, req.Name)); err != nil {
-		fs.Errorf(f, "%v", err)
+	if old, ok := f.acc.listings.takeOrphan(parent, req.Name); ok {
+		if err := f.rehome(ctx, leaf, f.straysOf(ctx, leaf, old), id); err != nil {
+			fs.Errorf(f, "%v", err)
+		}
 	}
 	return strconv.Itoa(id), nil
 }

@@ -79,8 +79,8 @@ type listCache struct {
 	copies   map[int]*decoded // decoded stored listings, by folder
 	inflight map[int]*listFetch
 
-	sight   *sightings               // where this process saw each file
-	orphans map[orphanKey][]api.File // see orphansOf
+	sight   *sightings        // where this process saw each file
+	orphans map[orphanKey]int // vanished folders' IDs, see orphansOf
 }
 
 // orphanKey names a folder by its parent and its API name.
@@ -97,7 +97,7 @@ func newListCache(db *stateDB) *listCache {
 		copies:   make(map[int]*decoded),
 		inflight: make(map[int]*listFetch),
 		sight:    newSightings(),
-		orphans:  make(map[orphanKey][]api.File),
+		orphans:  make(map[orphanKey]int),
 	}
 }
 
@@ -248,7 +248,7 @@ func readListing(k *keyTx, folderID int, fetched time.Time) *folderListing {
 func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	var merged *folderListing
 	var version int64
-	var orphans map[string][]api.File
+	var orphans map[string]int
 	err := c.db.update(func(k *keyTx) error {
 		meta, _ := k.listingMeta(folderID)
 		since := l.fetched.Add(-c.currentLag())
@@ -294,50 +294,56 @@ func (c *listCache) store(folderID int, l *folderListing) *folderListing {
 	return merged
 }
 
-// orphansOf returns, by folder name, what our own changes stored into
-// the subfolders of folderID that its fresh listing l no longer shows
-// (deleted or moved by something else; late holds those our own
-// changes added, which l may not show yet).
-func orphansOf(k *keyTx, folderID int, l *folderListing, late map[int]storedDir) map[string][]api.File {
+// orphansOf returns, by name, the IDs of the subfolders of folderID
+// that its fresh listing l no longer shows (deleted or moved by
+// something else; late holds those our own changes added, which l may
+// not show yet). Their stored listings stay: what our own changes stored
+// into them is looked for should this process make one again (rehome).
+func orphansOf(k *keyTx, folderID int, l *folderListing, late map[int]storedDir) map[string]int {
 	shown := make(map[int]bool, len(l.folders))
 	for _, dir := range l.folders {
 		shown[dir.ID] = true
 	}
-	var vanished []storedDir
+	orphans := make(map[string]int)
 	k.eachEntry(folderID, func(storedFile) {}, func(d storedDir) {
 		if _, ok := late[d.ID]; !ok && !shown[d.ID] {
-			vanished = append(vanished, d)
+			orphans[d.Name] = d.ID
 		}
 	})
-	orphans := make(map[string][]api.File)
-	for _, d := range vanished {
-		k.eachEntry(d.ID, func(f storedFile) {
-			if !f.Added.IsZero() {
-				orphans[d.Name] = append(orphans[d.Name], f.file())
-			}
-		}, func(storedDir) {})
-	}
 	return orphans
 }
 
-// keepOrphans remembers orphans (orphansOf) of parent for rehome, should
-// this process make one of those folders again.
-func (c *listCache) keepOrphans(parent int, orphans map[string][]api.File) {
+// keepOrphans remembers the vanished subfolders of parent (orphansOf,
+// or those of a folder made again) for rehome, should this process make
+// one of them again.
+func (c *listCache) keepOrphans(parent int, orphans map[string]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for name, files := range orphans {
-		c.orphans[orphanKey{parent, name}] = files
+	for name, id := range orphans {
+		c.orphans[orphanKey{parent, name}] = id
 	}
 }
 
-// takeOrphans returns and forgets what our own changes had stored into
-// a vanished folder name of parent (keepOrphans).
-func (c *listCache) takeOrphans(parent int, name string) []api.File {
+// takeOrphan returns and forgets the ID of the vanished folder name of
+// parent (keepOrphans), if any.
+func (c *listCache) takeOrphan(parent int, name string) (int, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	files := c.orphans[orphanKey{parent, name}]
+	id, ok := c.orphans[orphanKey{parent, name}]
 	delete(c.orphans, orphanKey{parent, name})
-	return files
+	return id, ok
+}
+
+// storedSubfolders returns, by name, the subfolders the stored listing
+// of folderID shows.
+func (c *listCache) storedSubfolders(folderID int) map[string]int {
+	dirs := make(map[string]int)
+	err := c.db.view(func(k *keyTx) error {
+		k.eachEntry(folderID, func(storedFile) {}, func(d storedDir) { dirs[d.Name] = d.ID })
+		return nil
+	})
+	logStateError(err)
+	return dirs
 }
 
 // decodedCopy keeps l, version of the stored listing of folderID, as
@@ -597,21 +603,22 @@ func (c *listCache) listedIn(parent, child int, within time.Duration) bool {
 
 // ownAdditions returns the files that our own changes put into folderID
 // since its stored listing was fetched (uploads, copies and moves a
-// fresh listing has not shown yet), as far as the state knows.
-func (c *listCache) ownAdditions(folderID int) []api.File {
-	var files []api.File
+// fresh listing has not shown yet), as far as the state knows, and when
+// the latest of them was recorded.
+func (c *listCache) ownAdditions(folderID int) (files []api.File, newest time.Time) {
 	err := c.db.view(func(k *keyTx) error {
 		k.eachEntry(folderID,
 			func(f storedFile) {
 				if !f.Added.IsZero() {
 					files = append(files, f.file())
+					newest = latest(newest, f.Added)
 				}
 			},
 			func(storedDir) {})
 		return nil
 	})
 	logStateError(err)
-	return files
+	return files, newest
 }
 
 // urls returns the set of file URLs in the stored listing of folderID, or

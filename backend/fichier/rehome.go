@@ -21,18 +21,39 @@ import (
 // next time a process is about to store something into the folder
 // (ensureFolder), and puts such files where they were asked.
 
+// strays is what our own changes had stored into a folder found deleted
+// by something else (straysOf), for rehome.
+type strays struct {
+	files      []api.File
+	newest     time.Time      // when the latest of files was recorded
+	subfolders map[string]int // by name: the folder's own, deleted with it
+}
+
+// straysOf settles the unfinished uploads into folder old (dir), found
+// deleted, and returns what our own changes had stored into it. It is
+// read before old is forgotten.
+func (f *Fs) straysOf(ctx context.Context, dir string, old int) strays {
+	if err := f.settleUploads(ctx, old, ""); err != nil {
+		fs.Logf(f, "couldn't find out what unfinished uploads into %q stored before it was deleted: %v", dir, err)
+	}
+	files, newest := f.acc.listings.ownAdditions(old)
+	return strays{files: files, newest: newest, subfolders: f.acc.listings.storedSubfolders(old)}
+}
+
 // rehome moves into folder id (dir, made again) the files that our own
-// changes had put into the folder dir was before, which the account's
-// root now shows: uploads that went on after the old folder was
-// deleted. Files deleted with the old folder are gone, and those the
-// root does not show are left alone: they are not known to be anywhere.
-func (f *Fs) rehome(ctx context.Context, dir string, id int, ours []api.File) error {
+// changes had put into the folder dir was before (left), which the
+// account's root now shows: uploads that went on after that folder was
+// deleted. The subfolders it had are remembered, so that making one of
+// them again in id does the same for it. Files deleted with the old
+// folder are gone, and those the root does not show are left alone:
+// they are not known to be anywhere.
+func (f *Fs) rehome(ctx context.Context, dir string, left strays, id int) error {
+	f.acc.listings.keepOrphans(id, left.subfolders)
+	ours := left.files
 	if len(ours) == 0 {
 		return nil
 	}
-	// A root listing as fresh as 1fichier would let a new one be will do.
-	_, _, listInterval := f.acc.limits.settings()
-	root, err := f.cachedListing(ctx, 0, listInterval)
+	root, err := f.listingSince(ctx, 0, notLaterThanNow(left.newest))
 	if err != nil {
 		return fmt.Errorf("couldn't look for files stored while %q was deleted: %w", dir, err)
 	}
@@ -59,4 +80,14 @@ func (f *Fs) rehome(ctx context.Context, dir string, id int, ours []api.File) er
 		}
 		return nil
 	})
+}
+
+// listingSince returns the stored listing of folder id when it was
+// fetched after t, else a new one: a listing from before a file was
+// stored cannot show it.
+func (f *Fs) listingSince(ctx context.Context, id int, t time.Time) (*folderListing, error) {
+	if l := f.acc.listings.stored(id); l != nil && l.fetched.After(t) {
+		return l, nil
+	}
+	return f.cachedListing(ctx, id, 0)
 }

@@ -490,6 +490,90 @@ func TestUploadsIntoFolderDeletedMeanwhileAreMovedBack(t *testing.T) {
 	assert.ElementsMatch(t, []string{"b.txt", "c.txt"}, names)
 }
 
+// TestFolderMadeAgainTakesBackWhatWentToTheRoot: a folder and its
+// subfolder are deleted by another client just after this process
+// listed them; it lists the account's root, then goes on uploading into
+// both, and 1fichier puts the files in the root. The next process at once (the explorer's
+// seed 12) finds the folder gone from its parent's listing and makes it,
+// then its subfolder, again: the files go back where they were asked,
+// although the stored root listing, fresh as 1fichier allows, was
+// fetched before they landed in it.
+func TestFolderMadeAgainTakesBackWhatWentToTheRoot(t *testing.T) {
+	ctx := context.Background()
+	srv := emulator.NewTestServer(t, fichiertest.Options())
+	f := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, f, "w/b/x.txt", "before")
+	put(t, f, "w/b/d/y.txt", "before too")
+	b, err := f.folderOf(ctx, "w/b", false)
+	require.NoError(t, err)
+	d, err := f.folderOf(ctx, "w/b/d", false)
+	require.NoError(t, err)
+	_, _, listInterval := f.acc.limits.settings()
+	time.Sleep(listInterval) // w's stored listing is no proof that b is there any more
+	for _, id := range []int{b, d} {
+		_, err = f.cachedListing(ctx, id, 0)
+		require.NoError(t, err)
+	}
+	listed := time.Now()
+	removeFolderElsewhere(t, srv, d)
+	removeFolderElsewhere(t, srv, b)
+	time.Sleep(listInterval / 2)
+	_, err = f.cachedListing(ctx, 0, 0)
+	require.NoError(t, err)
+	put(t, f, "w/b/d/f34.txt", "went astray too")
+	put(t, f, "w/b/f28.txt", "went astray")
+	root, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	require.Len(t, root, 2, "1fichier put both uploads into the root")
+
+	// The next process comes once the listings of b and d no longer
+	// prove anything, and the root's, fetched later, still would.
+	time.Sleep(time.Until(listed.Add(listInterval)))
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, again, "w/b/d/z.txt", "the next command")
+	root, err = srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	assert.Empty(t, root, "nothing left in the account's root")
+	assert.ElementsMatch(t, []string{"f28.txt", "d"}, namesAt(t, again, "w/b"))
+	assert.ElementsMatch(t, []string{"f34.txt", "z.txt"}, namesAt(t, again, "w/b/d"))
+}
+
+// TestListingSinceFetchesWhenTheStoredOneIsOlder: rehome looks for
+// files in a listing fetched after they were stored; a stored listing
+// from before, however fresh, is not used.
+func TestListingSinceFetchesWhenTheStoredOneIsOlder(t *testing.T) {
+	ctx := context.Background()
+	f, srv := newTestFs(t, fichiertest.Options(), "", nil)
+	l, err := f.cachedListing(ctx, 0, 0)
+	require.NoError(t, err)
+	listings := calls(srv, "folder/ls.cgi")
+
+	same, err := f.listingSince(ctx, 0, l.fetched.Add(-time.Millisecond))
+	require.NoError(t, err)
+	assert.Equal(t, l.fetched, same.fetched, "the stored listing is newer")
+	assert.Equal(t, listings, calls(srv, "folder/ls.cgi"))
+
+	stored := time.Now()
+	newer, err := f.listingSince(ctx, 0, stored)
+	require.NoError(t, err)
+	assert.True(t, newer.fetched.After(stored), "fetched after the time asked")
+	assert.Equal(t, listings+1, calls(srv, "folder/ls.cgi"))
+}
+
+// namesAt returns the names of the files and folders in dir of f, as
+// the server has them.
+func namesAt(t *testing.T, f *Fs, dir string) []string {
+	t.Helper()
+	entries, err := f.List(context.Background(), dir)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, path.Base(e.Remote()))
+	}
+	return names
+}
+
 // TestMoveWithUnknownOutcomeListsAfresh: a server-side move whose
 // file/mv.cgi answers are all lost (1fichier made the move each time)
 // fails, as a move killed before its answer would end. The folders it
