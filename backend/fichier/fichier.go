@@ -1725,6 +1725,19 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	if err := o.fs.readOnly(); err != nil {
 		return err
 	}
+	if gone, err := o.folderMadeAgain(ctx); err != nil || gone {
+		if err != nil {
+			return err
+		}
+		// o went with its folder: the content is a new file of the
+		// folder made again.
+		obj, err := o.fs.Put(ctx, in, fs.NewOverrideRemote(src, o.remote), options...)
+		if err != nil {
+			return err
+		}
+		*o = *obj.(*Object)
+		return nil
+	}
 	if o.holds(ctx, src) {
 		fs.Debugf(o, "already holds this content (size and Whirlpool): nothing sent")
 		return nil
@@ -1764,6 +1777,15 @@ func (o *Object) Update(ctx context.Context, in io.Reader, src fs.ObjectInfo, op
 	}
 	j.record(o.folderID, entry.xid, nil, true)
 	return nil
+}
+
+// folderMadeAgain makes sure the folder of o still exists before o is
+// replaced (Fs.ensureFolder), and reports whether it had been deleted by
+// something else and was made again: o is then gone with it.
+func (o *Object) folderMadeAgain(ctx context.Context) (bool, error) {
+	dir, _ := dircache.SplitPath(o.remote)
+	id, err := o.fs.ensureFolder(ctx, dir, o.folderID)
+	return err == nil && id != o.folderID, err
 }
 
 // Remove an object

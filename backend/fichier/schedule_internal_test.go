@@ -539,6 +539,38 @@ func TestFolderMadeAgainTakesBackWhatWentToTheRoot(t *testing.T) {
 	assert.ElementsMatch(t, []string{"f34.txt", "z.txt"}, namesAt(t, again, "w/b/d"))
 }
 
+// TestUpdateIntoFolderDeletedElsewhere: the folder of a file about to
+// be replaced was deleted by another client since this process last
+// listed it (the explorer's seed 11: "Copied (replaced existing)", and
+// the new version in the account's root). The folder is made again and
+// the content stored there as a new file.
+func TestUpdateIntoFolderDeletedElsewhere(t *testing.T) {
+	ctx := context.Background()
+	srv, f, old := folderWithFile(t)
+	o, err := f.NewObject(ctx, "dir/a.txt")
+	require.NoError(t, err)
+	_, _, listInterval := f.acc.limits.settings()
+	time.Sleep(listInterval) // the stored listing proves nothing any more
+	removeFolderElsewhere(t, srv, old)
+	f.acc.listings.forgetInProcess() // as in a process that did not make the folder
+
+	const data = "the new version"
+	src := object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(data)), true, nil, nil)
+	require.NoError(t, o.Update(ctx, strings.NewReader(data), src))
+	root, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	assert.Empty(t, root, "nothing in the account's root")
+	made, err := f.folderOf(ctx, "dir", false)
+	require.NoError(t, err)
+	require.NotEqual(t, old, made, "made again")
+	files, err := srv.Files(srv.Key, int64(made))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	assert.Equal(t, "a.txt", files[0].Name)
+	assert.Equal(t, int64(len(data)), files[0].Size)
+	assert.Equal(t, files[0].URL, o.(*Object).url, "the object is the new file")
+}
+
 // TestListingSinceFetchesWhenTheStoredOneIsOlder: rehome looks for
 // files in a listing fetched after they were stored; a stored listing
 // from before, however fresh, is not used.

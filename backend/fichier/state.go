@@ -151,9 +151,10 @@ func goneName(kind byte, name string) string {
 
 // stateDB is the shared state of one API key on this machine.
 type stateDB struct {
-	path string // the database file, shared by every key of the API host
-	seen string // the marker that it existed (see seenPath)
-	key  []byte // this key's bucket
+	path  string // the database file, shared by every key of the API host
+	seen  string // the marker that it existed (see seenPath)
+	scale string // the key's test server time scale, kept beside it too (scaleFile)
+	key   []byte // this key's bucket
 
 	private bool     // path is this process's own copy (see goPrivate)
 	keep    *os.File // holds a memory-backed private copy open
@@ -179,9 +180,10 @@ func openState(dir, apiURL, key string) *stateDB {
 	id := sha256.Sum256([]byte(apiURL + "\x00" + key))
 	path := filepath.Join(dir, hex.EncodeToString(host[:16])+".db")
 	return &stateDB{
-		path: path,
-		seen: path + ".seen",
-		key:  []byte("key:" + hex.EncodeToString(id[:16])),
+		path:  path,
+		seen:  path + ".seen",
+		scale: filepath.Join(dir, hex.EncodeToString(id[:16])+".scale"),
+		key:   []byte("key:" + hex.EncodeToString(id[:16])),
 	}
 }
 
@@ -671,11 +673,18 @@ func (k *keyTx) setEitherClock(name []byte, host bool, t time.Time) error {
 
 // timeScale returns the time scale the server told, 1 for none.
 func (k *keyTx) timeScale() float64 {
+	scale, _ := k.toldTimeScale()
+	return scale
+}
+
+// toldTimeScale returns the time scale the server told and whether it
+// told one (1 for none).
+func (k *keyTx) toldTimeScale() (float64, bool) {
 	var scale float64
 	if getJSON(k.bucket(bucketServer), serverTimeScale, &scale) && scale > 0 {
-		return scale
+		return scale, true
 	}
-	return 1
+	return 1, false
 }
 
 // setTimeScale stores the time scale the server told.

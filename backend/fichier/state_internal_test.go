@@ -30,7 +30,7 @@ func newTestState(t *testing.T) *stateDB {
 // sameState returns another handle on the file of db, as a second
 // process would open it.
 func sameState(db *stateDB) *stateDB {
-	return &stateDB{path: db.path, seen: db.seen, key: db.key}
+	return &stateDB{path: db.path, seen: db.seen, scale: db.scale, key: db.key}
 }
 
 func TestFloodWaitHonoursCancel(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -133,6 +134,7 @@ func (a *account) learnTimeScale(resp *http.Response) {
 	scale := a.scale.get()
 	fs.Debugf(nil, "fichier: the test server runs 1fichier's clocks %g times faster (it ran them %g times faster)", scale, old)
 	booked := a.limits.userInfoBookedScale()
+	a.db.keepScale(scale)
 	err := a.db.update(func(k *keyTx) error {
 		from := k.timeScale()
 		if from != scale {
@@ -152,15 +154,44 @@ func (a *account) learnTimeScale(resp *http.Response) {
 }
 
 // storedTimeScale returns the time scale the state keeps for the server
-// of db, 1 for none.
+// of db, or its file beside the state (scaleFile) when the state has
+// none; 1 for none.
 func storedTimeScale(db *stateDB) float64 {
-	scale := 1.0
+	scale, ok := 1.0, false
 	err := db.view(func(k *keyTx) error {
-		scale = k.timeScale()
+		scale, ok = k.toldTimeScale()
 		return nil
 	})
+	if err != nil || !ok {
+		return db.keptScale()
+	}
+	return scale
+}
+
+// The time scale is also kept in a small file of its own beside the
+// state (one per key, like the state's buckets): a state lost, or set
+// aside after a full disk (goPrivate), would otherwise leave the next
+// process counting the test server's clocks at real time until its first
+// answer, and a lost state's first account info would wait 5 minutes
+// where the server means seconds. Against 1fichier the scale is 1 and
+// the file is never written.
+
+// keepScale writes scale to db's scale file; a failure costs only that.
+func (s *stateDB) keepScale(scale float64) {
+	if scale == 1 {
+		_ = os.Remove(s.scale)
+		return
+	}
+	if err := os.WriteFile(s.scale, []byte(strconv.FormatFloat(scale, 'g', -1, 64)), 0o600); err != nil {
+		fs.Debugf(nil, "fichier: couldn't keep the test server's time scale beside the state: %v", err)
+	}
+}
+
+// keptScale returns the scale db's scale file holds, 1 for none.
+func (s *stateDB) keptScale() float64 {
+	data, err := os.ReadFile(s.scale)
 	if err != nil {
 		return 1
 	}
-	return scale
+	return parseTimeScale(string(data))
 }

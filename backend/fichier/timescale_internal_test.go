@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -350,6 +351,25 @@ func TestOwnBookingMovesWhenAnotherProcessStoredTheScale(t *testing.T) {
 	}))
 	assert.False(t, user.Before(before.Add(user20)) || user.After(after.Add(user20)),
 		"one spacing at the server's scale after the booking (%v to %v): %v", booked.Add(user20), after.Add(user20), user)
+}
+
+// TestTimeScaleOutlivesALostState: the scale is kept beside the state
+// too, so a process after a lost state (deleted, or removed by a process
+// that went private on a full disk; the explorer's seed 8) counts the
+// test server's clocks at its scale before its first answer, instead of
+// waiting a lost state's 5 minutes of account info at real time. Each
+// key has its own, and real time leaves none.
+func TestTimeScaleOutlivesALostState(t *testing.T) {
+	acc := scaledAccount(t, 0)
+	acc.learnTimeScale(&http.Response{Header: header("20")})
+	require.NoError(t, os.Remove(acc.db.path), "the state is lost")
+	assert.Equal(t, 20.0, storedTimeScale(sameState(acc.db)))
+	other := openState(filepath.Dir(acc.db.path), "http://127.0.0.1:1/v1", "another key")
+	assert.Equal(t, 1.0, storedTimeScale(other), "another key's server may be another one on the same port")
+
+	acc.learnTimeScale(&http.Response{Header: header("")})
+	require.NoError(t, os.Remove(acc.db.path))
+	assert.Equal(t, 1.0, storedTimeScale(sameState(acc.db)), "real time again")
 }
 
 func TestRescaledClockNeverComesNearerThanTheNewSpacing(t *testing.T) {
