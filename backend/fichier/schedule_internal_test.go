@@ -196,16 +196,7 @@ func TestPutIntoFolderDeletedElsewhere(t *testing.T) {
 			time.Sleep(max(listInterval, f.acc.listings.currentLag()))
 
 			put(t, f, remote, "second")
-			root, err := srv.Files(srv.Key, 0)
-			require.NoError(t, err)
-			assert.Empty(t, root, "nothing in the account's root")
-			again, err := f.folderOf(ctx, tc.dir, false)
-			require.NoError(t, err)
-			assert.NotEqual(t, old, again, "the folder was made again")
-			files, err := srv.Files(srv.Key, int64(again))
-			require.NoError(t, err)
-			require.Len(t, files, 1)
-			assert.Equal(t, "c.txt", files[0].Name)
+			assert.Equal(t, "c.txt", onlyFileMadeAgain(t, srv, f, tc.dir, old).Name)
 		})
 	}
 }
@@ -473,12 +464,7 @@ func TestUploadsIntoFolderDeletedMeanwhileAreMovedBack(t *testing.T) {
 	_, _, listInterval := f.acc.limits.settings()
 	time.Sleep(max(listInterval, f.acc.listings.currentLag()))
 
-	forgetAccounts()
-	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
-	put(t, again, "dir/c.txt", "the next command")
-	root, err = srv.Files(srv.Key, 0)
-	require.NoError(t, err)
-	assert.Empty(t, root, "nothing left in the account's root")
+	again := putInNextProcess(t, srv, "dir/c.txt")
 	made, err := again.folderOf(ctx, "dir", false)
 	require.NoError(t, err)
 	files, err := srv.Files(srv.Key, int64(made))
@@ -529,12 +515,7 @@ func TestFolderMadeAgainTakesBackWhatWentToTheRoot(t *testing.T) {
 	// The next process comes once the listings of b and d no longer
 	// prove anything, and the root's, fetched later, still would.
 	time.Sleep(time.Until(listed.Add(listInterval)))
-	forgetAccounts()
-	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
-	put(t, again, "w/b/d/z.txt", "the next command")
-	root, err = srv.Files(srv.Key, 0)
-	require.NoError(t, err)
-	assert.Empty(t, root, "nothing left in the account's root")
+	again := putInNextProcess(t, srv, "w/b/d/z.txt")
 	assert.ElementsMatch(t, []string{"f28.txt", "d"}, namesAt(t, again, "w/b"))
 	assert.ElementsMatch(t, []string{"f34.txt", "z.txt"}, namesAt(t, again, "w/b/d"))
 }
@@ -557,18 +538,26 @@ func TestUpdateIntoFolderDeletedElsewhere(t *testing.T) {
 	const data = "the new version"
 	src := object.NewStaticObjectInfo("a.txt", time.Now(), int64(len(data)), true, nil, nil)
 	require.NoError(t, o.Update(ctx, strings.NewReader(data), src))
+	file := onlyFileMadeAgain(t, srv, f, "dir", old)
+	assert.Equal(t, "a.txt", file.Name)
+	assert.Equal(t, int64(len(data)), file.Size)
+	assert.Equal(t, file.URL, o.(*Object).url, "the object is the new file")
+}
+
+// onlyFileMadeAgain checks that the account's root is empty and that dir
+// of f, once folder old, was made again with one file, which it returns.
+func onlyFileMadeAgain(t *testing.T, srv *emulator.TestServer, f *Fs, dir string, old int) emulator.FileInfo {
+	t.Helper()
 	root, err := srv.Files(srv.Key, 0)
 	require.NoError(t, err)
 	assert.Empty(t, root, "nothing in the account's root")
-	made, err := f.folderOf(ctx, "dir", false)
+	again, err := f.folderOf(context.Background(), dir, false)
 	require.NoError(t, err)
-	require.NotEqual(t, old, made, "made again")
-	files, err := srv.Files(srv.Key, int64(made))
+	require.NotEqual(t, old, again, "the folder was made again")
+	files, err := srv.Files(srv.Key, int64(again))
 	require.NoError(t, err)
 	require.Len(t, files, 1)
-	assert.Equal(t, "a.txt", files[0].Name)
-	assert.Equal(t, int64(len(data)), files[0].Size)
-	assert.Equal(t, files[0].URL, o.(*Object).url, "the object is the new file")
+	return files[0]
 }
 
 // TestListingSinceFetchesWhenTheStoredOneIsOlder: rehome looks for
@@ -591,6 +580,19 @@ func TestListingSinceFetchesWhenTheStoredOneIsOlder(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, newer.fetched.After(stored), "fetched after the time asked")
 	assert.Equal(t, listings+1, calls(srv, "folder/ls.cgi"))
+}
+
+// putInNextProcess stores remote through a new process of srv's key,
+// checks that the account's root is left empty, and returns the Fs.
+func putInNextProcess(t *testing.T, srv *emulator.TestServer, remote string) *Fs {
+	t.Helper()
+	forgetAccounts()
+	again := fichiertest.NewFs(t, srv, "", nil).(*Fs)
+	put(t, again, remote, "the next command")
+	root, err := srv.Files(srv.Key, 0)
+	require.NoError(t, err)
+	assert.Empty(t, root, "nothing left in the account's root")
+	return again
 }
 
 // namesAt returns the names of the files and folders in dir of f, as
