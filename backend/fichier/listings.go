@@ -334,18 +334,6 @@ func (c *listCache) takeOrphan(parent int, name string) (int, bool) {
 	return id, ok
 }
 
-// storedSubfolders returns, by name, the subfolders the stored listing
-// of folderID shows.
-func (c *listCache) storedSubfolders(folderID int) map[string]int {
-	dirs := make(map[string]int)
-	err := c.db.view(func(k *keyTx) error {
-		k.eachEntry(folderID, func(storedFile) {}, func(d storedDir) { dirs[d.Name] = d.ID })
-		return nil
-	})
-	logStateError(err)
-	return dirs
-}
-
 // decodedCopy keeps l, version of the stored listing of folderID, as
 // this process's copy, and notes where it shows each file.
 func (c *listCache) decodedCopy(folderID int, version int64, l *folderListing) *decoded {

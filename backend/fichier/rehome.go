@@ -36,8 +36,14 @@ func (f *Fs) straysOf(ctx context.Context, dir string, old int) strays {
 	if err := f.settleUploads(ctx, old, ""); err != nil {
 		fs.Logf(f, "couldn't find out what unfinished uploads into %q stored before it was deleted: %v", dir, err)
 	}
-	files, newest := f.acc.listings.ownAdditions(old)
-	return strays{files: files, newest: newest, subfolders: f.acc.listings.storedSubfolders(old)}
+	left := strays{subfolders: make(map[string]int)}
+	left.files, left.newest = f.acc.listings.ownAdditions(old)
+	if l := f.acc.listings.stored(old); l != nil {
+		for _, d := range l.folders {
+			left.subfolders[d.Name] = d.ID
+		}
+	}
+	return left
 }
 
 // rehome moves into folder id (dir, made again) the files that our own
