@@ -153,7 +153,7 @@ func goneName(kind byte, name string) string {
 type stateDB struct {
 	path  string // the database file, shared by every key of the API host
 	seen  string // the marker that it existed (see seenPath)
-	scale string // the key's test server time scale, kept beside it too (scaleFile)
+	scale string // the key's test server time scale, kept beside it too (keepScale)
 	key   []byte // this key's bucket
 
 	private bool     // path is this process's own copy (see goPrivate)

@@ -154,7 +154,7 @@ func (a *account) learnTimeScale(resp *http.Response) {
 }
 
 // storedTimeScale returns the time scale the state keeps for the server
-// of db, or its file beside the state (scaleFile) when the state has
+// of db, or its file beside the state (keepScale) when the state has
 // none; 1 for none.
 func storedTimeScale(db *stateDB) float64 {
 	scale, ok := 1.0, false
