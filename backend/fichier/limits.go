@@ -148,10 +148,17 @@ func (l *limits) userInfoIntervals() (perIP, perUser time.Duration) {
 	return userInfoSpans(l.scale.get())
 }
 
-// userInfoBookedScale returns the time scale this process's latest
-// user/info booking was counted at, 0 when it made none.
-func (l *limits) userInfoBookedScale() float64 {
-	return math.Float64frombits(l.bookedScale.Load())
+// rebookUserInfo returns the time scale this process's latest user/info
+// booking was counted at, 0 when it made none, and counts that booking
+// at scale from then on: the caller moves it (learnTimeScale), so a
+// later change of scale moves it from there.
+func (l *limits) rebookUserInfo(scale float64) float64 {
+	for {
+		old := l.bookedScale.Load()
+		if old == 0 || l.bookedScale.CompareAndSwap(old, math.Float64bits(scale)) {
+			return math.Float64frombits(old)
+		}
+	}
 }
 
 // userInfoSpans returns the spacing of user/info.cgi per IP and per user,

@@ -133,7 +133,7 @@ func (a *account) learnTimeScale(resp *http.Response) {
 	}
 	scale := a.scale.get()
 	fs.Debugf(nil, "fichier: the test server runs 1fichier's clocks %g times faster (it ran them %g times faster)", scale, old)
-	booked := a.limits.userInfoBookedScale()
+	booked := a.limits.rebookUserInfo(scale)
 	a.db.keepScale(scale)
 	err := a.db.update(func(k *keyTx) error {
 		from := k.timeScale()

@@ -353,6 +353,28 @@ func TestOwnBookingMovesWhenAnotherProcessStoredTheScale(t *testing.T) {
 		"one spacing at the server's scale after the booking (%v to %v): %v", booked.Add(user20), after.Add(user20), user)
 }
 
+// TestOwnBookingMovesAtEachChangeOfScale: a process's booking moved to
+// a new scale is counted at that scale, so the next change (the server
+// back at real time) moves it again, from there.
+func TestOwnBookingMovesAtEachChangeOfScale(t *testing.T) {
+	acc := scaledAccount(t, 0)
+	before := time.Now()
+	release, err := acc.limits.waitUserInfo(context.Background())
+	require.NoError(t, err)
+	require.NotNil(t, release)
+	acc.learnTimeScale(&http.Response{Header: header("20")})
+	acc.learnTimeScale(&http.Response{Header: header("")})
+	after := time.Now()
+	_, user1 := userInfoSpans(1)
+	var user time.Time
+	require.NoError(t, acc.db.view(func(k *keyTx) error {
+		user = k.clock(clockUserInfoUser)
+		return nil
+	}))
+	assert.False(t, user.Before(before.Add(user1)) || user.After(after.Add(user1)),
+		"one spacing at real time after the booking (%v to %v): %v", before.Add(user1), after.Add(user1), user)
+}
+
 // TestTimeScaleOutlivesALostState: the scale is kept beside the state
 // too, so a process after a lost state (deleted, or removed by a process
 // that went private on a full disk; the explorer's seed 8) counts the

@@ -160,13 +160,29 @@ func (r *runner) mountCacheDisk() {
 }
 
 // close stops the emulator and unmounts the workers' mounts and the
-// cache disk.
+// cache disk. After a failure the cache disk's files (the state, the
+// journals, the VFS caches) are first copied to cache-kept in the work
+// directory, so that what the processes knew can be read.
 func (r *runner) close() {
 	r.emu.stop()
 	r.unmountAll()
-	if r.tmpfs {
-		_ = exec.Command("umount", "-l", r.cacheDir).Run()
+	if !r.tmpfs {
+		return
 	}
+	if r.failed() {
+		kept := filepath.Join(r.res.WorkDir, "cache-kept")
+		if out, err := exec.Command("cp", "-a", r.cacheDir, kept).CombinedOutput(); err != nil {
+			r.logf("keeping the cache disk in %s: %v: %s", kept, err, out)
+		}
+	}
+	_ = exec.Command("umount", "-l", r.cacheDir).Run()
+}
+
+// failed reports whether a check has failed so far.
+func (r *runner) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.res.Failures) > 0
 }
 
 // note records a fault that could not be made, with why.
