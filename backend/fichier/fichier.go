@@ -760,12 +760,10 @@ func (f *Fs) cachedListing(ctx context.Context, id int, maxAge time.Duration) (*
 }
 
 // freshListing says whether a listing of folder id fetched at a time is
-// as fresh as 1fichier would let a new one be: younger than the listing
-// interval, or the folder's slot is still closed.
+// as fresh as 1fichier would let a new one be (limits.listingFresh).
 func (f *Fs) freshListing(id int) freshFn {
 	return func(fetched time.Time) bool {
-		_, _, listInterval := f.acc.limits.settings()
-		return time.Since(fetched) < listInterval || !f.acc.limits.listSlotOpen(id)
+		return f.acc.limits.listingFresh(id, fetched)
 	}
 }
 

@@ -622,6 +622,26 @@ func (l *limits) listSlotOpen(folderID int) bool {
 	return err == nil && !time.Now().Before(next)
 }
 
+// listingFresh says whether a listing of folderID fetched at a time is as
+// fresh as 1fichier would let a new one be: younger than the listing
+// interval, or the folder's slot is still closed. A listing from the
+// future, or older than a slot can rightly be booked ahead
+// (slotsAheadLimit intervals), was kept or booked under a wrong clock: a
+// clock set back, which followClockStep can only estimate from the
+// state's last write. It is never fresh, so such a step cannot make a
+// listing of an hour ago stand for a new one.
+func (l *limits) listingFresh(folderID int, fetched time.Time) bool {
+	_, _, listInterval := l.settings()
+	age := time.Since(fetched)
+	switch {
+	case age < -clockStepTolerance || age >= slotsAheadLimit*listInterval:
+		return false
+	case age < listInterval:
+		return true
+	}
+	return !l.listSlotOpen(folderID)
+}
+
 // waitUserInfo blocks until user/info.cgi may be called, from this IP
 // and for this key, and books the call. The returned release gives the
 // slot back, for a call that 1fichier refused before counting it (a bad

@@ -32,6 +32,26 @@ func TestNewStateStartsFree(t *testing.T) {
 	assert.NoError(t, err, "the account info may be read at once")
 }
 
+// TestListingFreshness: a stored listing stands for a new one while it
+// is younger than the interval or the folder's slot is closed, but not
+// when a wrong clock made it: fetched in the future, or with a slot
+// closed far longer than any booking could close it.
+func TestListingFreshness(t *testing.T) {
+	db := newTestState(t)
+	l := newLimits(db, 10, time.Hour, time.Minute)
+	_, _, listInterval := l.settings()
+	now := time.Now()
+	assert.True(t, l.listingFresh(1, now.Add(-listInterval/2)), "younger than the interval")
+	assert.False(t, l.listingFresh(1, now.Add(-2*listInterval)), "older, and the slot is open")
+
+	require.NoError(t, db.update(func(k *keyTx) error { return k.setListClock(1, now.Add(listInterval)) }))
+	assert.True(t, l.listingFresh(1, now.Add(-2*listInterval)), "the slot is closed: no newer listing may be had now")
+
+	require.NoError(t, db.update(func(k *keyTx) error { return k.setListClock(1, now.Add(time.Hour)) }))
+	assert.False(t, l.listingFresh(1, now.Add(-time.Hour)), "a slot closed by a clock an hour ahead keeps no hour-old listing")
+	assert.False(t, l.listingFresh(1, now.Add(time.Hour)), "a listing from the future was fetched under a wrong clock")
+}
+
 // A state file truncated to nothing is a lost state, not a new machine:
 // every clock may just have been used, so every folder waits one listing
 // interval and the account info one user/info interval. Listing at once
