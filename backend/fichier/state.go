@@ -264,7 +264,9 @@ func unwritable(err error) bool {
 // but what this process learns is then lost to the others, and theirs to
 // it. The copy keeps the clocks and the journal, and drops the stored
 // listings: they may lack what other processes could not write, and an
-// upload trusting them could store a file twice. It starts as careful as
+// upload trusting them could store a file twice. What our own changes
+// added lately stays, as the next listings may not show it yet. It
+// starts as careful as
 // a lost state (each folder's first listing and the account info wait
 // one interval), since the others' calls are unknown to it, and removes
 // the shared file, so the others are careful too. It reports whether it
@@ -292,7 +294,7 @@ func (s *stateDB) goPrivate(cause error) bool {
 	}
 	err = s.runOnce(true, func(k *keyTx) error {
 		if copyErr == nil {
-			if err := dropAllListings(k.tx); err != nil {
+			if err := dropAllListings(k.tx, time.Now().Add(-goneMemory)); err != nil {
 				return err
 			}
 		}
@@ -324,13 +326,14 @@ func copyState(path string, file *os.File) error {
 	})
 }
 
-// dropAllListings deletes every key's stored listings.
-func dropAllListings(tx *bolt.Tx) error {
+// dropAllListings deletes every key's stored listings but what our own
+// changes added at or after since (keyTx.dropListingsBut).
+func dropAllListings(tx *bolt.Tx, since time.Time) error {
 	return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 		if !hasPrefix(name, []byte("key:")) {
 			return nil
 		}
-		return (&keyTx{tx: tx, b: b}).dropListings()
+		return (&keyTx{tx: tx, b: b}).dropListingsBut(since)
 	})
 }
 
@@ -963,6 +966,19 @@ func (k *keyTx) clearEntries(folderID int) error {
 	return nil
 }
 
+// clearListedEntries drops the stored entries of folderID but what our
+// own changes added at or after since. Those may be missing from the
+// folder's next listing (listingLag), whose store keeps them (lateChanges);
+// without a listing they go later, as entries of a folder with no listing
+// (orphan).
+func (k *keyTx) clearListedEntries(folderID int, since time.Time) error {
+	files, dirs := lateChanges(k, folderID, since)
+	if err := k.clearEntries(folderID); err != nil {
+		return err
+	}
+	return writeEntries(k, folderID, files, dirs)
+}
+
 // removedSince returns the removal marks of folderID made at or after
 // since, by goneName.
 func (k *keyTx) removedSince(folderID int, since time.Time) map[string]bool {
@@ -999,6 +1015,37 @@ func (k *keyTx) dropAnswers(clocks bool) error {
 // dropListings deletes every stored listing of the key.
 func (k *keyTx) dropListings() error {
 	return k.dropBuckets(bucketMeta, bucketFiles, bucketDirs)
+}
+
+// dropListingsBut deletes every stored listing of the key but the
+// entries our own changes added at or after since, which a listing
+// fetched afresh may not show yet (clearListedEntries).
+func (k *keyTx) dropListingsBut(since time.Time) error {
+	for _, name := range [][]byte{bucketFiles, bucketDirs} {
+		b := k.b.Bucket(name)
+		if b == nil {
+			continue
+		}
+		var old [][]byte
+		err := b.ForEach(func(key, v []byte) error {
+			var entry struct {
+				Added time.Time `json:"a"` // as storedFile and storedDir keep it
+			}
+			if json.Unmarshal(v, &entry) != nil || entry.Added.Before(since) {
+				old = append(old, bytes.Clone(key))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, key := range old {
+			if err := b.Delete(key); err != nil {
+				return err
+			}
+		}
+	}
+	return k.dropBuckets(bucketMeta)
 }
 
 // dropBuckets deletes the named buckets of the key, all they hold.
@@ -1091,7 +1138,7 @@ func (s *stateDB) prune(rule pruneRule) error {
 			if json.Unmarshal(v, &meta) == nil && !meta.Fetched.Before(rule.listedBefore) {
 				return false, nil
 			}
-			return true, k.clearEntries(keyID(key))
+			return true, k.clearListedEntries(keyID(key), rule.goneBefore)
 		}},
 		{bucketFiles, rule.step, func(k *keyTx, key, v []byte) (bool, error) {
 			var f storedFile
