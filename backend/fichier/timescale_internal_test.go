@@ -333,46 +333,46 @@ func scaledAccount(t *testing.T, stored float64) *account {
 // holding every later account info call for real-time minutes (the
 // explorer's W).
 func TestOwnBookingMovesWhenAnotherProcessStoredTheScale(t *testing.T) {
-	acc := scaledAccount(t, 0)
-	before := time.Now()
-	release, err := acc.limits.waitUserInfo(context.Background())
-	require.NoError(t, err)
-	require.NotNil(t, release)
-	booked := time.Now()
+	acc, before := bookedAccountInfo(t)
 	require.NoError(t, acc.db.update(func(k *keyTx) error { return k.setTimeScale(20) }), "another process learnt the scale")
-
 	acc.learnTimeScale(&http.Response{Header: header("20")})
-	after := time.Now()
-	_, user20 := userInfoSpans(20)
-	var user time.Time
-	require.NoError(t, acc.db.view(func(k *keyTx) error {
-		user = k.clock(clockUserInfoUser)
-		return nil
-	}))
-	assert.False(t, user.Before(before.Add(user20)) || user.After(after.Add(user20)),
-		"one spacing at the server's scale after the booking (%v to %v): %v", booked.Add(user20), after.Add(user20), user)
+	assertOneSpacingAfter(t, acc, before, 20)
 }
 
 // TestOwnBookingMovesAtEachChangeOfScale: a process's booking moved to
 // a new scale is counted at that scale, so the next change (the server
 // back at real time) moves it again, from there.
 func TestOwnBookingMovesAtEachChangeOfScale(t *testing.T) {
+	acc, before := bookedAccountInfo(t)
+	acc.learnTimeScale(&http.Response{Header: header("20")})
+	acc.learnTimeScale(&http.Response{Header: header("")})
+	assertOneSpacingAfter(t, acc, before, 1)
+}
+
+// bookedAccountInfo returns an account, at real time as far as it
+// knows, that booked an account info call just after the time returned.
+func bookedAccountInfo(t *testing.T) (*account, time.Time) {
 	acc := scaledAccount(t, 0)
 	before := time.Now()
 	release, err := acc.limits.waitUserInfo(context.Background())
 	require.NoError(t, err)
 	require.NotNil(t, release)
-	acc.learnTimeScale(&http.Response{Header: header("20")})
-	acc.learnTimeScale(&http.Response{Header: header("")})
+	return acc, before
+}
+
+// assertOneSpacingAfter checks that acc's account info clock is one
+// per-user spacing at scale after a booking made between before and now.
+func assertOneSpacingAfter(t *testing.T, acc *account, before time.Time, scale float64) {
+	t.Helper()
 	after := time.Now()
-	_, user1 := userInfoSpans(1)
+	_, spacing := userInfoSpans(scale)
 	var user time.Time
 	require.NoError(t, acc.db.view(func(k *keyTx) error {
 		user = k.clock(clockUserInfoUser)
 		return nil
 	}))
-	assert.False(t, user.Before(before.Add(user1)) || user.After(after.Add(user1)),
-		"one spacing at real time after the booking (%v to %v): %v", before.Add(user1), after.Add(user1), user)
+	assert.False(t, user.Before(before.Add(spacing)) || user.After(after.Add(spacing)),
+		"one spacing at scale %g after the booking (%v to %v): %v", scale, before.Add(spacing), after.Add(spacing), user)
 }
 
 // TestTimeScaleOutlivesALostState: the scale is kept beside the state
