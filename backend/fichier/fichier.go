@@ -1433,7 +1433,7 @@ func (f *Fs) mergeDir(ctx context.Context, dir fs.Directory, dst int) error {
 		}
 	}
 	// The merged folder's contents are now known only to the server.
-	f.acc.listings.forgetFolder(dst)
+	f.acc.listings.relist(dst)
 	f.acc.listings.setEmpty(id)
 	_, parent, err := f.pathOf(ctx, dir.Remote(), false)
 	if err != nil {

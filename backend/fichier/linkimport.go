@@ -229,7 +229,7 @@ func (f *Fs) importCommand(ctx context.Context, arg []string, opt map[string]str
 		if err == nil {
 			err = f.nameCopies(ctx, id, items)
 		} else {
-			f.acc.listings.forgetFolder(id) // it lacks the copies
+			f.acc.listings.relist(id) // it lacks the copies
 		}
 	}
 	if err != nil {
@@ -408,7 +408,7 @@ func (f *Fs) importAttempt(ctx context.Context, id int, batch []*importItem, pas
 // removed, so the folder still ends with one file of each name.
 func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error {
 	// Our stored listing, if any, predates the copies.
-	f.acc.listings.forgetFolder(id)
+	f.acc.listings.relist(id)
 	l, err := f.listing(ctx, id, -1)
 	if err != nil {
 		return fmt.Errorf("couldn't list the folder to name the copies: %w", err)
@@ -465,7 +465,7 @@ func (f *Fs) nameCopies(ctx context.Context, id int, items []*importItem) error 
 	}
 	if unlisted {
 		// Our listing lacks them: let the next command list again.
-		defer f.acc.listings.forgetFolder(id)
+		defer f.acc.listings.relist(id)
 	}
 	return f.removeCopies(ctx, id, extra)
 }

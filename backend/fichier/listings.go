@@ -546,11 +546,32 @@ func fileChanges(before, after []api.File) (changed []api.File, gone []string) {
 	return changed, gone
 }
 
-// forgetFolder drops the stored listing of folderID, for every process,
-// so the next use fetches it again.
+// forgetFolder drops the stored listing of folderID, a folder that no
+// longer exists, for every process, with all our own changes put in it.
 func (c *listCache) forgetFolder(folderID int) {
+	c.dropListing(folderID, false)
+}
+
+// relist drops the stored listing of folderID, which lacks what
+// 1fichier stored there by itself (a remote upload, imported links), for
+// every process, so the next use fetches it again. What our own changes
+// added in the last goneMemory stays: that listing may not show it yet
+// (listingLag), and the next copy would upload it again.
+func (c *listCache) relist(folderID int) {
+	c.dropListing(folderID, true)
+}
+
+// dropListing drops the stored listing of folderID, and its entries but,
+// with keepOurs, what our own changes added lately.
+func (c *listCache) dropListing(folderID int, keepOurs bool) {
 	err := c.db.update(func(k *keyTx) error {
-		if err := k.clearEntries(folderID); err != nil {
+		var err error
+		if keepOurs {
+			err = k.clearListedEntries(folderID, time.Now().Add(-goneMemory))
+		} else {
+			err = k.clearEntries(folderID)
+		}
+		if err != nil {
 			return err
 		}
 		return k.deleteListingMeta(folderID)

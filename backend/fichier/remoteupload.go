@@ -195,7 +195,7 @@ func (f *Fs) remoteUploadCommand(ctx context.Context, arg []string, opt map[stri
 	job, err := f.waitRemote(ctx, jobID, len(arg))
 	if err != nil {
 		// Whatever was fetched is in the folder: our listing no longer is.
-		f.acc.listings.forgetFolder(id)
+		f.acc.listings.relist(id)
 		return nil, err
 	}
 	f.remoteStored(ctx, id, job)
@@ -258,11 +258,11 @@ func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 		// The wait itself is announced by the limits.
 		notice(ctx, f, "remote upload %d: listing the folder to see what was stored", job.ID)
 	}
-	f.acc.listings.forgetFolder(id)
+	f.acc.listings.relist(id)
 	l, err := f.listing(ctx, id, -1)
 	if err != nil {
 		fs.Errorf(f, "remote upload %d: couldn't list the folder to see what was stored: %v", job.ID, err)
-		f.acc.listings.forgetFolder(id)
+		f.acc.listings.relist(id)
 		return
 	}
 	byURL := map[string]api.File{}
@@ -293,7 +293,7 @@ func (f *Fs) remoteStored(ctx context.Context, id int, job *RemoteUploadJob) {
 		}
 	}
 	if unlisted {
-		f.acc.listings.forgetFolder(id)
+		f.acc.listings.relist(id)
 	}
 }
 

@@ -231,46 +231,53 @@ func TestPruneDropsExpiredEntries(t *testing.T) {
 	}))
 }
 
-// TestPruneKeepsOurRecentChanges: a listing older than the cache time
-// goes, but not the files our own changes put into the folder since: the
-// next listing may not show them yet (listings lag), and a process that
-// then found the folder without them would upload them again. The
-// explorer's AA (seed 20): a clock set back made a folder's listing look
-// an hour old just after two files were uploaded into it, the pass that
-// followed dropped them, and a sync stored them twice.
-func TestPruneKeepsOurRecentChanges(t *testing.T) {
-	db := newTestState(t)
-	c := newListCache(db)
-	c.store(1, &folderListing{fetched: time.Now().Add(-time.Hour), files: []api.File{{URL: "old", Filename: "a"}}})
-	c.addFile(1, api.File{URL: "new", Filename: "b"})
-	c.prune(10 * time.Minute)
-	assert.Nil(t, newListCache(db).stored(1), "a listing older than the cache time is gone")
+// TestDroppedListingsKeepOurRecentChanges: a stored listing dropped by
+// pruning (older than the cache time), by a private copy of the state
+// (a full disk: the listings may lack what other processes could not
+// write) or to be fetched again (relist: a remote upload or imported
+// links stored files we do not know) goes, but not the files our own
+// changes put into the folder lately: the next listing may not show
+// them yet (listings lag), and a process that then found the folder
+// without them would upload them again. The explorer's AA (seed 20): a
+// clock set back made a folder's listing look an hour old just after
+// two files were uploaded into it, the pruning pass that followed
+// dropped them, and a sync stored them twice. A folder that no longer
+// exists (forgetFolder) keeps nothing.
+func TestDroppedListingsKeepOurRecentChanges(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fetched time.Duration // how long before now the listing was fetched
+		drop    func(t *testing.T, c *listCache)
+		kept    bool
+	}{
+		{"pruned", time.Hour, func(t *testing.T, c *listCache) { c.prune(10 * time.Minute) }, true},
+		{"private copy", 0, func(t *testing.T, c *listCache) {
+			require.NoError(t, c.db.update(func(k *keyTx) error {
+				return dropAllListings(k.tx, time.Now().Add(-goneMemory))
+			}))
+		}, true},
+		{"relist", 0, func(t *testing.T, c *listCache) { c.relist(1) }, true},
+		{"folder gone", 0, func(t *testing.T, c *listCache) { c.forgetFolder(1) }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := newTestState(t)
+			c := newListCache(db)
+			c.store(1, &folderListing{fetched: time.Now().Add(-tc.fetched), files: []api.File{{URL: "listed", Filename: "a"}}})
+			c.addFile(1, api.File{URL: "new", Filename: "b"})
+			tc.drop(t, c)
 
-	next := newListCache(sameState(db))
-	next.lag = time.Minute
-	lagging := next.store(1, &folderListing{fetched: time.Now()})
-	require.Len(t, lagging.files, 1, "the listing does not show the upload yet: our record of it does")
-	assert.Equal(t, "new", lagging.files[0].URL)
-}
-
-// TestPrivateCopyKeepsOurRecentChanges: a process that carries on with
-// a private copy of the state (a full disk) drops the stored listings,
-// which may lack what other processes could not write, but keeps the
-// files our own changes added lately, for the same reason as pruning.
-func TestPrivateCopyKeepsOurRecentChanges(t *testing.T) {
-	db := newTestState(t)
-	c := newListCache(db)
-	c.store(1, &folderListing{fetched: time.Now(), files: []api.File{{URL: "listed", Filename: "a"}}})
-	c.addFile(1, api.File{URL: "new", Filename: "b"})
-	require.NoError(t, db.update(func(k *keyTx) error {
-		return dropAllListings(k.tx, time.Now().Add(-goneMemory))
-	}))
-	next := newListCache(sameState(db))
-	assert.Nil(t, next.stored(1), "the listing is gone")
-	next.lag = time.Minute
-	lagging := next.store(1, &folderListing{fetched: time.Now()})
-	require.Len(t, lagging.files, 1, "our record of the upload is kept")
-	assert.Equal(t, "new", lagging.files[0].URL)
+			next := newListCache(sameState(db))
+			assert.Nil(t, next.stored(1), "the listing is gone")
+			next.lag = time.Minute
+			lagging := next.store(1, &folderListing{fetched: time.Now()})
+			if !tc.kept {
+				assert.Empty(t, lagging.files)
+				return
+			}
+			require.Len(t, lagging.files, 1, "the listing does not show the upload yet: our record of it does")
+			assert.Equal(t, "new", lagging.files[0].URL)
+		})
+	}
 }
 
 // The state of a large account stays small: 10,000 folders, each with
