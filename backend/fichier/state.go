@@ -115,11 +115,11 @@ func toStoredFile(f api.File, added time.Time, seq int64) storedFile {
 		sum = []byte(f.Checksum) // not hex: keep it as it came
 	}
 	return storedFile{URL: f.URL, Name: f.Filename, Size: int64(f.Size), Date: f.Date, Checksum: sum,
-		Type: f.MimeType(), Pass: int64(f.Pass), Added: added, Seq: seq}
+		Type: f.MimeType(), Pass: int64(f.Pass), ownChange: ownChange{added}, Seq: seq}
 }
 
 func toStoredDir(d api.SubFolder, added time.Time, seq int64) storedDir {
-	return storedDir{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: int64(d.Pass), Added: added, Seq: seq}
+	return storedDir{ID: d.ID, Name: d.Name, CreateDate: d.CreateDate, Pass: int64(d.Pass), ownChange: ownChange{added}, Seq: seq}
 }
 
 // file and folder are the API items of stored entries.
@@ -972,11 +972,41 @@ func (k *keyTx) clearEntries(folderID int) error {
 // without a listing they go later, as entries of a folder with no listing
 // (orphan).
 func (k *keyTx) clearListedEntries(folderID int, since time.Time) error {
-	files, dirs := lateChanges(k, folderID, since)
-	if err := k.clearEntries(folderID); err != nil {
-		return err
+	return k.deleteEntriesBefore(idKey(folderID), since)
+}
+
+// deleteEntriesBefore deletes the file and folder entries under prefix
+// (every folder's for none) but those our own changes added at or after
+// since; an entry a listing showed has no such time and goes.
+func (k *keyTx) deleteEntriesBefore(prefix []byte, since time.Time) error {
+	for _, name := range [][]byte{bucketFiles, bucketDirs} {
+		b := k.bucket(name)
+		var old [][]byte
+		eachPrefix(b, prefix, func(rest, v []byte) {
+			if !ownSince(v, since) {
+				old = append(old, append(bytes.Clone(prefix), rest...))
+			}
+		})
+		for _, key := range old {
+			if err := b.Delete(key); err != nil {
+				return err
+			}
+		}
 	}
-	return writeEntries(k, folderID, files, dirs)
+	return nil
+}
+
+// ownSince reports whether the stored entry v is one our own change
+// added at or after since. Most entries come from fetched listings and
+// carry no "a" key at all (ownChange omits the zero time); they are told
+// without decoding, as pruning reads thousands in one transaction. The
+// bytes "a": can only be that key: JSON escapes a quote inside a string.
+func ownSince(v []byte, since time.Time) bool {
+	if !bytes.Contains(v, []byte(`"a":`)) {
+		return false
+	}
+	var own ownChange
+	return json.Unmarshal(v, &own) == nil && !own.Added.Before(since)
 }
 
 // removedSince returns the removal marks of folderID made at or after
@@ -1021,29 +1051,8 @@ func (k *keyTx) dropListings() error {
 // entries our own changes added at or after since, which a listing
 // fetched afresh may not show yet (clearListedEntries).
 func (k *keyTx) dropListingsBut(since time.Time) error {
-	for _, name := range [][]byte{bucketFiles, bucketDirs} {
-		b := k.b.Bucket(name)
-		if b == nil {
-			continue
-		}
-		var old [][]byte
-		err := b.ForEach(func(key, v []byte) error {
-			var entry struct {
-				Added time.Time `json:"a"` // as storedFile and storedDir keep it
-			}
-			if json.Unmarshal(v, &entry) != nil || entry.Added.Before(since) {
-				old = append(old, bytes.Clone(key))
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, key := range old {
-			if err := b.Delete(key); err != nil {
-				return err
-			}
-		}
+	if err := k.deleteEntriesBefore(nil, since); err != nil {
+		return err
 	}
 	return k.dropBuckets(bucketMeta)
 }
@@ -1133,13 +1142,7 @@ func (s *stateDB) prune(rule pruneRule) error {
 		step   int
 		drop   pruneDrop
 	}{
-		{bucketMeta, rule.listingStep, func(k *keyTx, key, v []byte) (bool, error) {
-			var meta listingMeta
-			if json.Unmarshal(v, &meta) == nil && !meta.Fetched.Before(rule.listedBefore) {
-				return false, nil
-			}
-			return true, k.clearListedEntries(keyID(key), rule.goneBefore)
-		}},
+		{bucketMeta, rule.listingStep, rule.oldListing},
 		{bucketFiles, rule.step, func(k *keyTx, key, v []byte) (bool, error) {
 			var f storedFile
 			return json.Unmarshal(v, &f) != nil || orphan(k, key, f.Added, rule.goneBefore), nil
@@ -1165,6 +1168,17 @@ func (s *stateDB) prune(rule pruneRule) error {
 		}
 	}
 	return nil
+}
+
+// oldListing drops the stored listing at key, header v, when it was
+// fetched before the rule's listedBefore, with its entries but what our
+// own changes added since goneBefore (clearListedEntries).
+func (rule pruneRule) oldListing(k *keyTx, key, v []byte) (bool, error) {
+	var meta listingMeta
+	if json.Unmarshal(v, &meta) == nil && !meta.Fetched.Before(rule.listedBefore) {
+		return false, nil
+	}
+	return true, k.clearListedEntries(keyID(key), rule.goneBefore)
 }
 
 // orphan reports whether the entry at key, added at added, belongs to a

@@ -3,6 +3,7 @@ package fichier
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -555,6 +556,48 @@ func BenchmarkPrunePass(b *testing.B) {
 	c := newListCache(db)
 	for b.Loop() {
 		c.prune(defaultListCacheTime)
+	}
+}
+
+// TestOwnSinceTellsOurEntriesByTheirKey: an entry is ours when it
+// carries the "a" key of a recent time; a listed file whose name spells
+// that key is not.
+func TestOwnSinceTellsOurEntriesByTheirKey(t *testing.T) {
+	now := time.Now()
+	encode := func(f storedFile) []byte {
+		v, err := json.Marshal(f)
+		require.NoError(t, err)
+		return v
+	}
+	listed := encode(toStoredFile(api.File{URL: "u", Filename: `x"a":"` + now.Format(time.RFC3339Nano)}, time.Time{}, 0))
+	assert.False(t, ownSince(listed, now.Add(-time.Hour)), "a listed file, whatever its name")
+	ours := encode(toStoredFile(api.File{URL: "u", Filename: "b"}, now, 0))
+	assert.True(t, ownSince(ours, now.Add(-time.Minute)))
+	assert.False(t, ownSince(ours, now.Add(time.Minute)), "added before since")
+}
+
+// BenchmarkPruneOldListings measures the pruning step that holds the
+// state's lock longest: one transaction dropping pruneListingStep
+// listings of 5,000 files each, all older than the cache time, whose
+// entries it reads to keep what our own changes added lately.
+func BenchmarkPruneOldListings(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		db := largeState(b, pruneListingStep*5000)
+		require.NoError(b, db.update(func(k *keyTx) error {
+			for folder := range pruneListingStep {
+				if err := k.setListingMeta(folder, listingMeta{Fetched: time.Now().Add(-time.Hour)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		b.StartTimer()
+		rule := pruneRule{listedBefore: time.Now().Add(-defaultListCacheTime), goneBefore: time.Now().Add(-goneMemory)}
+		require.NoError(b, db.pruneBucket(bucketMeta, pruneListingStep, rule.oldListing))
+		b.StopTimer()
+		require.Nil(b, newListCache(db).stored(0), "the listings went")
+		b.StartTimer()
 	}
 }
 

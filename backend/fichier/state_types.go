@@ -32,32 +32,40 @@ type listingMeta struct {
 
 // storedFile and storedDir are a listing's entries as the state keeps
 // them: short field names and the checksum in bytes, to keep the state of
-// a large account small. Added is when our own change added the entry
-// (zero for entries of a fetched listing), and Seq its place in the
-// listing: the API's order, then our additions in time order, so that of
-// two files with one name and date the later upload stays the later one.
+// a large account small. Added (ownChange) is when our own change added
+// the entry (zero for entries of a fetched listing), and Seq its place in
+// the listing: the API's order, then our additions in time order, so that
+// of two files with one name and date the later upload stays the later
+// one.
 type storedFile struct {
-	URL      string    `json:"u"`
-	Name     string    `json:"n"`
-	Size     int64     `json:"s"`
-	Date     api.Time  `json:"d"`
-	Checksum []byte    `json:"w,omitempty"`
-	Type     string    `json:"t,omitempty"`
-	Pass     int64     `json:"p,omitempty"`
-	Added    time.Time `json:"a,omitzero"`
-	Seq      int64     `json:"q,omitempty"`
+	URL      string   `json:"u"`
+	Name     string   `json:"n"`
+	Size     int64    `json:"s"`
+	Date     api.Time `json:"d"`
+	Checksum []byte   `json:"w,omitempty"`
+	Type     string   `json:"t,omitempty"`
+	Pass     int64    `json:"p,omitempty"`
+	ownChange
+	Seq int64 `json:"q,omitempty"`
 }
 
 type storedDir struct {
-	ID         int       `json:"i"`
-	Name       string    `json:"n"`
-	CreateDate api.Time  `json:"d,omitempty"`
-	Pass       int64     `json:"p,omitempty"`
-	Added      time.Time `json:"a,omitzero"`
-	Seq        int64     `json:"q,omitempty"`
+	ID         int      `json:"i"`
+	Name       string   `json:"n"`
+	CreateDate api.Time `json:"d,omitempty"`
+	Pass       int64    `json:"p,omitempty"`
+	ownChange
+	Seq int64 `json:"q,omitempty"`
 	// Listed is set on an entry our own change added (Added) once a
 	// fetched listing showed it too.
 	Listed bool `json:"l,omitempty"`
+}
+
+// ownChange is the part of a stored entry that says when our own change
+// added it; decoding an entry into it alone is cheap (pruning reads
+// thousands of entries in one transaction).
+type ownChange struct {
+	Added time.Time `json:"a,omitzero"`
 }
 
 // journalEntry is one upload request as the journal keeps it, or one
